@@ -1,0 +1,1 @@
+//! Search schema and query engine shared by the site build, the CLI and the wasm engine.

@@ -1,0 +1,1 @@
+//! blameless: a validated post-mortem archive rendered as a static site.
