@@ -1,1 +1,21 @@
 //! blameless: a validated post-mortem archive rendered as a static site.
+//!
+//! The pipeline, one stage per module, values flowing one way:
+//!
+//! ```text
+//! blameless.toml ─► Config
+//! content/**.md ─► load ─► Source ─► parse (rayon) ─► PostMortem + diagnostics
+//!                                 ─► validate (cross-file) ─► Archive + diagnostics
+//! Archive ─► render (rayon, Tera) ─► output files ─► output (temp dir, then rename)
+//! ```
+
+pub mod archive;
+pub mod config;
+pub mod diagnostic;
+pub mod load;
+pub mod markdown;
+pub mod parse;
+pub mod postmortem;
+pub mod slug;
+pub mod timeline;
+pub mod validate;

@@ -1,0 +1,611 @@
+//! `blameless.toml`: the archive's configuration, parsed once into validated types.
+//!
+//! Every key has a default, so an archive without a config file works. Unknown keys are errors
+//! that point at their line, as in front matter.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Level};
+
+/// The file name looked for at the archive root.
+pub const FILE_NAME: &str = "blameless.toml";
+
+/// The archive's configuration, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The site's title.
+    pub title: String,
+    /// Absolute URL of the published site, without a trailing slash.
+    pub base_url: String,
+    /// Default zone for display and for times written without one.
+    pub timezone: Tz,
+    /// The theme directory under `themes/` whose files override the embedded theme.
+    pub theme: String,
+    /// The controlled vocabulary of `causes`.
+    pub causes: Vec<String>,
+    /// The severity scale, most severe first.
+    pub severities: Vec<SeveritySpec>,
+    /// Addresses of the internal email.
+    pub email: EmailConfig,
+    /// What the external message must not reveal.
+    pub external: ExternalConfig,
+    /// URL template for tickets that are keys, with `{ticket}` replaced by the key.
+    pub ticket_url: Option<String>,
+    /// Rule levels and rule settings.
+    pub rules: Rules,
+}
+
+/// One step of the severity scale.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeveritySpec {
+    /// The canonical name, such as `SEV-1`.
+    pub name: String,
+    /// Other names accepted in front matter, such as `P1`.
+    pub aliases: Vec<String>,
+    /// What the severity means.
+    pub description: String,
+    /// How soon after `resolved` the review meeting must take place.
+    pub meeting_within: Option<Deadline>,
+}
+
+/// A review-meeting deadline such as "3 calendar days" or "5 business days".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    /// How many days.
+    pub days: u32,
+    /// Whether weekends and holidays are skipped.
+    pub business: bool,
+}
+
+impl Deadline {
+    /// Parses "N calendar days" or "N business days" (singular accepted).
+    pub fn parse(text: &str) -> Option<Deadline> {
+        let mut words = text.split_whitespace();
+        let days = words.next()?.parse().ok()?;
+        let business = match words.next()? {
+            "calendar" => false,
+            "business" | "working" => true,
+            _ => return None,
+        };
+        matches!(words.next()?, "day" | "days")
+            .then_some(())
+            .filter(|_| words.next().is_none())?;
+        Some(Deadline { days, business })
+    }
+}
+
+impl std::fmt::Display for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.business {
+            "business"
+        } else {
+            "calendar"
+        };
+        let unit = if self.days == 1 { "day" } else { "days" };
+        write!(f, "{} {kind} {unit}", self.days)
+    }
+}
+
+/// `[email]`: the headers of generated emails.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The From address.
+    pub from: String,
+    /// The To address (a list address).
+    pub to: String,
+    /// Put before every subject.
+    pub subject_prefix: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            from: "postmortems@example.com".into(),
+            to: "engineering@example.com".into(),
+            subject_prefix: "[Post-mortem]".into(),
+        }
+    }
+}
+
+/// `[external]`: what the external message must not reveal.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExternalConfig {
+    /// Internal domains; hosts under them are internal details.
+    pub internal_domains: Vec<String>,
+    /// A regular expression for ticket keys.
+    pub ticket_pattern: String,
+}
+
+impl Default for ExternalConfig {
+    fn default() -> Self {
+        ExternalConfig {
+            internal_domains: Vec::new(),
+            ticket_pattern: "[A-Z][A-Z0-9]+-[0-9]+".into(),
+        }
+    }
+}
+
+/// `[rules]`: levels per diagnostic code, and the settings of the rules.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    /// Levels that differ from the codes' defaults.
+    pub levels: BTreeMap<Code, Level>,
+    /// Phrases that assign blame to people.
+    pub blame_phrases: Vec<String>,
+    /// Days that are not business days.
+    pub holidays: Vec<NaiveDate>,
+}
+
+impl Rules {
+    /// The level of `code` in this archive.
+    pub fn level(&self, code: Code) -> Level {
+        self.levels
+            .get(&code)
+            .copied()
+            .unwrap_or(code.default_level())
+    }
+}
+
+/// The default blame phrases.
+pub const DEFAULT_BLAME_PHRASES: &[&str] = &[
+    "human error",
+    "should have known",
+    "careless",
+    "negligent",
+    "fault of",
+];
+
+/// The default causes vocabulary.
+pub const DEFAULT_CAUSES: &[&str] = &[
+    "config-change",
+    "deploy",
+    "capacity",
+    "dependency",
+    "hardware",
+    "software-bug",
+    "data",
+    "security",
+    "process",
+    "monitoring-gap",
+    "expired-credential",
+    "third-party",
+];
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            title: "Post-mortems".into(),
+            base_url: "http://localhost:8000".into(),
+            timezone: Tz::UTC,
+            theme: "default".into(),
+            causes: DEFAULT_CAUSES.iter().map(|c| c.to_string()).collect(),
+            severities: default_severities(),
+            email: EmailConfig::default(),
+            external: ExternalConfig::default(),
+            ticket_url: None,
+            rules: Rules {
+                blame_phrases: DEFAULT_BLAME_PHRASES
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect(),
+                ..Rules::default()
+            },
+        }
+    }
+}
+
+fn default_severities() -> Vec<SeveritySpec> {
+    let spec = |n: u32, description: &str, meeting_within| SeveritySpec {
+        name: format!("SEV-{n}"),
+        aliases: vec![format!("P{n}"), format!("sev{n}")],
+        description: description.into(),
+        meeting_within,
+    };
+    vec![
+        spec(
+            1,
+            "Critical: a core flow is down for many customers",
+            Some(Deadline {
+                days: 3,
+                business: false,
+            }),
+        ),
+        spec(
+            2,
+            "Major: a core flow is degraded or a feature is down",
+            Some(Deadline {
+                days: 5,
+                business: true,
+            }),
+        ),
+        spec(3, "Minor: limited impact, a workaround exists", None),
+        spec(4, "Low: little or no customer impact", None),
+    ]
+}
+
+// why: the raw structs mirror the file and stay private; `Config` is what the rest trusts.
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawConfig {
+    title: Option<String>,
+    base_url: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+    theme: Option<String>,
+    causes: Option<Vec<String>>,
+    severity: Option<Vec<RawSeverity>>,
+    email: EmailConfig,
+    external: ExternalConfig,
+    ticket_url: Option<Spanned<String>>,
+    rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeverity {
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    description: String,
+    meeting_within: Option<Spanned<String>>,
+}
+
+impl Config {
+    /// Parses the text of `blameless.toml`; `path` is only used in diagnostics.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let raw: RawConfig = toml::from_str(text).map_err(|err| {
+            let span = err.span().unwrap_or(0..0);
+            let message = err.message().trim_end_matches('\n').to_string();
+            let mut d = Diagnostic::new(Code::InvalidConfig, first_line(&message)).at(
+                path,
+                text,
+                span.clone(),
+            );
+            if let Some(help) = config_help(&message, &text[span]) {
+                d = d.help(help);
+            }
+            vec![d]
+        })?;
+        let mut problems = Vec::new();
+        let mut invalid = |span: Range<usize>, message: String, help: &str| {
+            problems.push(
+                Diagnostic::new(Code::InvalidConfig, message)
+                    .at(path, text, span)
+                    .help(help),
+            );
+        };
+
+        let defaults = Config::default();
+        let timezone = match &raw.timezone {
+            None => defaults.timezone,
+            Some(zone) => zone.get_ref().parse().unwrap_or_else(|_| {
+                invalid(
+                    zone.span(),
+                    format!("unknown time zone `{}`", zone.get_ref()),
+                    "use an IANA zone name such as `UTC` or `Europe/Berlin`",
+                );
+                Tz::UTC
+            }),
+        };
+        let base_url = match &raw.base_url {
+            None => defaults.base_url,
+            Some(url) => {
+                let value = url.get_ref().trim_end_matches('/').to_string();
+                if !(value.starts_with("https://") || value.starts_with("http://")) {
+                    invalid(
+                        url.span(),
+                        format!(
+                            "`base_url` must be an absolute URL, not `{}`",
+                            url.get_ref()
+                        ),
+                        "write it as `https://host/path`",
+                    );
+                }
+                value
+            }
+        };
+        if let Some(url) = &raw.ticket_url {
+            if !url.get_ref().contains("{ticket}") {
+                invalid(
+                    url.span(),
+                    "`ticket_url` has no `{ticket}` placeholder".into(),
+                    "write it as `https://tracker.example.com/browse/{ticket}`",
+                );
+            }
+        }
+        if let Err(err) = regex_check(&raw.external.ticket_pattern) {
+            problems.push(
+                Diagnostic::new(
+                    Code::InvalidConfig,
+                    format!("`[external] ticket_pattern` is not a valid regular expression: {err}"),
+                )
+                .in_file(path),
+            );
+        }
+
+        let severities = match raw.severity {
+            None => defaults.severities,
+            Some(list) => list
+                .into_iter()
+                .map(|s| SeveritySpec {
+                    meeting_within: s.meeting_within.and_then(|m| {
+                        let parsed = Deadline::parse(m.get_ref());
+                        if parsed.is_none() {
+                            problems.push(
+                                Diagnostic::new(
+                                    Code::InvalidConfig,
+                                    format!("cannot read the deadline `{}`", m.get_ref()),
+                                )
+                                .at(path, text, m.span())
+                                .help("write `N calendar days` or `N business days`"),
+                            );
+                        }
+                        parsed
+                    }),
+                    name: s.name,
+                    aliases: s.aliases,
+                    description: s.description,
+                })
+                .collect(),
+        };
+        let rules = parse_rules(&raw.rules, path, text, &mut problems);
+
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Config {
+            title: raw.title.unwrap_or(defaults.title),
+            base_url,
+            timezone,
+            theme: raw.theme.unwrap_or(defaults.theme),
+            causes: raw.causes.unwrap_or(defaults.causes),
+            severities,
+            email: raw.email,
+            external: raw.external,
+            ticket_url: raw.ticket_url.map(Spanned::into_inner),
+            rules,
+        })
+    }
+
+    /// Finds a severity by name or alias, case-insensitively.
+    pub fn severity(&self, name: &str) -> Option<(usize, &SeveritySpec)> {
+        self.severities.iter().enumerate().find(|(_, s)| {
+            s.name.eq_ignore_ascii_case(name)
+                || s.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+        })
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or("").to_string()
+}
+
+fn config_help(message: &str, found: &str) -> Option<String> {
+    let expected = message.split_once("expected one of ")?.1;
+    let names: Vec<&str> = expected
+        .split(", ")
+        .map(|n| n.trim_matches(|c: char| c == '`' || c == ' '))
+        .collect();
+    let found = found.trim_matches(|c: char| c == '"' || c == '[' || c == ']');
+    match did_you_mean(found, names.iter().copied()) {
+        Some(name) => Some(format!("did you mean `{name}`?")),
+        None => Some(format!("the keys here are {expected}")),
+    }
+}
+
+fn regex_check(pattern: &str) -> Result<(), String> {
+    regex::Regex::new(pattern).map(|_| ()).map_err(|e| {
+        e.to_string()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    })
+}
+
+fn parse_rules(
+    raw: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Diagnostic>,
+) -> Rules {
+    let mut rules = Rules {
+        blame_phrases: DEFAULT_BLAME_PHRASES
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+        ..Rules::default()
+    };
+    for (key, value) in raw {
+        let name = key.get_ref().as_str();
+        let mut wrong = |message: String, help: String| {
+            problems.push(
+                Diagnostic::new(Code::InvalidConfig, message)
+                    .at(path, text, value.span())
+                    .help(help),
+            );
+        };
+        match name {
+            "blame_phrases" => match string_list(value.get_ref()) {
+                Some(list) => rules.blame_phrases = list,
+                None => wrong(
+                    "`blame_phrases` must be a list of strings".into(),
+                    "write `blame_phrases = [\"human error\", \"careless\"]`".into(),
+                ),
+            },
+            "holidays" => match date_list(value.get_ref()) {
+                Some(list) => rules.holidays = list,
+                None => wrong(
+                    "`holidays` must be a list of dates".into(),
+                    "write `holidays = [2024-12-25, 2025-01-01]` (TOML dates, no quotes)".into(),
+                ),
+            },
+            _ => match Code::from_name(name) {
+                Some(code) => match value.get_ref().as_str() {
+                    Some("error") => drop(rules.levels.insert(code, Level::Error)),
+                    Some("warning") => drop(rules.levels.insert(code, Level::Warning)),
+                    Some("allow") => drop(rules.levels.insert(code, Level::Allow)),
+                    _ => wrong(
+                        format!("`{name}` must be `\"error\"`, `\"warning\"` or `\"allow\"`"),
+                        format!("write `{name} = \"warning\"`"),
+                    ),
+                },
+                None => {
+                    let known = Code::ALL
+                        .iter()
+                        .map(|c| c.name())
+                        .chain(["blame_phrases", "holidays"]);
+                    let help = match did_you_mean(name, known) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "`[rules]` takes diagnostic codes, `blame_phrases` and `holidays`"
+                            .into(),
+                    };
+                    problems.push(
+                        Diagnostic::new(
+                            Code::InvalidConfig,
+                            format!("unknown rule `{name}` in `[rules]`"),
+                        )
+                        .at(path, text, key.span())
+                        .help(help),
+                    );
+                }
+            },
+        }
+    }
+    rules
+}
+
+fn string_list(value: &toml::Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+fn date_list(value: &toml::Value) -> Option<Vec<NaiveDate>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|v| {
+            let date = v.as_datetime()?;
+            if date.time.is_some() {
+                return None;
+            }
+            let d = date.date?;
+            NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::render_one;
+
+    fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        Config::parse(text, Path::new("blameless.toml"))
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        let config = parse("").unwrap();
+        assert_eq!(config.severities.len(), 4);
+        assert_eq!(config.causes.len(), 12);
+        assert_eq!(config.timezone, Tz::UTC);
+        assert_eq!(config.rules.level(Code::OutageWord), Level::Warning);
+    }
+
+    #[test]
+    fn reads_deadlines() {
+        assert_eq!(
+            Deadline::parse("5 business days"),
+            Some(Deadline {
+                days: 5,
+                business: true
+            })
+        );
+        assert_eq!(
+            Deadline::parse("1 calendar day"),
+            Some(Deadline {
+                days: 1,
+                business: false
+            })
+        );
+        assert_eq!(Deadline::parse("soon"), None);
+        assert_eq!(Deadline::parse("3 calendar days please"), None);
+    }
+
+    #[test]
+    fn rejects_unknown_key_with_its_line_and_a_suggestion() {
+        let errors = parse("title = \"x\"\ntimezon = \"UTC\"\n").unwrap_err();
+        insta::assert_snapshot!(render_one(&errors[0]), @r#"
+        error[invalid-config]: unknown field `timezon`, expected one of `title`, `base_url`, `timezone`, `theme`, `causes`, `severity`, `email`, `external`, `ticket_url`, `rules`
+         --> blameless.toml:2:1
+          |
+        2 | timezon = "UTC"
+          | ^^^^^^^
+          = help: did you mean `timezone`?
+        "#);
+    }
+
+    #[test]
+    fn rejects_unknown_rule_and_bad_level() {
+        let errors =
+            parse("[rules]\noutage-wrd = \"error\"\nblame-language = \"loud\"\n").unwrap_err();
+        let messages: Vec<_> = errors.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`blame-language` must be `\"error\"`, `\"warning\"` or `\"allow\"`",
+                "unknown rule `outage-wrd` in `[rules]`",
+            ]
+        );
+        assert_eq!(
+            errors[1].help.as_deref(),
+            Some("did you mean `outage-word`?")
+        );
+    }
+
+    #[test]
+    fn reads_rule_levels_and_holidays() {
+        let config = parse(
+            "[rules]\noutage-word = \"error\"\nholidays = [2024-12-25]\nblame_phrases = [\"oops\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.rules.level(Code::OutageWord), Level::Error);
+        assert_eq!(
+            config.rules.holidays,
+            [NaiveDate::from_ymd_opt(2024, 12, 25).unwrap()]
+        );
+        assert_eq!(config.rules.blame_phrases, ["oops"]);
+    }
+
+    #[test]
+    fn finds_severities_by_alias() {
+        let config = parse("").unwrap();
+        assert_eq!(
+            config.severity("p2").map(|(i, s)| (i, s.name.as_str())),
+            Some((1, "SEV-2"))
+        );
+        assert!(config.severity("SEV-9").is_none());
+    }
+
+    #[test]
+    fn rejects_unknown_zone() {
+        let errors = parse("timezone = \"Mars/Olympus\"\n").unwrap_err();
+        assert_eq!(errors[0].message, "unknown time zone `Mars/Olympus`");
+        assert_eq!(errors[0].location.as_ref().unwrap().column, 12);
+    }
+}

@@ -1,0 +1,193 @@
+//! The only stage that reads the archive: finds the root, reads `blameless.toml` and the
+//! post-mortem sources under `content/`, as bytes. Everything after this is pure.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use walkdir::WalkDir;
+
+use crate::config::{self, Config};
+use crate::diagnostic::Diagnostic;
+
+/// The directory under the root that holds the sources.
+pub const CONTENT_DIR: &str = "content";
+
+/// One post-mortem source file, unread beyond its bytes.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The id: the file stem, or the bundle directory's name.
+    pub id: String,
+    /// The file, relative to the archive root.
+    pub path: PathBuf,
+    /// For a bundle, its directory relative to the root.
+    pub bundle: Option<PathBuf>,
+    /// The files of a bundle besides `index.md`, relative to the bundle directory.
+    pub assets: Vec<PathBuf>,
+    /// The raw contents.
+    pub bytes: Vec<u8>,
+}
+
+/// The archive root: the nearest directory from `start` upward holding `blameless.toml`, else
+/// the nearest holding `content/`, else `start` itself.
+pub fn find_root(start: &Path) -> PathBuf {
+    let has = |name: &str| start.ancestors().find(|dir| dir.join(name).exists());
+    has(config::FILE_NAME)
+        .or_else(|| has(CONTENT_DIR))
+        .unwrap_or(start)
+        .to_path_buf()
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// The file could not be read.
+    Io(anyhow::Error),
+    /// The file has problems, reported like content problems.
+    Invalid(Vec<Diagnostic>),
+}
+
+/// Reads `blameless.toml` at `root`, or the defaults when there is none.
+pub fn load_config(root: &Path) -> Result<Config, ConfigError> {
+    let path = root.join(config::FILE_NAME);
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            Config::parse(&text, Path::new(config::FILE_NAME)).map_err(ConfigError::Invalid)
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(err) => Err(ConfigError::Io(
+            anyhow::Error::new(err).context(format!("cannot read {}", path.display())),
+        )),
+    }
+}
+
+/// Reads every source under `root/content`, sorted by path.
+///
+/// Symbolic links are not followed, so nothing outside the archive is read or published.
+pub fn load_sources(root: &Path) -> Result<Vec<Source>> {
+    let content = root.join(CONTENT_DIR);
+    if !content.is_dir() {
+        anyhow::bail!(
+            "no `{CONTENT_DIR}/` directory in {}: post-mortems live in `{CONTENT_DIR}/<id>.md`",
+            root.display()
+        );
+    }
+    let mut sources = Vec::new();
+    let mut walker = WalkDir::new(&content)
+        .sort_by_file_name()
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    while let Some(entry) = walker.next() {
+        let entry = entry.with_context(|| format!("cannot list {}", content.display()))?;
+        let path = entry.path();
+        if entry.file_type().is_dir() && entry.depth() > 0 && path.join("index.md").is_file() {
+            walker.skip_current_dir();
+            sources.push(read_bundle(root, path)?);
+        } else if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "md") {
+            let id = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            sources.push(Source {
+                id,
+                path: relative(root, path),
+                bundle: None,
+                assets: Vec::new(),
+                bytes: fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+            });
+        }
+    }
+    Ok(sources)
+}
+
+fn read_bundle(root: &Path, dir: &Path) -> Result<Source> {
+    let index = dir.join("index.md");
+    let mut assets = Vec::new();
+    for entry in WalkDir::new(dir)
+        .sort_by_file_name()
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
+    {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        // why: only regular files; a symlink could point anywhere on the machine.
+        if entry.file_type().is_file() && entry.path() != index {
+            assets.push(
+                entry
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap_or(entry.path())
+                    .to_path_buf(),
+            );
+        }
+    }
+    Ok(Source {
+        id: dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        path: relative(root, &index),
+        bundle: Some(relative(root, dir)),
+        assets,
+        bytes: fs::read(&index).with_context(|| format!("cannot read {}", index.display()))?,
+    })
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with(['.', '_'])
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_files_and_bundles_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path().join("content");
+        fs::create_dir_all(content.join("2024/b-bundle/img")).unwrap();
+        fs::write(content.join("a.md"), "x").unwrap();
+        fs::write(content.join("2024/b-bundle/index.md"), "y").unwrap();
+        fs::write(content.join("2024/b-bundle/img/graph.png"), "png").unwrap();
+        fs::write(content.join("2024/b-bundle/notes.md"), "not a post-mortem").unwrap();
+        fs::write(content.join(".hidden.md"), "z").unwrap();
+        fs::write(content.join("readme.txt"), "z").unwrap();
+        let sources = load_sources(dir.path()).unwrap();
+        let ids: Vec<_> = sources.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["b-bundle", "a"]);
+        assert_eq!(sources[0].path, Path::new("content/2024/b-bundle/index.md"));
+        assert_eq!(
+            sources[0].assets,
+            [PathBuf::from("img/graph.png"), PathBuf::from("notes.md")]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn does_not_follow_symlinks_out_of_the_archive() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret.md"), "secret").unwrap();
+        let bundle = dir.path().join("content/b");
+        fs::create_dir_all(&bundle).unwrap();
+        fs::write(bundle.join("index.md"), "y").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), bundle.join("s.md")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("content/linked")).unwrap();
+        let sources = load_sources(dir.path()).unwrap();
+        assert_eq!(sources.len(), 1);
+        assert!(sources[0].assets.is_empty());
+    }
+
+    #[test]
+    fn root_is_found_upward_from_a_subdirectory() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("blameless.toml"), "").unwrap();
+        fs::create_dir_all(dir.path().join("content/deep")).unwrap();
+        assert_eq!(find_root(&dir.path().join("content/deep")), dir.path());
+    }
+}

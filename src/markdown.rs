@@ -1,0 +1,307 @@
+//! Markdown through comrak: safe HTML for the site, plain text for search and emails, and the
+//! links of a body for the broken-link check.
+//!
+//! Raw HTML in a source is never passed through (comrak's safe mode replaces it with a comment
+//! and drops `javascript:` URLs), so a post-mortem cannot run script in a reader's browser.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use comrak::nodes::{AstNode, NodeValue};
+use comrak::{Arena, Options};
+
+/// A link or image found in a Markdown text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BodyLink {
+    /// The destination as written.
+    pub url: String,
+    /// Byte span of the link in the text it was found in.
+    pub span: Range<usize>,
+    /// Whether it is an image.
+    pub image: bool,
+}
+
+/// Where a relative link points, once classified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// Leave as written: an absolute URL, a fragment, or a site path.
+    External,
+    /// Another post-mortem's source file, with an optional `#fragment`.
+    PostMortem { id: String, fragment: String },
+    /// A file beside the source (in a bundle), as a clean relative path.
+    File(String),
+    /// A path that climbs out of its directory: never followed.
+    Outside,
+}
+
+/// Classifies a link destination written in a post-mortem.
+pub fn classify(url: &str) -> LinkTarget {
+    let url = url.trim();
+    let has_scheme = url.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if url.is_empty() || has_scheme || url.starts_with(['#', '/', '?']) {
+        return LinkTarget::External;
+    }
+    let (path, fragment) = match url.find(['#', '?']) {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let path = percent_decode(path);
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    // why: `../other.md` from a flat file means a sibling post-mortem, which is
+                    // fine; any other climb could reach outside the archive.
+                    if !path.ends_with(".md") {
+                        return LinkTarget::Outside;
+                    }
+                }
+            }
+            part => parts.push(part),
+        }
+    }
+    match parts.as_slice() {
+        [.., dir, "index.md"] => LinkTarget::PostMortem {
+            id: dir.to_string(),
+            fragment: fragment.to_string(),
+        },
+        [.., file] if file.ends_with(".md") => LinkTarget::PostMortem {
+            id: file.trim_end_matches(".md").to_string(),
+            fragment: fragment.to_string(),
+        },
+        [] => LinkTarget::External,
+        parts => LinkTarget::File(parts.join("/")),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn options<'c>() -> Options<'c> {
+    let mut options = Options::default();
+    options.extension.table = true;
+    options.extension.autolink = true;
+    options.extension.strikethrough = true;
+    options.extension.tasklist = true;
+    options.extension.footnotes = true;
+    options.extension.header_id_prefix = Some(String::new());
+    options.render.r#unsafe = false;
+    options
+}
+
+/// Maps a link or image destination as written to the one the HTML should have.
+pub type Rewriter = Arc<dyn comrak::options::URLRewriter>;
+
+/// Renders Markdown to safe HTML; `rewrite` maps every link and image destination.
+pub fn to_html(markdown: &str, rewrite: &Rewriter) -> String {
+    let mut options = options();
+    options.extension.link_url_rewriter = Some(rewrite.clone());
+    options.extension.image_url_rewriter = Some(rewrite.clone());
+    comrak::markdown_to_html(markdown, &options)
+}
+
+/// Renders one line of Markdown (a table cell, a list item) without the paragraph around it.
+pub fn inline_to_html(markdown: &str, rewrite: &Rewriter) -> String {
+    let html = to_html(markdown, rewrite);
+    let trimmed = html.trim();
+    match trimmed
+        .strip_prefix("<p>")
+        .and_then(|s| s.strip_suffix("</p>"))
+    {
+        Some(inner) if !inner.contains("<p>") => inner.to_string(),
+        _ => trimmed.to_string(),
+    }
+}
+
+/// The plain text of Markdown: words of every block, one block per line, no syntax.
+pub fn to_text(markdown: &str) -> String {
+    let arena = Arena::new();
+    let root = comrak::parse_document(&arena, markdown, &options());
+    let mut out = String::new();
+    collect_text(root, &mut out);
+    out.trim().to_string()
+}
+
+fn collect_text<'a>(node: &'a AstNode<'a>, out: &mut String) {
+    match &node.data().value {
+        NodeValue::Text(t) => out.push_str(t),
+        NodeValue::Code(c) => out.push_str(&c.literal),
+        NodeValue::CodeBlock(c) => {
+            out.push_str(&c.literal);
+        }
+        NodeValue::SoftBreak | NodeValue::LineBreak => out.push(' '),
+        NodeValue::HtmlInline(_) | NodeValue::HtmlBlock(_) => {}
+        _ => {}
+    }
+    for child in node.children() {
+        collect_text(child, out);
+    }
+    let block = node.data().value.block();
+    if block && !out.ends_with('\n') && !out.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// Plain text of the first paragraph, for summaries.
+pub fn first_paragraph_text(markdown: &str) -> String {
+    let arena = Arena::new();
+    let root = comrak::parse_document(&arena, markdown, &options());
+    root.descendants()
+        .find(|n| matches!(n.data().value, NodeValue::Paragraph))
+        .map(|p| {
+            let mut out = String::new();
+            collect_text(p, &mut out);
+            out.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// Every link and image of a Markdown text, with its byte span in that text.
+pub fn links(markdown: &str) -> Vec<BodyLink> {
+    let arena = Arena::new();
+    let root = comrak::parse_document(&arena, markdown, &options());
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(markdown.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let offset = |line: usize, column: usize| {
+        let start = line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        (start + column.saturating_sub(1)).min(markdown.len())
+    };
+    root.descendants()
+        .filter_map(|node| {
+            let data = node.data();
+            let (url, image) = match &data.value {
+                NodeValue::Link(link) => (link.url.clone(), false),
+                NodeValue::Image(link) => (link.url.clone(), true),
+                _ => return None,
+            };
+            let pos = data.sourcepos;
+            let start = offset(pos.start.line, pos.start.column);
+            let end = offset(pos.end.line, pos.end.column + 1).max(start);
+            Some(BodyLink {
+                url,
+                span: start..end,
+                image,
+            })
+        })
+        .collect()
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same() -> Rewriter {
+        Arc::new(|u: &str| u.to_string())
+    }
+
+    #[test]
+    fn renders_gfm_extensions() {
+        let html = to_html(
+            "### Heading here\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ https://example.com\n\n- [x] done\n",
+            &same(),
+        );
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("<del>old</del>"), "{html}");
+        assert!(html.contains("<a href=\"https://example.com\">"), "{html}");
+        assert!(html.contains("type=\"checkbox\""), "{html}");
+        assert!(html.contains("id=\"heading-here\""), "{html}");
+    }
+
+    #[test]
+    fn raw_html_and_script_urls_are_not_passed_through() {
+        let html = to_html(
+            "<script>alert(1)</script>\n\nhi <img src=x onerror=alert(1)> [x](javascript:alert(1))\n",
+            &same(),
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn extracts_plain_text() {
+        assert_eq!(
+            to_text("Some **bold** and `code`.\n\n- item [link](x)\n"),
+            "Some bold and code.\nitem link"
+        );
+        assert_eq!(first_paragraph_text("\nA *b*\nc.\n\nNext."), "A b c.");
+    }
+
+    #[test]
+    fn finds_links_with_spans() {
+        let text = "x\nsee [the other](other.md#impact) and ![g](g.png)\n";
+        let links = links(text);
+        assert_eq!(links.len(), 2);
+        assert_eq!(&text[links[0].span.clone()], "[the other](other.md#impact)");
+        assert!(links[1].image);
+    }
+
+    #[test]
+    fn classifies_links() {
+        assert_eq!(classify("https://x.example/a.md"), LinkTarget::External);
+        assert_eq!(classify("#impact"), LinkTarget::External);
+        assert_eq!(
+            classify("../2024-a.md#timeline"),
+            LinkTarget::PostMortem {
+                id: "2024-a".into(),
+                fragment: "#timeline".into()
+            }
+        );
+        assert_eq!(
+            classify("../b/index.md"),
+            LinkTarget::PostMortem {
+                id: "b".into(),
+                fragment: String::new()
+            }
+        );
+        assert_eq!(
+            classify("./img/graph%20one.png"),
+            LinkTarget::File("img/graph one.png".into())
+        );
+        assert_eq!(classify("../../etc/passwd"), LinkTarget::Outside);
+        assert_eq!(classify("img/../../x.png"), LinkTarget::Outside);
+    }
+}

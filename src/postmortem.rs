@@ -1,0 +1,366 @@
+//! `PostMortem`: one validated post-mortem, the type every stage after parsing trusts.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono_tz::Tz;
+
+use crate::timeline::Timeline;
+
+/// The post-mortem lifecycle, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Being written; only the format rules apply.
+    Draft,
+    /// Written, waiting for the review meeting.
+    InReview,
+    /// The review meeting took place.
+    Reviewed,
+    /// Every follow-up is ticketed and the external message is posted.
+    Closed,
+}
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 4] = [
+        Status::Draft,
+        Status::InReview,
+        Status::Reviewed,
+        Status::Closed,
+    ];
+
+    /// The name as written in front matter.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Draft => "Draft",
+            Status::InReview => "In Review",
+            Status::Reviewed => "Reviewed",
+            Status::Closed => "Closed",
+        }
+    }
+
+    /// The URL-safe form used in paths and CSS classes.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::InReview => "in-review",
+            Status::Reviewed => "reviewed",
+            Status::Closed => "closed",
+        }
+    }
+
+    /// Reads a status, ignoring case and the space in "In Review".
+    pub fn parse(text: &str) -> Option<Status> {
+        let squashed: String = text
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '_'))
+            .collect();
+        Status::ALL
+            .into_iter()
+            .find(|s| s.name().replace(' ', "").eq_ignore_ascii_case(&squashed))
+    }
+}
+
+/// How the incident was noticed.
+pub const DETECTIONS: &[&str] = &[
+    "monitoring",
+    "alert",
+    "customer-report",
+    "internal-report",
+    "other",
+];
+
+/// Priorities of follow-up actions, most urgent first.
+pub const PRIORITIES: &[&str] = &["P0", "P1", "P2", "P3"];
+
+/// Kinds of follow-up actions.
+pub const ACTION_KINDS: &[&str] = &["prevent", "mitigate", "detect", "process", "other"];
+
+/// States of follow-up actions.
+pub const ACTION_STATUSES: &[&str] = &["open", "done", "wontfix"];
+
+/// A severity as resolved against the archive's scale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Severity {
+    /// The canonical name, such as `SEV-1`.
+    pub name: String,
+    /// Position in the scale: 0 is the most severe.
+    pub rank: usize,
+}
+
+impl Severity {
+    /// The URL-safe form used in paths and CSS classes.
+    pub fn slug(&self) -> String {
+        crate::slug::slugify(&self.name)
+    }
+}
+
+/// The `[meeting]` table: the post-mortem review meeting.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Meeting {
+    /// When it took (or takes) place.
+    pub at: Option<DateTime<FixedOffset>>,
+    /// Who attended.
+    pub attendees: Vec<String>,
+    /// Link to the recording.
+    pub recording: Option<String>,
+}
+
+/// One `[[actions]]` entry: a follow-up action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    /// What is to be done.
+    pub title: String,
+    /// Who does it.
+    pub owner: Option<String>,
+    /// `P0` to `P3`.
+    pub priority: Option<String>,
+    /// prevent, mitigate, detect, process or other.
+    pub kind: Option<String>,
+    /// A tracker key or URL.
+    pub ticket: Option<String>,
+    /// When it is due.
+    pub due: Option<NaiveDate>,
+    /// open, done or wontfix.
+    pub status: String,
+    /// Byte span of the action's `title` value in the source, for diagnostics.
+    pub span: Range<usize>,
+}
+
+/// A body section: a level-1 or level-2 heading and the Markdown under it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    /// The heading as written; empty for text before the first heading.
+    pub heading: String,
+    /// The well-known section this heading names, if any.
+    pub kind: Option<SectionKind>,
+    /// The Markdown under the heading.
+    pub markdown: String,
+    /// Byte offset of the heading line (or of the body) in the source.
+    pub offset: usize,
+    /// Byte offset of `markdown` in the source.
+    pub content_offset: usize,
+}
+
+/// The sections the format knows, in their usual order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SectionKind {
+    Summary,
+    Impact,
+    Timeline,
+    ContributingFactors,
+    Detection,
+    Resolution,
+    WhatWentWell,
+    WhatWentWrong,
+    WhereWeGotLucky,
+    LessonsLearned,
+    Questions,
+    ExternalMessage,
+    InternalEmail,
+}
+
+impl SectionKind {
+    /// Every kind with its canonical heading and its aliases.
+    pub const TABLE: &'static [(SectionKind, &'static str, &'static [&'static str])] = &[
+        (SectionKind::Summary, "Summary", &["TL;DR", "Overview"]),
+        (SectionKind::Impact, "Impact", &["Customer impact"]),
+        (SectionKind::Timeline, "Timeline", &[]),
+        (
+            SectionKind::ContributingFactors,
+            "Contributing factors",
+            &[
+                "Root cause",
+                "Root causes",
+                "Root cause analysis",
+                "Causes",
+                "Five whys",
+            ],
+        ),
+        (SectionKind::Detection, "Detection", &[]),
+        (
+            SectionKind::Resolution,
+            "Resolution",
+            &["Remediation", "Recovery"],
+        ),
+        (SectionKind::WhatWentWell, "What went well", &[]),
+        (
+            SectionKind::WhatWentWrong,
+            "What went wrong",
+            &[
+                "What didn't go well",
+                "What went poorly",
+                "What we didn't do so well",
+            ],
+        ),
+        (SectionKind::WhereWeGotLucky, "Where we got lucky", &[]),
+        (
+            SectionKind::LessonsLearned,
+            "Lessons learned",
+            &["What we learned", "What can we learn"],
+        ),
+        (SectionKind::Questions, "Questions", &["Open questions"]),
+        (
+            SectionKind::ExternalMessage,
+            "External message",
+            &["Status page message", "Customer message"],
+        ),
+        (SectionKind::InternalEmail, "Internal email", &[]),
+    ];
+
+    /// The canonical heading.
+    pub fn heading(self) -> &'static str {
+        SectionKind::TABLE
+            .iter()
+            .find(|(k, _, _)| *k == self)
+            .map(|(_, h, _)| *h)
+            .unwrap_or_default()
+    }
+
+    /// Recognises a heading, ignoring case, surrounding space, a final colon and curly quotes.
+    pub fn from_heading(heading: &str) -> Option<SectionKind> {
+        let norm = |s: &str| {
+            s.trim()
+                .trim_end_matches(':')
+                .replace('\u{2019}', "'")
+                .to_lowercase()
+        };
+        let wanted = norm(heading);
+        SectionKind::TABLE.iter().find_map(|(kind, name, aliases)| {
+            (norm(name) == wanted || aliases.iter().any(|a| norm(a) == wanted)).then_some(*kind)
+        })
+    }
+}
+
+/// One post-mortem, parsed and checked on its own.
+#[derive(Clone, Debug)]
+pub struct PostMortem {
+    /// The id: file stem or bundle directory name.
+    pub id: String,
+    /// The source file, relative to the archive root.
+    pub path: PathBuf,
+    /// The bundle directory (relative to the root) when the source is `<id>/index.md`.
+    pub bundle: Option<PathBuf>,
+    /// Files of the bundle besides `index.md`, relative to the bundle directory.
+    pub assets: Vec<PathBuf>,
+    /// The whole source text (BOM removed, line ends normalised), for diagnostics.
+    pub source: Arc<str>,
+    /// The title.
+    pub title: String,
+    /// The severity on the archive's scale.
+    pub severity: Severity,
+    /// Where it stands in the lifecycle.
+    pub status: Status,
+    /// When impact began.
+    pub started: DateTime<FixedOffset>,
+    /// When the incident was noticed.
+    pub detected: Option<DateTime<FixedOffset>>,
+    /// When impact was mitigated.
+    pub mitigated: Option<DateTime<FixedOffset>>,
+    /// When the incident was resolved.
+    pub resolved: Option<DateTime<FixedOffset>>,
+    /// The zone for display (the front matter's, else the archive's).
+    pub timezone: Tz,
+    /// One sentence for lists and emails.
+    pub summary: String,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// The services involved.
+    pub services: Vec<String>,
+    /// Causes from the archive's vocabulary.
+    pub causes: Vec<String>,
+    /// How the incident was noticed.
+    pub detection: Option<String>,
+    /// Whether customers were affected.
+    pub customer_impact: bool,
+    /// Whether it was a full outage (only then may the message say "outage").
+    pub full_outage: bool,
+    /// The author responsible for the post-mortem.
+    pub owner: Option<String>,
+    /// Who led the response.
+    pub incident_commander: Option<String>,
+    /// Who took notes.
+    pub scribe: Option<String>,
+    /// Who else responded.
+    pub responders: Vec<String>,
+    /// Ids of related post-mortems.
+    pub related: Vec<String>,
+    /// When support posted the external message.
+    pub external_message_posted: Option<DateTime<FixedOffset>>,
+    /// The review meeting.
+    pub meeting: Option<Meeting>,
+    /// Named links: chat channel, dashboards, recordings.
+    pub links: BTreeMap<String, String>,
+    /// Follow-up actions.
+    pub actions: Vec<Action>,
+    /// The body, split into sections.
+    pub sections: Vec<Section>,
+    /// The parsed `## Timeline`.
+    pub timeline: Timeline,
+    /// Byte spans of front-matter keys, for diagnostics that point at a field.
+    pub field_spans: BTreeMap<String, Range<usize>>,
+}
+
+impl PostMortem {
+    /// The first section of `kind`.
+    pub fn section(&self, kind: SectionKind) -> Option<&Section> {
+        self.sections.iter().find(|s| s.kind == Some(kind))
+    }
+
+    /// The span of a front-matter key, or of the front matter's start when it is absent.
+    pub fn field_span(&self, key: &str) -> Range<usize> {
+        self.field_spans.get(key).cloned().unwrap_or(0..3)
+    }
+
+    /// Every person named in the post-mortem (owner, commander, scribe, responders, attendees,
+    /// action owners), with any "(Team)" suffix removed.
+    pub fn people(&self) -> Vec<String> {
+        let mut people: Vec<String> = self
+            .owner
+            .iter()
+            .chain(&self.incident_commander)
+            .chain(&self.scribe)
+            .chain(&self.responders)
+            .chain(self.meeting.iter().flat_map(|m| &m.attendees))
+            .chain(self.actions.iter().filter_map(|a| a.owner.as_ref()))
+            .map(|p| p.split('(').next().unwrap_or(p).trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        people.sort();
+        people.dedup();
+        people
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_parse_is_forgiving_about_case_and_spacing() {
+        assert_eq!(Status::parse("In Review"), Some(Status::InReview));
+        assert_eq!(Status::parse("in-review"), Some(Status::InReview));
+        assert_eq!(Status::parse("CLOSED"), Some(Status::Closed));
+        assert_eq!(Status::parse("Done"), None);
+    }
+
+    #[test]
+    fn section_aliases_are_recognised() {
+        assert_eq!(
+            SectionKind::from_heading("Root Cause Analysis"),
+            Some(SectionKind::ContributingFactors)
+        );
+        assert_eq!(
+            SectionKind::from_heading("What didn\u{2019}t go well:"),
+            Some(SectionKind::WhatWentWrong)
+        );
+        assert_eq!(
+            SectionKind::from_heading("tl;dr"),
+            Some(SectionKind::Summary)
+        );
+        assert_eq!(SectionKind::from_heading("Stats"), None);
+    }
+}

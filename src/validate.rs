@@ -1,0 +1,192 @@
+//! Validate: the cross-file checks (`duplicate-id`, `unknown-related`, `broken-link`) over every
+//! parsed source, turning them into an `Archive`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use crate::diagnostic::{display_path, Code, Diagnostic};
+use crate::markdown::{self, LinkTarget};
+use crate::parse::Parsed;
+use crate::postmortem::PostMortem;
+
+/// Runs the cross-file checks. Returns the post-mortems that can be published (the first of
+/// each duplicated id, in path order) and the problems found.
+pub fn validate(parsed: Vec<Parsed>) -> (Vec<PostMortem>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut first_path: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut postmortems = Vec::new();
+    for p in parsed {
+        diagnostics.extend(p.diagnostics);
+        if let Some(first) = first_path.get(&p.id) {
+            let mut d = Diagnostic::new(
+                Code::DuplicateId,
+                format!("the id `{}` is also used by {}", p.id, display_path(first)),
+            )
+            .help("ids are file names (or bundle directory names) and must be unique: rename one");
+            d = match &p.postmortem {
+                Some(pm) => d.at(&pm.path, &pm.source, pm.field_span("title")),
+                None => d.in_file(&p.path),
+            };
+            diagnostics.push(d);
+            continue;
+        }
+        first_path.insert(p.id.clone(), p.path.clone());
+        postmortems.extend(p.postmortem);
+    }
+    let ids: BTreeSet<&str> = first_path.keys().map(String::as_str).collect();
+    for pm in &postmortems {
+        check_related(pm, &ids, &mut diagnostics);
+        check_links(pm, &ids, &mut diagnostics);
+    }
+    (postmortems, diagnostics)
+}
+
+fn check_related(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Diagnostic>) {
+    for (i, id) in pm.related.iter().enumerate() {
+        if ids.contains(id.as_str()) {
+            continue;
+        }
+        let help = match crate::diagnostic::did_you_mean(id, ids.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => {
+                "`related` takes the ids (file names without `.md`) of other post-mortems".into()
+            }
+        };
+        let span = pm.field_span(&format!("related.{i}"));
+        diagnostics.push(
+            Diagnostic::new(
+                Code::UnknownRelated,
+                format!("`related` names `{id}`, which is not a post-mortem"),
+            )
+            .at(&pm.path, &pm.source, span)
+            .help(help),
+        );
+    }
+}
+
+fn check_links(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Diagnostic>) {
+    for section in &pm.sections {
+        for link in markdown::links(&section.markdown) {
+            let problem = match markdown::classify(&link.url) {
+                LinkTarget::External => None,
+                LinkTarget::PostMortem { id, .. } if ids.contains(id.as_str()) => None,
+                LinkTarget::PostMortem { id, .. } => Some((
+                    format!("link to `{}`: there is no post-mortem `{id}`", link.url),
+                    match crate::diagnostic::did_you_mean(&id, ids.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}.md`?"),
+                        None => "link to another post-mortem by its file name, such as \
+                                 `2024-03-12-checkout-failover.md`"
+                            .into(),
+                    },
+                )),
+                LinkTarget::File(file) if pm.assets.iter().any(|a| display_path(a) == file) => None,
+                LinkTarget::File(file) => Some(match &pm.bundle {
+                    Some(bundle) => (
+                        format!("link to `{}`: no file `{file}` in the bundle", link.url),
+                        format!("put the file in `{}/`", display_path(bundle)),
+                    ),
+                    None => (
+                        format!(
+                            "link to `{}`: only files in a bundle are published",
+                            link.url
+                        ),
+                        format!(
+                            "turn the post-mortem into a bundle: move it to `content/{}/index.md` \
+                             and put `{file}` beside it",
+                            pm.id
+                        ),
+                    ),
+                }),
+                LinkTarget::Outside => Some((
+                    format!("link to `{}` points outside the post-mortem", link.url),
+                    "files are published only from the post-mortem's own bundle directory".into(),
+                )),
+            };
+            if let Some((message, help)) = problem {
+                let span = section.content_offset + link.span.start
+                    ..section.content_offset + link.span.end;
+                diagnostics.push(
+                    Diagnostic::new(Code::BrokenLink, message)
+                        .at(&pm.path, &pm.source, span)
+                        .help(help),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::load::Source;
+
+    fn source(path: &str, id: &str, extra: &str, body: &str) -> Source {
+        Source {
+            id: id.into(),
+            path: PathBuf::from(path),
+            bundle: None,
+            assets: vec![],
+            bytes: format!(
+                "+++\ntitle = \"t\"\nseverity = \"SEV-3\"\nstatus = \"Draft\"\nstarted = 2024-01-01T00:00:00Z\n{extra}+++\n{body}"
+            )
+            .into_bytes(),
+        }
+    }
+
+    fn run(sources: &[Source]) -> (Vec<PostMortem>, Vec<Diagnostic>) {
+        let config = Config::default();
+        validate(
+            sources
+                .iter()
+                .map(|s| crate::parse::parse(s, &config))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn duplicate_ids_keep_the_first_file() {
+        let (pms, d) = run(&[
+            source("content/2024/a.md", "a", "", ""),
+            source("content/a.md", "a", "", ""),
+        ]);
+        assert_eq!(pms.len(), 1);
+        assert_eq!(pms[0].path, PathBuf::from("content/2024/a.md"));
+        assert_eq!(d[0].code, Code::DuplicateId);
+        assert_eq!(d[0].message, "the id `a` is also used by content/2024/a.md");
+    }
+
+    #[test]
+    fn related_must_name_post_mortems() {
+        let (_, d) = run(&[
+            source("content/a.md", "a", "related = [\"b\", \"c\"]\n", ""),
+            source("content/b.md", "b", "", ""),
+        ]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, Code::UnknownRelated);
+        assert_eq!(d[0].location.as_ref().unwrap().column, 17);
+    }
+
+    #[test]
+    fn links_to_missing_post_mortems_and_files_are_broken() {
+        let (_, d) = run(&[
+            source(
+                "content/a.md",
+                "a",
+                "",
+                "\n[ok](b.md) [no](bb.md) ![img](x.png) [out](../../x.txt) [web](https://x)\n",
+            ),
+            source("content/b.md", "b", "", ""),
+        ]);
+        let messages: Vec<_> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "link to `bb.md`: there is no post-mortem `bb`",
+                "link to `x.png`: only files in a bundle are published",
+                "link to `../../x.txt` points outside the post-mortem",
+            ]
+        );
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `b.md`?"));
+    }
+}
