@@ -1,0 +1,73 @@
+//! [`SearchDoc`]: what the site build hands to the index for one post-mortem.
+
+use serde::{Deserialize, Serialize};
+use tantivy::{DateTime, TantivyDocument};
+
+use crate::schema::Fields;
+
+/// One post-mortem as the search index sees it.
+///
+/// The build fills it from the validated post-mortem; nothing here is parsed again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchDoc {
+    /// The post-mortem id (file stem), unique in the archive.
+    pub id: String,
+    /// The title, searched with a boost.
+    pub title: String,
+    /// The plain text of the Markdown body, searched and used for snippets.
+    pub body: String,
+    /// One sentence for result lists, used as the snippet when the body has no match.
+    pub summary: String,
+    /// Hosts, services, error codes, ticket keys and the id, matched as whole words.
+    pub idents: Vec<String>,
+    /// Tags, as written in the front matter.
+    pub tags: Vec<String>,
+    /// Affected services.
+    pub services: Vec<String>,
+    /// Causes from the archive's controlled vocabulary.
+    pub causes: Vec<String>,
+    /// Severity name, such as `SEV-2`.
+    pub severity: String,
+    /// Status name, such as `In Review`.
+    pub status: String,
+    /// How the incident was detected, when known.
+    pub detection: Option<String>,
+    /// When impact began, in unix seconds (UTC).
+    pub started: i64,
+}
+
+impl SearchDoc {
+    /// Converts to a tantivy document of the blameless schema.
+    pub(crate) fn to_document(&self, fields: &Fields) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(fields.id, &self.id);
+        doc.add_text(fields.title, &self.title);
+        doc.add_text(fields.body, &self.body);
+        if !self.summary.is_empty() {
+            doc.add_text(fields.summary, &self.summary);
+        }
+        // why: the id goes in as an identifier too, so `2024-03-12-db` finds its post-mortem.
+        doc.add_text(fields.ident, &self.id);
+        for ident in &self.idents {
+            doc.add_text(fields.ident, ident);
+        }
+        let keyword_lists = [
+            (fields.tag, &self.tags),
+            (fields.service, &self.services),
+            (fields.cause, &self.causes),
+        ];
+        for (field, values) in keyword_lists {
+            for value in values {
+                doc.add_text(field, value);
+            }
+        }
+        doc.add_text(fields.severity, &self.severity);
+        doc.add_text(fields.status, &self.status);
+        if let Some(detection) = &self.detection {
+            doc.add_text(fields.detection, detection);
+        }
+        doc.add_date(fields.started, DateTime::from_timestamp_secs(self.started));
+        doc
+    }
+}

@@ -1,0 +1,85 @@
+//! [`SearchResponse`]: what one search returns, ready to render or to print as JSON.
+
+use serde::{Deserialize, Serialize};
+
+use crate::explain::QueryErrorExplained;
+
+/// The answer to one [`SearchRequest`](crate::SearchRequest).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// Number of matching post-mortems (all pages).
+    pub total: usize,
+    /// The requested page of hits, in order.
+    pub hits: Vec<Hit>,
+    /// Value counts of the keyword fields over all matching post-mortems.
+    pub facets: Facets,
+    /// True when the query matched nothing as typed and was retried with typo tolerance.
+    pub fuzzy: bool,
+    /// Why the query could not be read as typed, in plain words. When set, `hits` holds
+    /// what a best-effort reading of the query found, possibly nothing.
+    pub error: Option<QueryErrorExplained>,
+}
+
+/// One matching post-mortem.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// The post-mortem id; its page is `/pm/<id>/`.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its severity, as written.
+    pub severity: String,
+    /// Its status, as written.
+    pub status: String,
+    /// When impact began, in unix seconds (UTC).
+    pub started: i64,
+    /// Affected services, as written.
+    pub services: Vec<String>,
+    /// Relevance score (BM25); 0 when sorted by date or with no query text.
+    pub score: f32,
+    /// A passage of the body (or the summary), HTML-escaped, with `<mark>` around matches.
+    pub snippet_html: String,
+}
+
+/// How many matching post-mortems have each value, per keyword field.
+///
+/// Each list is sorted by count (highest first), then by value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    /// Counts per severity.
+    pub severity: Vec<FacetCount>,
+    /// Counts per status.
+    pub status: Vec<FacetCount>,
+    /// Counts per tag.
+    pub tag: Vec<FacetCount>,
+    /// Counts per service.
+    pub service: Vec<FacetCount>,
+    /// Counts per cause.
+    pub cause: Vec<FacetCount>,
+    /// Counts per detection method.
+    pub detection: Vec<FacetCount>,
+}
+
+impl Facets {
+    /// The list of one field, by its name in [`FACET_FIELDS`](crate::FACET_FIELDS).
+    pub fn get_mut(&mut self, field: &str) -> Option<&mut Vec<FacetCount>> {
+        Some(match field {
+            "severity" => &mut self.severity,
+            "status" => &mut self.status,
+            "tag" => &mut self.tag,
+            "service" => &mut self.service,
+            "cause" => &mut self.cause,
+            "detection" => &mut self.detection,
+            _ => return None,
+        })
+    }
+}
+
+/// One value of a keyword field and the number of matching post-mortems that have it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    /// The value, as first written in the archive.
+    pub value: String,
+    /// Number of matching post-mortems with this value.
+    pub count: u64,
+}

@@ -1,0 +1,152 @@
+//! The index schema: field names, tokenizers, and the typed handle on both.
+//!
+//! Writing (`build_index`) and reading (`Engine`) go through [`Fields`], so that the
+//! two sides cannot disagree on a name or an option.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing,
+    TextOptions, STORED, STRING,
+};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, WhitespaceTokenizer};
+use tantivy::Index;
+
+/// Tokenizer of the prose fields: simple words, lowercase, English stemming.
+const PROSE_TOKENIZER: &str = "en_stem";
+/// Tokenizer of the identifier field: whitespace-separated, lowercase.
+pub(crate) const IDENT_TOKENIZER: &str = "blameless_ident";
+/// Tokenizer of the keyword fields (tag, service, ...): the whole value, lowercase.
+pub(crate) const KEYWORD_TOKENIZER: &str = "blameless_keyword";
+
+/// The keyword fields that can be filtered on and counted as facets, in display order.
+pub const FACET_FIELDS: [&str; 6] = ["severity", "status", "tag", "service", "cause", "detection"];
+
+/// The field names a query may use (`title:word`), for error messages.
+pub const QUERY_FIELDS: [&str; 11] = [
+    "title",
+    "body",
+    "summary",
+    "ident",
+    "id",
+    "tag",
+    "service",
+    "cause",
+    "severity",
+    "status",
+    "detection",
+];
+
+/// Typed handles on every field of the schema.
+#[derive(Clone, Debug)]
+pub(crate) struct Fields {
+    pub id: Field,
+    pub title: Field,
+    pub body: Field,
+    pub summary: Field,
+    pub ident: Field,
+    pub tag: Field,
+    pub service: Field,
+    pub cause: Field,
+    pub severity: Field,
+    pub status: Field,
+    pub detection: Field,
+    pub started: Field,
+}
+
+impl Fields {
+    /// Looks the fields up in the schema of an existing index.
+    pub fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let get = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            id: get("id")?,
+            title: get("title")?,
+            body: get("body")?,
+            summary: get("summary")?,
+            ident: get("ident")?,
+            tag: get("tag")?,
+            service: get("service")?,
+            cause: get("cause")?,
+            severity: get("severity")?,
+            status: get("status")?,
+            detection: get("detection")?,
+            started: get("started")?,
+        })
+    }
+}
+
+/// Builds the schema that every blameless index has.
+pub(crate) fn build_schema() -> Schema {
+    let mut builder = Schema::builder();
+    builder.add_text_field("id", STRING | STORED);
+    let prose = |stored: bool| {
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(PROSE_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    builder.add_text_field("title", prose(true));
+    builder.add_text_field("body", prose(true));
+    builder.add_text_field("summary", prose(true));
+    // why: tantivy's query parser turns `checkout-api` into a phrase over a prose field;
+    // a whitespace-tokenized copy lets the same word match as one term, without positions.
+    builder.add_text_field(
+        "ident",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(IDENT_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        ),
+    );
+    for name in FACET_FIELDS {
+        // why: the inverted index is lowercase so that `severity:sev-1` matches `SEV-1`;
+        // the fast column keeps the value as written, for display in facet counts.
+        let options = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(KEYWORD_TOKENIZER)
+                    .set_index_option(IndexRecordOption::Basic),
+            )
+            .set_fast("raw");
+        let options = if matches!(name, "severity" | "status" | "service") {
+            options.set_stored()
+        } else {
+            options
+        };
+        builder.add_text_field(name, options);
+    }
+    builder.add_date_field(
+        "started",
+        DateOptions::default()
+            .set_indexed()
+            .set_fast()
+            .set_stored()
+            .set_precision(DateTimePrecision::Seconds),
+    );
+    builder.build()
+}
+
+/// Registers the tokenizers the schema names; needed on every opened [`Index`].
+pub(crate) fn register_tokenizers(index: &Index) {
+    index.tokenizers().register(
+        IDENT_TOKENIZER,
+        TextAnalyzer::builder(WhitespaceTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
+    index.tokenizers().register(
+        KEYWORD_TOKENIZER,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
+}
+
+/// Lowercases a keyword the way [`KEYWORD_TOKENIZER`] does, for building filter terms.
+pub(crate) fn normalize_keyword(value: &str) -> String {
+    value.to_lowercase()
+}

@@ -1,0 +1,471 @@
+//! [`build_index`]: writes the search index of a site build, and its hot cache.
+//!
+//! Native only: the browser never writes. The index is one merged segment whose files are
+//! named after a hash of their content, so the same documents give the same file names
+//! and bytes, and a static host's caches never mix two builds.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, OwnedBytes, WatchCallback,
+    WatchHandle, WritePtr,
+};
+use tantivy::{HasLen, Index, IndexSettings, IndexWriter, TantivyDocument};
+
+use crate::engine::Engine;
+use crate::hotcache::{page_runs, HotCache, HotFile, DEFAULT_PAGE_SIZE, HOTCACHE_FILE};
+use crate::range_directory::{Fetched, RangeFetcher};
+use crate::request::{SearchRequest, Sort};
+use crate::schema::{build_schema, register_tokenizers, Fields};
+use crate::SearchDoc;
+
+/// Memory the indexer may use before it flushes a segment.
+const WRITER_MEMORY: usize = 256 * 1024 * 1024;
+
+/// An error while writing the index, with the path it concerns.
+#[derive(Debug)]
+pub struct BuildError {
+    /// What failed, naming the path.
+    pub message: String,
+    /// The underlying error.
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+fn context<E>(message: impl Into<String>) -> impl FnOnce(E) -> BuildError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let message = message.into();
+    move |e| BuildError {
+        message,
+        source: Some(Box::new(e)),
+    }
+}
+
+/// What [`build_index`] wrote.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Number of documents indexed.
+    pub num_docs: u64,
+    /// Every file written (index files and the hot cache), name and size in bytes, sorted.
+    pub files: BTreeMap<String, u64>,
+    /// Size of the hot cache file in bytes.
+    pub hotcache_bytes: u64,
+}
+
+impl IndexStats {
+    /// Total bytes of the index files, the hot cache excluded.
+    pub fn index_bytes(&self) -> u64 {
+        self.files
+            .iter()
+            .filter(|(name, _)| name.as_str() != HOTCACHE_FILE)
+            .map(|(_, len)| len)
+            .sum()
+    }
+}
+
+/// Writes the index of `docs` into `dir` (created if missing; it must be empty), merged
+/// to one segment, then the hot cache ([`HOTCACHE_FILE`]) beside it.
+///
+/// Documents are indexed newest first (ties by id), so that the input order does not
+/// matter and recent post-mortems sit together in the document store.
+pub fn build_index(
+    dir: &Path,
+    docs: impl IntoIterator<Item = SearchDoc>,
+) -> Result<IndexStats, BuildError> {
+    let shown = dir.display();
+    fs::create_dir_all(dir).map_err(context(format!("cannot create `{shown}`")))?;
+    let not_empty = fs::read_dir(dir)
+        .map_err(context(format!("cannot list `{shown}`")))?
+        .next()
+        .is_some();
+    if not_empty {
+        return Err(BuildError {
+            message: format!("the index directory `{shown}` is not empty"),
+            source: None,
+        });
+    }
+    let mut docs: Vec<SearchDoc> = docs.into_iter().collect();
+    docs.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
+    let num_docs = docs.len() as u64;
+
+    let write_msg = format!("cannot write the search index in `{shown}`");
+    let index = Index::builder()
+        .schema(build_schema())
+        .settings(IndexSettings::default())
+        .create_in_dir(dir)
+        .map_err(context(write_msg.clone()))?;
+    register_tokenizers(&index);
+    let fields = Fields::from_schema(&index.schema()).map_err(context(write_msg.clone()))?;
+    // why: one indexing thread keeps the document order, hence the bytes, deterministic.
+    let mut writer: IndexWriter<TantivyDocument> = index
+        .writer_with_num_threads(1, WRITER_MEMORY)
+        .map_err(context(write_msg.clone()))?;
+    for doc in &docs {
+        writer
+            .add_document(doc.to_document(&fields))
+            .map_err(context(write_msg.clone()))?;
+    }
+    writer.commit().map_err(context(write_msg.clone()))?;
+    let segments = index
+        .searchable_segment_ids()
+        .map_err(context(write_msg.clone()))?;
+    if segments.len() > 1 {
+        writer
+            .merge(&segments)
+            .wait()
+            .map_err(context(write_msg.clone()))?;
+    }
+    writer
+        .wait_merging_threads()
+        .map_err(context(write_msg.clone()))?;
+    drop(index);
+
+    rename_segment_by_content(dir)?;
+    let hot_cache = record_hot_cache(dir, DEFAULT_PAGE_SIZE)?;
+    let encoded = hot_cache.encode();
+    fs::write(dir.join(HOTCACHE_FILE), &encoded).map_err(context(format!(
+        "cannot write `{}`",
+        dir.join(HOTCACHE_FILE).display()
+    )))?;
+
+    let mut files = BTreeMap::new();
+    for (name, len) in list_files(dir)? {
+        files.insert(name, len);
+    }
+    Ok(IndexStats {
+        num_docs,
+        files,
+        hotcache_bytes: encoded.len() as u64,
+    })
+}
+
+/// Lists the regular files of `dir` with their sizes, sorted by name.
+fn list_files(dir: &Path) -> Result<Vec<(String, u64)>, BuildError> {
+    let shown = dir.display();
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(context(format!("cannot list `{shown}`")))? {
+        let entry = entry.map_err(context(format!("cannot list `{shown}`")))?;
+        let meta = entry
+            .metadata()
+            .map_err(context(format!("cannot stat `{}`", entry.path().display())))?;
+        if meta.is_file() {
+            files.push((entry.file_name().to_string_lossy().into_owned(), meta.len()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Renames the one segment after a hash of its files, rewrites `meta.json` to match, and
+/// removes the files a read-only index does not need (locks, the writer's GC list).
+fn rename_segment_by_content(dir: &Path) -> Result<(), BuildError> {
+    let meta_path = dir.join("meta.json");
+    let meta_msg = format!("cannot rewrite `{}`", meta_path.display());
+    let meta_text = fs::read_to_string(&meta_path).map_err(context(meta_msg.clone()))?;
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&meta_text).map_err(context(meta_msg.clone()))?;
+    let segments = meta
+        .get_mut("segments")
+        .and_then(|s| s.as_array_mut())
+        .ok_or_else(|| BuildError {
+            message: format!("`{}` lists no segments", meta_path.display()),
+            source: None,
+        })?;
+    for segment in segments.iter_mut() {
+        let Some(old_id) = segment.get("segment_id").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let old_stem = old_id.replace('-', "");
+        let mut segment_files: Vec<(String, PathBuf)> = Vec::new();
+        for (name, _) in list_files(dir)? {
+            if let Some(ext) = name.strip_prefix(&format!("{old_stem}.")) {
+                segment_files.push((ext.to_string(), dir.join(&name)));
+            }
+        }
+        segment_files.sort();
+        let mut hash = Fnv128::new();
+        for (ext, path) in &segment_files {
+            hash.write(ext.as_bytes());
+            hash.write(
+                &fs::read(path).map_err(context(format!("cannot read `{}`", path.display())))?,
+            );
+        }
+        let new_stem = format!("{:032x}", hash.finish());
+        for (ext, path) in &segment_files {
+            let new_path = dir.join(format!("{new_stem}.{ext}"));
+            fs::rename(path, &new_path)
+                .map_err(context(format!("cannot rename `{}`", path.display())))?;
+        }
+        let hyphenated = format!(
+            "{}-{}-{}-{}-{}",
+            &new_stem[..8],
+            &new_stem[8..12],
+            &new_stem[12..16],
+            &new_stem[16..20],
+            &new_stem[20..]
+        );
+        segment["segment_id"] = serde_json::Value::String(hyphenated);
+    }
+    let text = serde_json::to_string_pretty(&meta).map_err(context(meta_msg.clone()))?;
+    fs::write(&meta_path, text + "\n").map_err(context(meta_msg.clone()))?;
+    for name in [
+        ".managed.json",
+        ".tantivy-meta.lock",
+        ".tantivy-writer.lock",
+    ] {
+        let path = dir.join(name);
+        if path.exists() {
+            fs::remove_file(&path)
+                .map_err(context(format!("cannot remove `{}`", path.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// FNV-1a, 128 bits: a stable content hash with no dependency.
+struct Fnv128(u128);
+
+impl Fnv128 {
+    fn new() -> Fnv128 {
+        Fnv128(0x6c62_272e_07bb_0142_62b8_2175_6295_c58d)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u128::from(b);
+            self.0 = self
+                .0
+                .wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+        }
+    }
+
+    fn finish(&self) -> u128 {
+        self.0
+    }
+}
+
+/// Opens the finished index through a recording directory, runs the warm-up searches a
+/// page load does, and keeps every page they read.
+pub fn record_hot_cache(dir: &Path, page_size: u32) -> Result<HotCache, BuildError> {
+    let shown = dir.display();
+    let read_msg = format!("cannot read the search index in `{shown}`");
+    let mmap = MmapDirectory::open(dir).map_err(context(read_msg.clone()))?;
+    let log: ReadLog = Arc::new(Mutex::new(BTreeMap::new()));
+    let recording = ReaderDirectory {
+        inner: Box::new(mmap),
+        log: Some(Arc::clone(&log)),
+    };
+    let engine = Engine::open(Index::open(recording).map_err(context(read_msg.clone()))?)
+        .map_err(context(read_msg.clone()))?;
+    for req in warm_up_requests(&engine) {
+        let response = engine.search(&req);
+        if let Some(error) = response.error {
+            return Err(BuildError {
+                message: format!("the warm-up search failed: {}", error.detail),
+                source: None,
+            });
+        }
+    }
+    drop(engine);
+    let reads = log.lock().map(|l| l.clone()).unwrap_or_default();
+    let mut cache = HotCache {
+        page_size,
+        files: BTreeMap::new(),
+    };
+    for (name, len) in list_files(dir)? {
+        if name == HOTCACHE_FILE || name.starts_with(".tantivy") {
+            continue;
+        }
+        let mut file = HotFile {
+            len,
+            chunks: Vec::new(),
+        };
+        if let Some(ranges) = reads.get(&name) {
+            let runs = page_runs(ranges, u64::from(page_size), len);
+            if !runs.is_empty() {
+                let path = dir.join(&name);
+                let data = fs::read(&path)
+                    .map_err(context(format!("cannot read `{}`", path.display())))?;
+                for run in runs {
+                    let bytes = data[run.start as usize..run.end as usize].to_vec();
+                    file.chunks.push((run.start, OwnedBytes::new(bytes)));
+                }
+            }
+        }
+        cache.files.insert(name, file);
+    }
+    Ok(cache)
+}
+
+/// The searches whose reads the hot cache holds: the page opened with no query (newest
+/// first, with facets) and one word query (dictionaries, norms, the document store's
+/// index).
+fn warm_up_requests(engine: &Engine) -> Vec<SearchRequest> {
+    let everything = SearchRequest {
+        limit: 1,
+        sort: Sort::Newest,
+        ..SearchRequest::default()
+    };
+    let first_word = engine
+        .search(&everything)
+        .hits
+        .first()
+        .and_then(|hit| {
+            hit.title
+                .split(|c: char| !c.is_alphanumeric())
+                .find(|w| w.len() > 3)
+                .map(str::to_lowercase)
+        })
+        .unwrap_or_else(|| "incident".to_string());
+    vec![
+        everything,
+        SearchRequest {
+            q: first_word,
+            limit: 1,
+            ..SearchRequest::default()
+        },
+    ]
+}
+
+type ReadLog = Arc<Mutex<BTreeMap<String, Vec<Range<u64>>>>>;
+
+/// Opens an index directory for reading only: no lock files are created, so a published
+/// (or read-only) directory stays as the build wrote it.
+pub(crate) fn open_read_only(dir: &Path) -> tantivy::Result<Index> {
+    let mmap = MmapDirectory::open(dir)?;
+    Index::open(ReaderDirectory {
+        inner: Box::new(mmap),
+        log: None,
+    })
+}
+
+/// A directory for readers: reads pass through (and are logged when `log` is set), and
+/// locks are granted without lock files, since nothing writes.
+#[derive(Clone)]
+struct ReaderDirectory {
+    inner: Box<dyn Directory>,
+    log: Option<ReadLog>,
+}
+
+impl std::fmt::Debug for ReaderDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReaderDirectory")
+    }
+}
+
+fn record(log: &Option<ReadLog>, name: &str, range: Range<u64>) {
+    if let Some(Ok(mut log)) = log.as_ref().map(|l| l.lock()) {
+        log.entry(name.to_string()).or_default().push(range);
+    }
+}
+
+#[derive(Debug)]
+struct RecordingFile {
+    inner: Arc<dyn FileHandle>,
+    name: String,
+    log: Option<ReadLog>,
+}
+
+impl HasLen for RecordingFile {
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+impl FileHandle for RecordingFile {
+    fn read_bytes(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
+        record(&self.log, &self.name, range.start as u64..range.end as u64);
+        self.inner.read_bytes(range)
+    }
+}
+
+impl Directory for ReaderDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        let inner = self.inner.get_file_handle(path)?;
+        if self.log.is_none() {
+            return Ok(inner);
+        }
+        Ok(Arc::new(RecordingFile {
+            inner,
+            name: path.to_string_lossy().into_owned(),
+            log: self.log.clone(),
+        }))
+    }
+    fn acquire_lock(&self, _lock: &Lock) -> Result<DirectoryLock, LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.inner.delete(path)
+    }
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.inner.exists(path)
+    }
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.inner.open_write(path)
+    }
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        let data = self.inner.atomic_read(path)?;
+        record(&self.log, &path.to_string_lossy(), 0..data.len() as u64);
+        Ok(data)
+    }
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.inner.atomic_write(path, data)
+    }
+    fn sync_directory(&self) -> io::Result<()> {
+        self.inner.sync_directory()
+    }
+    fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.inner.watch(watch_callback)
+    }
+}
+
+/// A [`RangeFetcher`] over the files of a local index directory: the benchmark's and the
+/// tests' stand-in for HTTP range requests.
+#[derive(Clone, Debug)]
+pub struct FileFetcher {
+    dir: PathBuf,
+}
+
+impl FileFetcher {
+    /// Serves the files of `dir`.
+    pub fn new(dir: &Path) -> FileFetcher {
+        FileFetcher {
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
+impl RangeFetcher for FileFetcher {
+    fn fetch(&self, name: &str, range: Range<u64>) -> io::Result<Fetched> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = fs::File::open(self.dir.join(name))?;
+        file.seek(SeekFrom::Start(range.start))?;
+        let mut bytes = vec![0; (range.end - range.start) as usize];
+        file.read_exact(&mut bytes)?;
+        Ok(Fetched {
+            bytes,
+            whole_file: false,
+        })
+    }
+}
