@@ -10,12 +10,18 @@
 //! ```
 
 pub mod archive;
+pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod load;
 pub mod markdown;
+pub mod output;
 pub mod parse;
+pub mod pipeline;
 pub mod postmortem;
+pub mod render;
+pub mod scaffold;
 pub mod slug;
+pub mod theme;
 pub mod timeline;
 pub mod validate;

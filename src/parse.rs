@@ -78,19 +78,19 @@ pub fn is_valid_id(id: &str) -> bool {
 }
 
 /// Decodes a source's bytes: UTF-8, BOM removed, CRLF and lone CR turned into LF.
-pub fn decode(source: &Source) -> Result<String, Diagnostic> {
+pub fn decode(source: &Source) -> Result<String, Box<Diagnostic>> {
     match std::str::from_utf8(&source.bytes) {
         Ok(text) => Ok(normalise(text)),
         Err(err) => {
             let lossy = String::from_utf8_lossy(&source.bytes);
             let valid = &source.bytes[..err.valid_up_to()];
             let offset = String::from_utf8_lossy(valid).len();
-            Err(
+            Err(Box::new(
                 Diagnostic::new(Code::InvalidEncoding, "the file is not valid UTF-8")
                     .at(&source.path, &lossy, offset..offset + 1)
                     .label("this byte is not UTF-8")
                     .help("save the file as UTF-8 (Latin-1 and UTF-16 are not supported)"),
-            )
+            ))
         }
     }
 }
@@ -105,15 +105,17 @@ fn normalise(text: &str) -> String {
 }
 
 /// Splits `+++` front matter from the body: (TOML text, its byte offset, body offset).
-pub fn split_front_matter(text: &str) -> Result<(&str, usize, usize), Diagnostic> {
+pub fn split_front_matter(text: &str) -> Result<(&str, usize, usize), Box<Diagnostic>> {
     let first_end = text.find('\n').unwrap_or(text.len());
     if text[..first_end].trim_end() != "+++" {
-        return Err(Diagnostic::new(
-            Code::InvalidFrontMatter,
-            "the file does not start with `+++` front matter",
-        )
-        .label("expected `+++` here")
-        .help("start the file with a `+++` line, the TOML fields, and a closing `+++` line"));
+        return Err(Box::new(
+            Diagnostic::new(
+                Code::InvalidFrontMatter,
+                "the file does not start with `+++` front matter",
+            )
+            .label("expected `+++` here")
+            .help("start the file with a `+++` line, the TOML fields, and a closing `+++` line"),
+        ));
     }
     let start = (first_end + 1).min(text.len());
     let mut offset = start;
@@ -123,12 +125,14 @@ pub fn split_front_matter(text: &str) -> Result<(&str, usize, usize), Diagnostic
         }
         offset += line.len();
     }
-    Err(Diagnostic::new(
-        Code::InvalidFrontMatter,
-        "the front matter is not closed by a `+++` line",
-    )
-    .label("opened here")
-    .help("add a line with only `+++` after the last front-matter field"))
+    Err(Box::new(
+        Diagnostic::new(
+            Code::InvalidFrontMatter,
+            "the front matter is not closed by a `+++` line",
+        )
+        .label("opened here")
+        .help("add a line with only `+++` after the last front-matter field"),
+    ))
 }
 
 /// Parses one source against the archive's configuration.
@@ -142,7 +146,7 @@ pub fn parse(source: &Source, config: &Config) -> Parsed {
     let text = match decode(source) {
         Ok(text) => text,
         Err(d) => {
-            parsed.diagnostics.push(d);
+            parsed.diagnostics.push(*d);
             return parsed;
         }
     };
@@ -169,7 +173,7 @@ pub fn parse(source: &Source, config: &Config) -> Parsed {
     let (toml_text, toml_offset, body_offset) = match split_front_matter(&text) {
         Ok(split) => split,
         Err(d) => {
-            parsed.diagnostics.push(d.at(&source.path, &text, 0..3));
+            parsed.diagnostics.push((*d).at(&source.path, &text, 0..3));
             return parsed;
         }
     };

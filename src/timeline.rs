@@ -160,6 +160,8 @@ fn unwrap_marks(text: &str) -> &str {
     text.trim()
         .trim_matches(|c| matches!(c, '*' | '_' | '`' | '[' | ']'))
         .trim()
+        .trim_start_matches(['~', '≈'])
+        .trim_start()
 }
 
 /// A raw row before its time is resolved.
@@ -190,6 +192,7 @@ pub fn parse(pm: &PostMortem, _archive_zone: Tz) -> (Timeline, Vec<Diagnostic>) 
     let mut last_time: Option<DateTime<FixedOffset>> = None;
     for row in rows {
         let cell = unwrap_marks(&row.time_text);
+        let time_span = narrow(&pm.source, &row.span, row.time_text.trim());
         let date_cell = row.date_text.as_deref().map(unwrap_marks);
         let combined = match date_cell {
             Some(d) if !d.is_empty() => format!("{d} {cell}"),
@@ -242,7 +245,7 @@ pub fn parse(pm: &PostMortem, _archive_zone: Tz) -> (Timeline, Vec<Diagnostic>) 
                                     .format("%Y-%m-%d %H:%M %Z")
                             ),
                         )
-                        .at(&pm.path, &pm.source, row.span.clone())
+                        .at(&pm.path, &pm.source, time_span.clone())
                         .help("put the rows in time order, or check the date and zone of this row"),
                     );
                 }
@@ -257,7 +260,7 @@ pub fn parse(pm: &PostMortem, _archive_zone: Tz) -> (Timeline, Vec<Diagnostic>) 
                         combined.trim()
                     ),
                 )
-                .at(&pm.path, &pm.source, row.span.clone())
+                .at(&pm.path, &pm.source, time_span.clone())
                 .help(
                     "start the row with a time such as `2024-03-12 09:41`, `09:41` or \
                      `2024-03-12T09:41:00+01:00`, optionally followed by a zone such as `UTC`",
@@ -280,6 +283,14 @@ pub fn parse(pm: &PostMortem, _archive_zone: Tz) -> (Timeline, Vec<Diagnostic>) 
         },
         diagnostics,
     )
+}
+
+/// The span of `needle` inside the row, or the whole row when it is not found.
+fn narrow(source: &str, row: &Range<usize>, needle: &str) -> Range<usize> {
+    match source.get(row.clone()).and_then(|text| text.find(needle)) {
+        Some(i) if !needle.is_empty() => row.start + i..row.start + i + needle.len(),
+        _ => row.clone(),
+    }
 }
 
 fn started_date(pm: &PostMortem, zone: Zone) -> NaiveDate {

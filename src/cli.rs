@@ -1,0 +1,313 @@
+//! The command line: argument definitions and one `run` that turns a command into an exit code.
+//!
+//! Data goes to stdout, diagnostics and progress to stderr. Exit codes: 0 success (warnings
+//! allowed), 1 content errors (or warnings with `--deny-warnings`), 2 usage or environment error.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::diagnostic::{self, Format};
+use crate::load::{self, ConfigError};
+use crate::pipeline::{self, BuildOptions};
+use crate::scaffold;
+
+/// Exit code: success, warnings allowed.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: content errors, or warnings under `--deny-warnings`.
+pub const EXIT_CONTENT: u8 = 1;
+/// Exit code: usage or environment error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Turns a folder of incident post-mortems into a validated, searchable static site.
+#[derive(Debug, Parser)]
+#[command(name = "blameless", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// The archive root (default: the nearest directory upward with blameless.toml or content/).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// The site directory (default: public/ under the root).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Fix "now" (RFC 3339 or YYYY-MM-DD) for reproducible output; else SOURCE_DATE_EPOCH.
+    #[arg(long, global = true, value_name = "T")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the archive, then write the whole site atomically.
+    Build {
+        /// Publish Draft post-mortems too.
+        #[arg(long)]
+        drafts: bool,
+        /// Override `base_url` from blameless.toml.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Worker threads for parsing and rendering (default: one per core).
+        #[arg(short = 'j', long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Report problems in the archive without writing anything.
+    Check {
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Write a new Draft post-mortem with every section, ready to fill in.
+    New {
+        /// The title.
+        title: String,
+        /// The severity (a name or alias from the scale).
+        #[arg(long, value_name = "S")]
+        severity: Option<String>,
+        /// When impact began: RFC 3339, or "YYYY-MM-DD HH:MM" in the archive's zone.
+        #[arg(long, value_name = "T")]
+        started: Option<String>,
+    },
+}
+
+/// Runs a parsed command line and returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            EXIT_USAGE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = match &cli.global.root {
+        Some(root) => cwd.join(root),
+        None => load::find_root(&cwd),
+    };
+    let out = match &cli.global.out {
+        Some(out) => cwd.join(out),
+        None => root.join("public"),
+    };
+    let now = resolve_now(cli.global.now.as_deref())?;
+    let mut config = match load::load_config(&root) {
+        Ok(config) => config,
+        Err(ConfigError::Io(err)) => return Err(err),
+        Err(ConfigError::Invalid(diagnostics)) => {
+            eprint!("{}", diagnostic::render(&diagnostics, Format::Human));
+            return Ok(EXIT_USAGE);
+        }
+    };
+    match cli.command {
+        Command::Check {
+            format,
+            deny_warnings,
+        } => {
+            let checked = pipeline::check(&root, config, now)?;
+            let rendered = diagnostic::render(&checked.diagnostics, format);
+            if format == Format::Json {
+                print!("{rendered}");
+            } else {
+                eprint!("{rendered}");
+            }
+            if format == Format::Human && checked.diagnostics.is_empty() {
+                eprintln!(
+                    "checked {} post-mortems: no problems",
+                    checked.archive.postmortems.len()
+                );
+            }
+            Ok(exit_for(checked.fails(deny_warnings)))
+        }
+        Command::Build {
+            drafts,
+            base_url,
+            jobs,
+            deny_warnings,
+        } => {
+            if let Some(url) = base_url {
+                config.base_url = url.trim_end_matches('/').to_string();
+            }
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(jobs.unwrap_or(0))
+                .build()
+                .context("cannot start worker threads")?;
+            pool.install(|| {
+                let checked = pipeline::check(&root, config, now)?;
+                eprint!(
+                    "{}",
+                    diagnostic::render(&checked.diagnostics, Format::Human)
+                );
+                if checked.fails(deny_warnings) {
+                    eprintln!(
+                        "build stopped: the site in {} was not changed",
+                        out.display()
+                    );
+                    return Ok(EXIT_CONTENT);
+                }
+                let report = pipeline::build(
+                    &root,
+                    &checked,
+                    &BuildOptions {
+                        out: out.clone(),
+                        drafts,
+                    },
+                )?;
+                eprintln!(
+                    "built {} post-mortems into {} ({} files)",
+                    report.postmortems,
+                    out.display(),
+                    report.files
+                );
+                Ok(EXIT_OK)
+            })
+        }
+        Command::New {
+            title,
+            severity,
+            started,
+        } => new(
+            &root,
+            &config,
+            &title,
+            severity.as_deref(),
+            started.as_deref(),
+            now,
+        ),
+    }
+}
+
+fn exit_for(fails: bool) -> u8 {
+    if fails {
+        EXIT_CONTENT
+    } else {
+        EXIT_OK
+    }
+}
+
+fn new(
+    root: &Path,
+    config: &Config,
+    title: &str,
+    severity: Option<&str>,
+    started: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u8> {
+    if title.trim().is_empty() {
+        bail!("the title is empty: write `blameless new \"What happened\"`");
+    }
+    let severity = match severity {
+        Some(name) => match config.severity(name) {
+            Some((_, spec)) => spec.name.clone(),
+            None => bail!(
+                "unknown severity `{name}`: use one of {}",
+                config
+                    .severities
+                    .iter()
+                    .map(|s| format!("`{}`", s.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        None => config
+            .severities
+            .last()
+            .map_or_else(|| "SEV-3".to_string(), |s| s.name.clone()),
+    };
+    let started = match started {
+        Some(text) => parse_time(text, config)?,
+        None => {
+            let minute = now.timestamp() - now.timestamp().rem_euclid(60);
+            let utc = DateTime::from_timestamp(minute, 0).unwrap_or(now);
+            utc.with_timezone(&config.timezone).fixed_offset()
+        }
+    };
+    let content = root.join(load::CONTENT_DIR);
+    let path = content.join(scaffold::file_name(title, started));
+    if path.exists() {
+        bail!(
+            "{} already exists: choose another title or edit that file",
+            path.display()
+        );
+    }
+    fs::create_dir_all(&content).with_context(|| format!("cannot create {}", content.display()))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(scaffold::source(title, &severity, started, config).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("{}", path.strip_prefix(root).unwrap_or(&path).display());
+    eprintln!("created a Draft: fill in the sections, then run `blameless check`");
+    Ok(EXIT_OK)
+}
+
+/// Reads a time given on the command line: RFC 3339, or a local "YYYY-MM-DD[ HH:MM]" in the
+/// archive's zone.
+pub fn parse_time(text: &str, config: &Config) -> Result<DateTime<FixedOffset>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t);
+    }
+    let naive = [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    });
+    match naive.and_then(|n| config.timezone.from_local_datetime(&n).earliest()) {
+        Some(t) => Ok(t.fixed_offset()),
+        None => bail!(
+            "cannot read the time `{text}`: write 2024-03-12T09:41:00+01:00 or \"2024-03-12 09:41\""
+        ),
+    }
+}
+
+/// "Now": `--now`, else `SOURCE_DATE_EPOCH`, else the clock.
+pub fn resolve_now(flag: Option<&str>) -> Result<DateTime<Utc>> {
+    if let Some(text) = flag {
+        return parse_time(text, &Config::default())
+            .map(|t| t.with_timezone(&Utc))
+            .with_context(|| format!("invalid --now `{text}`"));
+    }
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH") {
+        let seconds: i64 = epoch
+            .trim()
+            .parse()
+            .with_context(|| format!("SOURCE_DATE_EPOCH `{epoch}` is not a number of seconds"))?;
+        return Utc
+            .timestamp_opt(seconds, 0)
+            .single()
+            .with_context(|| format!("SOURCE_DATE_EPOCH `{epoch}` is out of range"));
+    }
+    Ok(Utc::now())
+}

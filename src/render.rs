@@ -1,0 +1,622 @@
+//! Render: the `Archive` into the site's files. Pure: templates see view structs built here,
+//! never the model, and the result is a list of files for `output` to write.
+//!
+//! Every link in the site is relative (`../../pm/x/`), so the site works from any host, any
+//! sub-path and straight from the disk.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, Datelike, FixedOffset};
+use chrono_tz::Tz;
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::archive::Archive;
+use crate::diagnostic::display_path;
+use crate::markdown::{self, LinkTarget, Rewriter};
+use crate::postmortem::{PostMortem, SectionKind, Status};
+use crate::slug::slugify;
+use crate::theme::Theme;
+
+/// One file of the site.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputFile {
+    /// A file with these contents, at a path relative to the site root.
+    Bytes { path: String, contents: Vec<u8> },
+    /// A bundle file copied from the archive (path relative to the root).
+    Copy { path: String, from: PathBuf },
+}
+
+impl OutputFile {
+    /// The path relative to the site root, with forward slashes.
+    pub fn path(&self) -> &str {
+        match self {
+            OutputFile::Bytes { path, .. } | OutputFile::Copy { path, .. } => path,
+        }
+    }
+}
+
+/// Prepared templates, ready to render many pages in parallel.
+pub struct Renderer {
+    tera: Tera,
+    theme: Theme,
+}
+
+impl Renderer {
+    /// Compiles the theme's templates.
+    pub fn new(theme: Theme) -> Result<Renderer> {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        tera.add_raw_templates(theme.templates()?)
+            .map_err(|e| anyhow::anyhow!(tera_chain(&e)))
+            .context("the theme's templates do not compile")?;
+        Ok(Renderer { tera, theme })
+    }
+
+    fn page(&self, template: &str, context: &Context) -> Result<Vec<u8>> {
+        self.tera
+            .render(template, context)
+            .map(String::into_bytes)
+            .map_err(|e| anyhow::anyhow!(tera_chain(&e)))
+            .with_context(|| format!("cannot render template {template}"))
+    }
+}
+
+fn tera_chain(err: &tera::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    message
+}
+
+/// The site-wide values every page sees.
+#[derive(Serialize)]
+struct SiteView<'a> {
+    title: &'a str,
+    base_url: &'a str,
+}
+
+/// A linkable value: a tag, a service, a severity…
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Term {
+    /// As written.
+    pub name: String,
+    /// URL-safe form.
+    pub slug: String,
+}
+
+impl Term {
+    fn new(name: &str) -> Term {
+        Term {
+            name: name.to_string(),
+            slug: slugify(name),
+        }
+    }
+}
+
+/// A post-mortem as a row in a list.
+#[derive(Clone, Debug, Serialize)]
+pub struct Card {
+    id: String,
+    title: String,
+    severity: Term,
+    status: Term,
+    date: String,
+    year: i32,
+    started: String,
+    summary: String,
+    services: Vec<Term>,
+    tags: Vec<Term>,
+    duration: Option<String>,
+}
+
+/// One value of a facet with its count.
+#[derive(Clone, Debug, Serialize)]
+pub struct FacetValue {
+    name: String,
+    slug: String,
+    count: usize,
+}
+
+/// A facet: its path segment, its title, and its values.
+#[derive(Clone, Debug, Serialize)]
+pub struct Facet {
+    /// Path segment: `tags`, `services`…
+    key: &'static str,
+    /// Human title: "Tags".
+    title: &'static str,
+    /// Singular: "Tag".
+    singular: &'static str,
+    values: Vec<FacetValue>,
+}
+
+/// The facets the site has pages for.
+const FACETS: &[(&str, &str, &str)] = &[
+    ("severity", "Severity", "Severity"),
+    ("status", "Status", "Status"),
+    ("services", "Services", "Service"),
+    ("tags", "Tags", "Tag"),
+    ("causes", "Causes", "Cause"),
+    ("years", "Years", "Year"),
+];
+
+fn facet_names(pm: &PostMortem, key: &str) -> Vec<String> {
+    match key {
+        "severity" => vec![pm.severity.name.clone()],
+        "status" => vec![pm.status.name().to_string()],
+        "services" => pm.services.clone(),
+        "tags" => pm.tags.clone(),
+        "causes" => pm.causes.clone(),
+        "years" => vec![pm.started.with_timezone(&pm.timezone).year().to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// Renders the whole site.
+pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>> {
+    let site = SiteView {
+        title: &archive.config.title,
+        base_url: &archive.config.base_url,
+    };
+    let cards: Vec<Card> = archive.postmortems.iter().map(card).collect();
+    let facets = facets(archive);
+
+    let mut files = Vec::new();
+    let mut context = Context::new();
+    context.insert("site", &site);
+    context.insert("root", "");
+    context.insert("facets", &facets);
+    context.insert("postmortems", &cards);
+    files.push(OutputFile::Bytes {
+        path: "index.html".into(),
+        contents: renderer.page("index.html", &context)?,
+    });
+    files.push(OutputFile::Bytes {
+        path: "404.html".into(),
+        contents: renderer.page("404.html", &context)?,
+    });
+
+    for facet in &facets {
+        let mut context = Context::new();
+        context.insert("site", &site);
+        context.insert("root", "../");
+        context.insert("facet", facet);
+        files.push(OutputFile::Bytes {
+            path: format!("{}/index.html", facet.key),
+            contents: renderer.page("facet_index.html", &context)?,
+        });
+        let pages: Vec<Result<OutputFile>> = facet
+            .values
+            .par_iter()
+            .map(|value| {
+                let members: Vec<&Card> = archive
+                    .postmortems
+                    .iter()
+                    .zip(&cards)
+                    .filter(|(pm, _)| {
+                        facet_names(pm, facet.key)
+                            .iter()
+                            .any(|n| slugify(n) == value.slug)
+                    })
+                    .map(|(_, c)| c)
+                    .collect();
+                let mut context = Context::new();
+                context.insert("site", &site);
+                context.insert("root", "../../");
+                context.insert("facet", facet);
+                context.insert("value", value);
+                context.insert("postmortems", &members);
+                Ok(OutputFile::Bytes {
+                    path: format!("{}/{}/index.html", facet.key, value.slug),
+                    contents: renderer.page("facet.html", &context)?,
+                })
+            })
+            .collect();
+        for page in pages {
+            files.push(page?);
+        }
+    }
+
+    let pages: Vec<Result<Vec<OutputFile>>> = archive
+        .postmortems
+        .par_iter()
+        .map(|pm| {
+            let view = postmortem_view(pm, archive);
+            let mut context = Context::new();
+            context.insert("site", &site);
+            context.insert("root", "../../");
+            context.insert("pm", &view);
+            let mut out = vec![OutputFile::Bytes {
+                path: format!("pm/{}/index.html", pm.id),
+                contents: renderer.page("postmortem.html", &context)?,
+            }];
+            if let Some(bundle) = &pm.bundle {
+                for asset in &pm.assets {
+                    out.push(OutputFile::Copy {
+                        path: format!("pm/{}/{}", pm.id, display_path(asset)),
+                        from: bundle.join(asset),
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .collect();
+    for page in pages {
+        files.extend(page?);
+    }
+
+    for (path, bytes) in renderer.theme.statics() {
+        files.push(OutputFile::Bytes {
+            path: format!("static/{path}"),
+            contents: bytes.to_vec(),
+        });
+    }
+    files.sort_by(|a, b| a.path().cmp(b.path()));
+    Ok(files)
+}
+
+fn facets(archive: &Archive) -> Vec<Facet> {
+    FACETS
+        .iter()
+        .map(|(key, title, singular)| {
+            let mut counts: BTreeMap<String, (String, usize, usize)> = BTreeMap::new();
+            for pm in &archive.postmortems {
+                for name in facet_names(pm, key) {
+                    let order = match *key {
+                        "severity" => pm.severity.rank,
+                        "status" => Status::ALL
+                            .iter()
+                            .position(|s| *s == pm.status)
+                            .unwrap_or(0),
+                        _ => 0,
+                    };
+                    let entry = counts.entry(slugify(&name)).or_insert((name, 0, order));
+                    entry.1 += 1;
+                }
+            }
+            let mut values: Vec<(usize, FacetValue)> = counts
+                .into_iter()
+                .map(|(slug, (name, count, order))| (order, FacetValue { name, slug, count }))
+                .collect();
+            match *key {
+                "severity" | "status" => values.sort_by_key(|(order, _)| *order),
+                "years" => values.sort_by(|a, b| b.1.name.cmp(&a.1.name)),
+                _ => values.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.1.slug.cmp(&b.1.slug))),
+            }
+            Facet {
+                key,
+                title,
+                singular,
+                values: values.into_iter().map(|(_, v)| v).collect(),
+            }
+        })
+        .collect()
+}
+
+fn card(pm: &PostMortem) -> Card {
+    Card {
+        id: pm.id.clone(),
+        title: pm.title.clone(),
+        severity: Term::new(&pm.severity.name),
+        status: Term {
+            name: pm.status.name().into(),
+            slug: pm.status.slug().into(),
+        },
+        date: local(pm.started, pm.timezone)
+            .format("%Y-%m-%d")
+            .to_string(),
+        year: local(pm.started, pm.timezone).year(),
+        started: pm.started.to_rfc3339(),
+        summary: pm.summary.clone(),
+        services: pm.services.iter().map(|s| Term::new(s)).collect(),
+        tags: pm.tags.iter().map(|t| Term::new(t)).collect(),
+        duration: pm.resolved.map(|r| duration(r - pm.started)),
+    }
+}
+
+fn local(time: DateTime<FixedOffset>, zone: Tz) -> DateTime<Tz> {
+    time.with_timezone(&zone)
+}
+
+/// "1 h 24 min", "6 min", "2 d 3 h": a duration as people say it.
+pub fn duration(d: chrono::TimeDelta) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+#[derive(Serialize)]
+struct PostMortemView {
+    #[serde(flatten)]
+    card: Card,
+    zone: String,
+    times: Vec<KeyTime>,
+    durations: Vec<(String, String)>,
+    causes: Vec<Term>,
+    detection: Option<String>,
+    customer_impact: bool,
+    full_outage: bool,
+    people: Vec<(String, String)>,
+    responders: Vec<String>,
+    sections: Vec<SectionView>,
+    actions: Vec<ActionView>,
+    related: Vec<Card>,
+    links: Vec<(String, String)>,
+    meeting: Option<MeetingView>,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct KeyTime {
+    label: &'static str,
+    display: String,
+    iso: String,
+}
+
+#[derive(Serialize)]
+struct SectionView {
+    heading: String,
+    anchor: String,
+    kind: Option<String>,
+    html: String,
+    timeline: Vec<EntryView>,
+    notes_html: String,
+}
+
+#[derive(Serialize)]
+struct EntryView {
+    date: Option<String>,
+    time: String,
+    iso: Option<String>,
+    offset: Option<String>,
+    html: String,
+    evidence: usize,
+    unparsed: bool,
+}
+
+#[derive(Serialize)]
+struct ActionView {
+    title: String,
+    owner: Option<String>,
+    priority: Option<String>,
+    kind: Option<String>,
+    ticket: Option<String>,
+    ticket_url: Option<String>,
+    due: Option<String>,
+    status: String,
+}
+
+#[derive(Serialize)]
+struct MeetingView {
+    at: Option<String>,
+    iso: Option<String>,
+    attendees: Vec<String>,
+    recording: Option<String>,
+}
+
+/// The link rewriter for one post-mortem's body: sources of other post-mortems become their
+/// pages, bundle files stay beside the page, and paths out of the bundle go nowhere.
+pub fn rewriter() -> Rewriter {
+    Arc::new(|url: &str| match markdown::classify(url) {
+        LinkTarget::External => url.to_string(),
+        LinkTarget::PostMortem { id, fragment } => format!("../{id}/{fragment}"),
+        LinkTarget::File(file) => file,
+        LinkTarget::Outside => "#".to_string(),
+    })
+}
+
+/// The URL of a ticket: itself when it is a URL, else the archive's template.
+pub fn ticket_url(ticket: &str, template: Option<&str>) -> Option<String> {
+    if ticket.starts_with("https://") || ticket.starts_with("http://") {
+        return Some(ticket.to_string());
+    }
+    template.map(|t| t.replace("{ticket}", ticket))
+}
+
+fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
+    let zone = pm.timezone;
+    let show = |t: DateTime<FixedOffset>| local(t, zone).format("%Y-%m-%d %H:%M %Z").to_string();
+    let mut times = vec![KeyTime {
+        label: "Started",
+        display: show(pm.started),
+        iso: pm.started.to_rfc3339(),
+    }];
+    let mut durations = Vec::new();
+    for (label, time, duration_label) in [
+        ("Detected", pm.detected, "Time to detect"),
+        ("Mitigated", pm.mitigated, "Time to mitigate"),
+        ("Resolved", pm.resolved, "Time to resolve"),
+    ] {
+        if let Some(t) = time {
+            times.push(KeyTime {
+                label,
+                display: show(t),
+                iso: t.to_rfc3339(),
+            });
+            durations.push((duration_label.to_string(), duration(t - pm.started)));
+        }
+    }
+    let rewrite = rewriter();
+    let sections = pm
+        .sections
+        .iter()
+        .map(|s| {
+            let is_timeline =
+                s.kind == Some(SectionKind::Timeline) && !pm.timeline.entries.is_empty();
+            let heading = if s.heading.is_empty() {
+                String::new()
+            } else {
+                s.heading.clone()
+            };
+            SectionView {
+                anchor: match s.kind {
+                    Some(kind) => slugify(kind.heading()),
+                    None if heading.is_empty() => "introduction".into(),
+                    None => slugify(&heading),
+                },
+                heading,
+                kind: s.kind.map(|k| slugify(k.heading())),
+                html: if is_timeline {
+                    String::new()
+                } else {
+                    markdown::to_html(&s.markdown, &rewrite)
+                },
+                timeline: if is_timeline {
+                    timeline_view(pm, &rewrite)
+                } else {
+                    Vec::new()
+                },
+                notes_html: if is_timeline {
+                    markdown::to_html(&pm.timeline.notes, &rewrite)
+                } else {
+                    String::new()
+                },
+            }
+        })
+        .collect();
+    let mut people = Vec::new();
+    for (role, person) in [
+        ("Owner", &pm.owner),
+        ("Incident commander", &pm.incident_commander),
+        ("Scribe", &pm.scribe),
+    ] {
+        if let Some(p) = person {
+            people.push((role.to_string(), p.clone()));
+        }
+    }
+    PostMortemView {
+        card: card(pm),
+        zone: zone.name().to_string(),
+        times,
+        durations,
+        causes: pm.causes.iter().map(|c| Term::new(c)).collect(),
+        detection: pm.detection.clone(),
+        customer_impact: pm.customer_impact,
+        full_outage: pm.full_outage,
+        people,
+        responders: pm.responders.clone(),
+        sections,
+        actions: pm
+            .actions
+            .iter()
+            .map(|a| ActionView {
+                title: a.title.clone(),
+                owner: a.owner.clone(),
+                priority: a.priority.clone(),
+                kind: a.kind.clone(),
+                ticket_url: a
+                    .ticket
+                    .as_deref()
+                    .and_then(|t| ticket_url(t, archive.config.ticket_url.as_deref())),
+                ticket: a.ticket.clone(),
+                due: a.due.map(|d| d.format("%Y-%m-%d").to_string()),
+                status: a.status.clone(),
+            })
+            .collect(),
+        related: pm
+            .related
+            .iter()
+            .filter_map(|id| archive.get(id))
+            .map(card)
+            .collect(),
+        links: pm
+            .links
+            .iter()
+            .filter(|(_, url)| matches!(markdown::classify(url), LinkTarget::External))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        meeting: pm.meeting.as_ref().map(|m| MeetingView {
+            at: m.at.map(show),
+            iso: m.at.map(|t| t.to_rfc3339()),
+            attendees: m.attendees.clone(),
+            recording: m.recording.clone(),
+        }),
+        source: display_path(&pm.path),
+    }
+}
+
+fn timeline_view(pm: &PostMortem, rewrite: &Rewriter) -> Vec<EntryView> {
+    let mut last_date = None;
+    pm.timeline
+        .entries
+        .iter()
+        .map(|e| {
+            let local_time = e.time.map(|t| local(t, pm.timezone));
+            let date = local_time.map(|t| t.format("%a %Y-%m-%d").to_string());
+            let show_date = date.clone().filter(|d| Some(d) != last_date.as_ref());
+            if date.is_some() {
+                last_date = date;
+            }
+            EntryView {
+                date: show_date,
+                time: match local_time {
+                    Some(t) => t.format("%H:%M").to_string(),
+                    None => e.time_text.clone(),
+                },
+                iso: e.time.map(|t| t.to_rfc3339()),
+                offset: e.time.map(|t| {
+                    let d = t - pm.started;
+                    if d < chrono::TimeDelta::zero() {
+                        format!("−{}", duration(-d))
+                    } else {
+                        format!("+{}", duration(d))
+                    }
+                }),
+                html: markdown::inline_to_html(&e.event, rewrite),
+                evidence: e.evidence.len(),
+                unparsed: e.time.is_none(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn durations_read_like_speech() {
+        assert_eq!(duration(TimeDelta::minutes(6)), "6 min");
+        assert_eq!(duration(TimeDelta::minutes(84)), "1 h 24 min");
+        assert_eq!(duration(TimeDelta::minutes(120)), "2 h");
+        assert_eq!(duration(TimeDelta::minutes(60 * 51)), "2 d 3 h");
+        assert_eq!(duration(TimeDelta::minutes(-5)), "0 min");
+    }
+
+    #[test]
+    fn rewriter_maps_sources_to_pages_and_neutralises_escapes() {
+        let r = rewriter();
+        assert_eq!(r.to_html("2024-a.md#impact"), "../2024-a/#impact");
+        assert_eq!(r.to_html("graph.png"), "graph.png");
+        assert_eq!(r.to_html("../../../etc/passwd"), "#");
+        assert_eq!(r.to_html("https://x.example/"), "https://x.example/");
+    }
+
+    #[test]
+    fn tickets_link_through_the_template() {
+        assert_eq!(
+            ticket_url("OPS-1", Some("https://t.example/browse/{ticket}")).as_deref(),
+            Some("https://t.example/browse/OPS-1")
+        );
+        assert_eq!(ticket_url("OPS-1", None), None);
+        assert_eq!(
+            ticket_url("https://t/1", None).as_deref(),
+            Some("https://t/1")
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! `blameless new`: a post-mortem source with every section and short hints, ready to fill in.
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::config::Config;
+use crate::postmortem::SectionKind;
+use crate::slug::slugify;
+
+/// The file name (without directory) for a new post-mortem: `<date>-<slug>.md`.
+pub fn file_name(title: &str, started: DateTime<FixedOffset>) -> String {
+    let slug: String = slugify(title)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(60)
+        .collect();
+    let slug = slug.trim_matches('-');
+    let slug = if slug.is_empty() { "incident" } else { slug };
+    format!("{}-{slug}.md", started.format("%Y-%m-%d"))
+}
+
+fn hint(kind: SectionKind) -> &'static str {
+    match kind {
+        SectionKind::Summary => {
+            "What happened, in two or three sentences: the impact, how long, and the fix."
+        }
+        SectionKind::Impact => {
+            "Who was affected and how: customers, requests or orders failed, revenue, data. \
+             Give numbers."
+        }
+        SectionKind::Timeline => {
+            "One row per event, with a link to the graph or log that shows it. Times in UTC \
+             unless a row says otherwise."
+        }
+        SectionKind::ContributingFactors => {
+            "The conditions in systems and processes that made this possible. Ask why until \
+             you reach something the organisation can change; never stop at a person."
+        }
+        SectionKind::Detection => {
+            "How we found out, how long it took, and how we could have known sooner."
+        }
+        SectionKind::Resolution => "What stopped the impact, and what fixed the cause.",
+        SectionKind::WhatWentWell => "Tools, alerts and decisions that helped.",
+        SectionKind::WhatWentWrong => "What slowed us down or made things worse.",
+        SectionKind::WhereWeGotLucky => "What could have made this much worse, but did not.",
+        SectionKind::LessonsLearned => "The key learnings worth sharing with everyone.",
+        SectionKind::Questions => "What we still do not know.",
+        SectionKind::ExternalMessage => {
+            "For the status page, if customers were affected: a summary, what happened, what \
+             we are doing about it, and an apology. No names, hosts, tickets or channels, and \
+             no \"outage\" unless it was a full outage."
+        }
+        SectionKind::InternalEmail => "",
+    }
+}
+
+/// The text of a new Draft post-mortem.
+pub fn source(
+    title: &str,
+    severity: &str,
+    started: DateTime<FixedOffset>,
+    config: &Config,
+) -> String {
+    let mut out = String::from("+++\n");
+    out.push_str(&format!("title = {}\n", toml_string(title)));
+    out.push_str(&format!("severity = {}\n", toml_string(severity)));
+    out.push_str("status = \"Draft\"\n");
+    out.push_str(&format!("started = {}\n", started.to_rfc3339()));
+    out.push_str("# detected = \n# mitigated = \n# resolved = \n");
+    out.push_str("owner = \"\"\nincident_commander = \"\"\nscribe = \"\"\nresponders = []\n");
+    out.push_str("summary = \"\"\ntags = []\nservices = []\n");
+    out.push_str(&format!(
+        "causes = []   # from: {}\n",
+        config.causes.join(", ")
+    ));
+    out.push_str("detection = \"monitoring\"   # monitoring | alert | customer-report | internal-report | other\n");
+    out.push_str("customer_impact = false\nfull_outage = false\nrelated = []\n");
+    out.push_str("\n# [meeting]\n# at = \n# attendees = []\n");
+    out.push_str("\n# [[actions]]\n# title = \"\"\n# owner = \"\"\n# priority = \"P2\"   # P0 | P1 | P2 | P3\n# kind = \"prevent\"   # prevent | mitigate | detect | process | other\n# ticket = \"\"\n# due = 2024-01-31\n# status = \"open\"   # open | done | wontfix\n");
+    out.push_str("+++\n");
+    for (kind, heading, _) in SectionKind::TABLE {
+        if *kind == SectionKind::InternalEmail {
+            continue;
+        }
+        out.push_str(&format!("\n## {heading}\n\n<!-- {} -->\n", hint(*kind)));
+        if *kind == SectionKind::Timeline {
+            out.push_str(&format!(
+                "\n| Time (UTC) | Event |\n| --- | --- |\n| {} | Impact begins |\n",
+                started.naive_utc().format("%Y-%m-%d %H:%M")
+            ));
+        }
+    }
+    out
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Source;
+    use std::path::PathBuf;
+
+    fn started() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2024-03-12T09:41:00+01:00").unwrap()
+    }
+
+    #[test]
+    fn names_the_file_after_the_date_and_title() {
+        assert_eq!(
+            file_name("Checkout errors: \"Postgres\" failover!", started()),
+            "2024-03-12-checkout-errors-postgres-failover.md"
+        );
+        assert_eq!(file_name("???", started()), "2024-03-12-incident.md");
+    }
+
+    #[test]
+    fn the_scaffold_is_a_clean_draft_with_every_section() {
+        let config = Config::default();
+        let text = source("A \"quoted\" title", "SEV-2", started(), &config);
+        let parsed = crate::parse::parse(
+            &Source {
+                id: "2024-03-12-a".into(),
+                path: PathBuf::from("content/2024-03-12-a.md"),
+                bundle: None,
+                assets: vec![],
+                bytes: text.into_bytes(),
+            },
+            &config,
+        );
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let pm = parsed.postmortem.unwrap();
+        assert_eq!(pm.title, "A \"quoted\" title");
+        assert_eq!(pm.sections.len(), SectionKind::TABLE.len() - 1);
+        assert_eq!(pm.timeline.entries.len(), 1);
+    }
+}

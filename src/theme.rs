@@ -1,0 +1,120 @@
+//! The theme: templates and static files embedded in the binary, overridden file by file by the
+//! archive's own `themes/<name>/` directory.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use walkdir::WalkDir;
+
+macro_rules! embed {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_bytes!(concat!("../themes/default/", $path)) as &[u8]),)*]
+    };
+}
+
+/// The default theme's files, by path relative to the theme directory.
+pub const EMBEDDED: &[(&str, &[u8])] = embed![
+    "templates/base.html",
+    "templates/macros.html",
+    "templates/index.html",
+    "templates/postmortem.html",
+    "templates/facet.html",
+    "templates/facet_index.html",
+    "templates/404.html",
+    "static/style.css",
+    "static/favicon.svg",
+    "static/site.js",
+];
+
+/// A theme: every file by its path relative to the theme directory (`templates/…`, `static/…`).
+#[derive(Clone, Debug, Default)]
+pub struct Theme {
+    /// The files' contents.
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Theme {
+    /// The embedded default theme.
+    pub fn embedded() -> Theme {
+        Theme {
+            files: EMBEDDED
+                .iter()
+                .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+                .collect(),
+        }
+    }
+
+    /// The embedded theme with the files of `dir` (if it exists) laid over it.
+    pub fn load(dir: &Path) -> Result<Theme> {
+        let mut theme = Theme::embedded();
+        if !dir.is_dir() {
+            return Ok(theme);
+        }
+        for entry in WalkDir::new(dir).sort_by_file_name().follow_links(false) {
+            let entry = entry.with_context(|| format!("cannot list theme {}", dir.display()))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            let bytes = fs::read(entry.path())
+                .with_context(|| format!("cannot read theme file {}", entry.path().display()))?;
+            theme.files.insert(relative, bytes);
+        }
+        Ok(theme)
+    }
+
+    /// The templates, as (name, text) pairs, name relative to `templates/`.
+    pub fn templates(&self) -> Result<Vec<(String, String)>> {
+        self.files
+            .iter()
+            .filter_map(|(path, bytes)| {
+                let name = path.strip_prefix("templates/")?;
+                Some(
+                    String::from_utf8(bytes.clone())
+                        .map(|text| (name.to_string(), text))
+                        .with_context(|| format!("theme template {path} is not UTF-8")),
+                )
+            })
+            .collect()
+    }
+
+    /// The static files, path relative to `static/`.
+    pub fn statics(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files
+            .iter()
+            .filter_map(|(path, bytes)| Some((path.strip_prefix("static/")?, bytes.as_slice())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_in_the_archive_theme_overrides_the_embedded_one() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("static")).unwrap();
+        fs::write(dir.path().join("static/style.css"), "body{}").unwrap();
+        fs::write(dir.path().join("static/extra.css"), "p{}").unwrap();
+        let theme = Theme::load(dir.path()).unwrap();
+        assert_eq!(theme.files["static/style.css"], b"body{}");
+        assert_eq!(theme.files["static/extra.css"], b"p{}");
+        assert_eq!(
+            theme.files["templates/base.html"],
+            Theme::embedded().files["templates/base.html"]
+        );
+    }
+
+    #[test]
+    fn a_missing_theme_directory_gives_the_embedded_theme() {
+        let theme = Theme::load(Path::new("/nonexistent/theme")).unwrap();
+        assert_eq!(theme.files.len(), EMBEDDED.len());
+    }
+}
