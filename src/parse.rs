@@ -207,9 +207,12 @@ pub fn parse(source: &Source, config: &Config) -> Parsed {
     parsed.diagnostics.append(&mut reader.diagnostics);
     if let Some(mut pm) = postmortem {
         pm.field_spans = reader.spans;
-        let (timeline, diagnostics) = timeline::parse(&pm, config.timezone);
+        let (timeline, diagnostics) = timeline::parse(&pm);
         pm.timeline = timeline;
-        parsed.diagnostics.extend(diagnostics);
+        // why: a Draft is lenient; only the format rules apply to it.
+        if pm.status != Status::Draft {
+            parsed.diagnostics.extend(diagnostics);
+        }
         parsed.postmortem = Some(pm);
     }
     parsed

@@ -51,6 +51,8 @@ impl Renderer {
     pub fn new(theme: Theme) -> Result<Renderer> {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![".html"]);
+        // why: Tera's default also escapes `/`, which is safe but makes every URL unreadable.
+        tera.set_escape_fn(markdown::escape_html);
         tera.add_raw_templates(theme.templates()?)
             .map_err(|e| anyhow::anyhow!(tera_chain(&e)))
             .context("the theme's templates do not compile")?;
@@ -179,6 +181,8 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
         path: "index.html".into(),
         contents: renderer.page("index.html", &context)?,
     });
+    // why: a host serves 404.html at any depth, so its links start at the site's own path.
+    context.insert("root", &base_path(&archive.config.base_url));
     files.push(OutputFile::Bytes {
         path: "404.html".into(),
         contents: renderer.page("404.html", &context)?,
@@ -261,6 +265,17 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
     }
     files.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(files)
+}
+
+/// The path of `base_url` with a trailing slash: "https://x.example/pm" → "/pm/".
+pub fn base_path(base_url: &str) -> String {
+    let without_scheme = base_url
+        .split_once("://")
+        .map_or(base_url, |(_, rest)| rest);
+    let path = without_scheme
+        .find('/')
+        .map_or("", |i| &without_scheme[i..]);
+    format!("{}/", path.trim_end_matches('/'))
 }
 
 fn facets(archive: &Archive) -> Vec<Facet> {
@@ -419,10 +434,21 @@ pub fn rewriter() -> Rewriter {
     })
 }
 
+/// Whether `url` is safe to put in an `href` that the source chose: http, https or mailto.
+pub fn is_web_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    ["https://", "http://", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+}
+
 /// The URL of a ticket: itself when it is a URL, else the archive's template.
 pub fn ticket_url(ticket: &str, template: Option<&str>) -> Option<String> {
-    if ticket.starts_with("https://") || ticket.starts_with("http://") {
+    if is_web_url(ticket) {
         return Some(ticket.to_string());
+    }
+    if ticket.contains(':') || ticket.contains('/') {
+        return None;
     }
     template.map(|t| t.replace("{ticket}", ticket))
 }
@@ -536,14 +562,14 @@ fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
         links: pm
             .links
             .iter()
-            .filter(|(_, url)| matches!(markdown::classify(url), LinkTarget::External))
+            .filter(|(_, url)| is_web_url(url))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         meeting: pm.meeting.as_ref().map(|m| MeetingView {
             at: m.at.map(show),
             iso: m.at.map(|t| t.to_rfc3339()),
             attendees: m.attendees.clone(),
-            recording: m.recording.clone(),
+            recording: m.recording.clone().filter(|u| is_web_url(u)),
         }),
         source: display_path(&pm.path),
     }
@@ -588,6 +614,13 @@ fn timeline_view(pm: &PostMortem, rewrite: &Rewriter) -> Vec<EntryView> {
 mod tests {
     use super::*;
     use chrono::TimeDelta;
+
+    #[test]
+    fn base_path_is_the_url_path_with_a_slash() {
+        assert_eq!(base_path("https://x.example"), "/");
+        assert_eq!(base_path("https://x.example/pm/"), "/pm/");
+        assert_eq!(base_path("http://localhost:8000/a/b"), "/a/b/");
+    }
 
     #[test]
     fn durations_read_like_speech() {

@@ -174,7 +174,7 @@ struct Row {
 }
 
 /// Parses the timeline of `pm`, returning it with its `timeline-*` diagnostics.
-pub fn parse(pm: &PostMortem, _archive_zone: Tz) -> (Timeline, Vec<Diagnostic>) {
+pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
     let Some(section) = pm.section(SectionKind::Timeline) else {
         return (Timeline::default(), Vec::new());
     };
@@ -510,7 +510,7 @@ mod tests {
         };
         let parsed = crate::parse::parse(&source, &Config::default());
         let pm = parsed.postmortem.expect("parses");
-        parse(&pm, Tz::UTC)
+        parse(&pm)
     }
 
     fn times(t: &Timeline) -> Vec<String> {

@@ -1,0 +1,108 @@
+//! `blameless check`: exit codes, formats, rule levels.
+
+use crate::harness::{minimal, Archive};
+
+fn broken_link_archive() -> Archive {
+    Archive::new().pm("a", &minimal("", "## Summary\n\nSee [x](missing.md).\n"))
+}
+
+#[test]
+fn a_clean_archive_exits_zero() {
+    let run = Archive::new().pm("a", &minimal("", "")).run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "checked 1 post-mortems: no problems\n");
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let a = broken_link_archive();
+    assert_eq!(a.run(&["check"]).code, 0);
+    assert_eq!(a.run(&["check", "--deny-warnings"]).code, 1);
+}
+
+#[test]
+fn rule_levels_come_from_the_config() {
+    let a = broken_link_archive().file("blameless.toml", "[rules]\nbroken-link = \"error\"\n");
+    let run = a.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("error[broken-link]"),
+        "{}",
+        run.stderr
+    );
+    let a = broken_link_archive().file("blameless.toml", "[rules]\nbroken-link = \"allow\"\n");
+    let run = a.run(&["check", "--deny-warnings"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn json_format_is_an_array_on_stdout() {
+    let run = broken_link_archive().run(&["check", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        value[0],
+        serde_json::json!({
+            "severity": "warning",
+            "code": "broken-link",
+            "message": "link to `missing.md`: there is no post-mortem `missing`",
+            "file": "content/a.md",
+            "line": 10,
+            "column": 5,
+            "help": "link to another post-mortem by its file name, such as `2024-03-12-checkout-failover.md`",
+        })
+    );
+}
+
+#[test]
+fn github_format_prints_annotations() {
+    let run = broken_link_archive().run(&["check", "--format", "github"]);
+    assert_eq!(
+        run.stderr,
+        "::warning file=content/a.md,line=10,col=5,title=broken-link::link to `missing.md`: there \
+         is no post-mortem `missing`%0Ahelp: link to another post-mortem by its file name, such \
+         as `2024-03-12-checkout-failover.md`\n"
+    );
+}
+
+#[test]
+fn every_problem_of_every_file_is_reported_in_one_run() {
+    let a = Archive::new()
+        .pm("a", "+++\ntitle = 1\n+++\n")
+        .pm("b", &minimal("owner = 2\n", ""))
+        .pm("c", "no front matter")
+        .pm("d", &minimal("", ""));
+    let run = a.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let value: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    let files: Vec<&str> = value.iter().map(|d| d["file"].as_str().unwrap()).collect();
+    assert_eq!(
+        files,
+        [
+            "content/a.md",
+            "content/a.md",
+            "content/a.md",
+            "content/a.md",
+            "content/b.md",
+            "content/c.md"
+        ]
+    );
+}
+
+#[test]
+fn a_missing_content_directory_is_an_environment_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = crate::harness::run_in(dir.path(), &["check"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no `content/` directory"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    let run = Archive::new().run(&["check", "--format", "xml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("invalid value 'xml'"), "{}", run.stderr);
+}

@@ -1,0 +1,133 @@
+//! The exact human rendering of every format-level diagnostic code, through the real binary.
+
+use crate::harness::{minimal, Archive};
+
+fn check(archive: &Archive) -> String {
+    let run = archive.run(&["check"]);
+    assert_eq!(run.code, 1, "expected content errors:\n{}", run.stderr);
+    run.stderr
+}
+
+#[test]
+fn invalid_front_matter() {
+    let a = Archive::new().pm("a", "+++\ntitle = \"x\nseverity = \"SEV-3\"\n+++\n");
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn missing_front_matter() {
+    let a = Archive::new().pm("a", "# Just markdown\n");
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn unknown_field() {
+    let a = Archive::new().pm("a", &minimal("sumary = \"x\"\n", ""));
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn missing_field() {
+    let a = Archive::new().pm(
+        "a",
+        "+++\ntitle = \"x\"\nseverity = \"SEV-3\"\nstatus = \"Draft\"\n+++\n",
+    );
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn invalid_value() {
+    let a = Archive::new().pm(
+        "a",
+        &minimal("detection = \"pager\"\ncauses = [\"config-chnage\"]\n", ""),
+    );
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn invalid_id() {
+    let a = Archive::new().pm("bad id!", &minimal("", ""));
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn invalid_encoding() {
+    let text = minimal("owner = \"Jos\u{0}\"\n", "");
+    let bytes = text.replace('\u{0}', "\u{1}").into_bytes();
+    let bytes: Vec<u8> = bytes
+        .into_iter()
+        .map(|b| if b == 1 { 0xe9 } else { b })
+        .collect();
+    let a = Archive::new().file("content/a.md", bytes);
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn duplicate_id() {
+    let a = Archive::new()
+        .file("content/2024/a.md", minimal("", ""))
+        .file("content/a/index.md", minimal("", ""));
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn times_out_of_order() {
+    let a = Archive::new().pm(
+        "a",
+        &minimal(
+            "detected = 2024-03-12T09:30:00Z\nresolved = 2024-03-12T11:00:00+01:00\n",
+            "",
+        ),
+    );
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn unknown_related() {
+    let a = Archive::new()
+        .pm(
+            "2024-a",
+            &minimal("related = [\"2024-b\", \"2024-c\"]\n", ""),
+        )
+        .pm("2024-b", &minimal("", ""));
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
+fn broken_link() {
+    let a = Archive::new().pm(
+        "a",
+        &minimal(
+            "",
+            "## Summary\n\nLike [the last one](2023-old.md) and ![graph](graph.png).\n",
+        ),
+    );
+    let run = a.run(&["check"]);
+    assert_eq!(run.code, 0, "broken links are warnings");
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn timeline_unparsed_and_out_of_order() {
+    let a = Archive::new().pm(
+        "a",
+        &minimal("", "## Timeline\n\n| Time (UTC) | Event |\n|---|---|\n| 10:00 | b |\n| 09:50 | a |\n| HH:mm | c |\n")
+            .replace("Draft", "In Review"),
+    );
+    let run = a.run(&["check"]);
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn invalid_config() {
+    let a = Archive::new()
+        .file(
+            "blameless.toml",
+            "title = \"x\"\n[rules]\noutage_word = \"error\"\n",
+        )
+        .pm("a", &minimal("", ""));
+    let run = a.run(&["check"]);
+    assert_eq!(run.code, 2, "a broken config is an environment error");
+    insta::assert_snapshot!(run.stderr);
+}

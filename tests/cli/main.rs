@@ -1,0 +1,10 @@
+//! End-to-end tests: real archives in temporary directories, the real binary.
+
+mod harness;
+
+mod build;
+mod check;
+mod corpus;
+mod diagnostics;
+mod golden;
+mod new;

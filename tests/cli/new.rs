@@ -1,0 +1,48 @@
+//! `blameless new`: a scaffold that passes `check` as a Draft.
+
+use crate::harness::Archive;
+
+#[test]
+fn new_writes_a_draft_that_passes_check() {
+    let a = Archive::new();
+    let run = a.run(&[
+        "new",
+        "Checkout errors after a failover",
+        "--severity",
+        "p1",
+        "--started",
+        "2024-03-12 09:41",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim(),
+        "content/2024-03-12-checkout-errors-after-a-failover.md"
+    );
+    let text = std::fs::read_to_string(a.root().join(run.stdout.trim())).unwrap();
+    assert!(text.contains("severity = \"SEV-1\""));
+    assert!(text.contains("## Contributing factors"));
+    assert!(text.contains("## External message"));
+    let check = a.run(&["check", "--deny-warnings"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+}
+
+#[test]
+fn new_refuses_to_overwrite() {
+    let a = Archive::new();
+    let args = ["new", "Same title", "--started", "2024-03-12T09:41:00Z"];
+    assert_eq!(a.run(&args).code, 0);
+    let again = a.run(&args);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+}
+
+#[test]
+fn new_rejects_an_unknown_severity() {
+    let run = Archive::new().run(&["new", "X", "--severity", "SEV-9"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown severity `SEV-9`"),
+        "{}",
+        run.stderr
+    );
+}
