@@ -1,9 +1,10 @@
 //! [`SearchDoc`]: what the site build hands to the index for one post-mortem.
 
-use serde::{Deserialize, Serialize};
-use tantivy::{DateTime, TantivyDocument};
-
+#[cfg(feature = "writer")]
 use crate::schema::Fields;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "writer")]
+use tantivy::{DateTime, TantivyDocument};
 
 /// One post-mortem as the search index sees it.
 ///
@@ -39,6 +40,7 @@ pub struct SearchDoc {
 
 impl SearchDoc {
     /// Converts to a tantivy document of the blameless schema.
+    #[cfg(feature = "writer")]
     pub(crate) fn to_document(&self, fields: &Fields) -> TantivyDocument {
         let mut doc = TantivyDocument::default();
         doc.add_text(fields.id, &self.id);

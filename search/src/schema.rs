@@ -3,14 +3,12 @@
 //! Writing (`build_index`) and reading (`Engine`) go through [`Fields`], so that the
 //! two sides cannot disagree on a name or an option.
 
-use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, Schema, TextFieldIndexing,
-    TextOptions, STORED, STRING,
-};
+use tantivy::schema::{Field, Schema};
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, WhitespaceTokenizer};
 use tantivy::Index;
 
 /// Tokenizer of the prose fields: simple words, lowercase, English stemming.
+#[cfg(feature = "writer")]
 const PROSE_TOKENIZER: &str = "en_stem";
 /// Tokenizer of the identifier field: whitespace-separated, lowercase.
 pub(crate) const IDENT_TOKENIZER: &str = "blameless_ident";
@@ -48,6 +46,7 @@ pub(crate) struct Fields {
     pub cause: Field,
     pub severity: Field,
     pub status: Field,
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
     pub detection: Field,
     pub started: Field,
 }
@@ -74,7 +73,12 @@ impl Fields {
 }
 
 /// Builds the schema that every blameless index has.
+#[cfg(feature = "writer")]
 pub(crate) fn build_schema() -> Schema {
+    use tantivy::schema::{
+        DateOptions, DateTimePrecision, IndexRecordOption, TextFieldIndexing, TextOptions, STORED,
+        STRING,
+    };
     let mut builder = Schema::builder();
     builder.add_text_field("id", STRING | STORED);
     let prose = |stored: bool| {

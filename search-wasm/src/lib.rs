@@ -1,0 +1,189 @@
+//! The blameless search engine for the browser: `blameless-search` compiled to
+//! `wasm32-unknown-unknown`, behind a plain C ABI that a few lines of JavaScript drive
+//! (`themes/default/static/search-worker.js`). No wasm-bindgen.
+//!
+//! The module reads the index lazily: the worker downloads `hotcache.bin` and hands it to
+//! [`bl_open`]; every other byte comes from the imported `blameless.fetch_range`, a
+//! synchronous HTTP range request made by the worker. Calls, in order:
+//!
+//! 1. `bl_alloc(len)` → pointer; the caller copies `len` bytes there (hot cache, request).
+//! 2. `bl_open(ptr, len)` → 0 on success; takes ownership of the buffer.
+//! 3. `bl_search(ptr, len)` with a JSON `SearchRequest` → 0; takes ownership of the buffer.
+//! 4. `bl_output_ptr()` / `bl_output_len()` → the JSON answer of the last call
+//!    (a `SearchResponse`, or `{"error": "..."}` when the status was not 0).
+//!
+//! Imports (module `blameless`):
+//!
+//! - `fetch_range(name_ptr, name_len, start: f64, end: f64) -> f64`: fetches bytes
+//!   `start..end` of the index file `name`, keeps them, and returns their length, or a
+//!   negative number when the request failed.
+//! - `take_fetched(dest, len) -> i32`: copies the kept bytes to `dest`; returns 1 when
+//!   they are the whole file (the server ignored `Range`), 0 when they are the range,
+//!   negative on error.
+
+use std::cell::RefCell;
+use std::io;
+use std::ops::Range;
+
+use blameless_search::tantivy::directory::OwnedBytes;
+use blameless_search::{open_lazy, Engine, Fetched, HotCache, RangeDirectory, RangeFetcher};
+
+mod random;
+
+#[link(wasm_import_module = "blameless")]
+extern "C" {
+    fn fetch_range(name_ptr: *const u8, name_len: usize, start: f64, end: f64) -> f64;
+    fn take_fetched(dest: *mut u8, len: usize) -> i32;
+}
+
+/// Range reads through the worker's synchronous HTTP requests.
+struct JsFetcher;
+
+impl RangeFetcher for JsFetcher {
+    fn fetch(&self, name: &str, range: Range<u64>) -> io::Result<Fetched> {
+        // SAFETY: the import reads `name_len` bytes at `name_ptr`, which `name` keeps
+        // alive for the call, and writes nothing.
+        let len = unsafe { fetch_range(name.as_ptr(), name.len(), range.start as f64, range.end as f64) };
+        if !(len >= 0.0) {
+            return Err(io::Error::other(format!(
+                "the request for bytes {}..{} of `{name}` failed",
+                range.start, range.end
+            )));
+        }
+        let mut bytes = vec![0u8; len as usize];
+        // SAFETY: `bytes` has room for exactly `len` bytes, which the import copies.
+        let whole = unsafe { take_fetched(bytes.as_mut_ptr(), bytes.len()) };
+        if whole < 0 {
+            return Err(io::Error::other(format!("the bytes of `{name}` went missing")));
+        }
+        Ok(Fetched {
+            bytes,
+            whole_file: whole == 1,
+        })
+    }
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<(Engine, RangeDirectory)>> = const { RefCell::new(None) };
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn set_output(bytes: Vec<u8>) {
+    OUTPUT.with(|out| *out.borrow_mut() = bytes);
+}
+
+fn set_error(message: &str) -> i32 {
+    set_output(serde_json::json!({ "error": message }).to_string().into_bytes());
+    1
+}
+
+/// Takes back a buffer made by [`bl_alloc`] and filled by the caller.
+///
+/// # Safety
+/// `ptr` and `len` must come from one `bl_alloc(len)` call, not yet freed.
+unsafe fn take_buffer(ptr: *mut u8, len: usize) -> Vec<u8> {
+    if ptr.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: per the contract, `ptr` was allocated by `bl_alloc` with capacity `len`,
+    // and the caller filled all `len` bytes.
+    unsafe { Vec::from_raw_parts(ptr, len, len) }
+}
+
+/// Allocates `len` bytes for the caller to fill; hand them to `bl_open`/`bl_search`,
+/// or release them with `bl_free`.
+#[no_mangle]
+pub extern "C" fn bl_alloc(len: usize) -> *mut u8 {
+    let mut buffer = vec![0u8; len];
+    let ptr = buffer.as_mut_ptr();
+    std::mem::forget(buffer);
+    ptr
+}
+
+/// Releases a buffer from `bl_alloc` that was not handed to another call.
+///
+/// # Safety
+/// `ptr` and `len` must come from one `bl_alloc(len)` call, not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn bl_free(ptr: *mut u8, len: usize) {
+    // SAFETY: forwarded contract.
+    drop(unsafe { take_buffer(ptr, len) });
+}
+
+/// Opens the index from the hot cache bytes in the buffer. Returns 0, or 1 with the
+/// reason in the output.
+///
+/// # Safety
+/// `ptr` and `len` must come from one `bl_alloc(len)` call; the buffer is consumed.
+#[no_mangle]
+pub unsafe extern "C" fn bl_open(ptr: *mut u8, len: usize) -> i32 {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { take_buffer(ptr, len) };
+    let hot_cache = match HotCache::decode(OwnedBytes::new(bytes)) {
+        Ok(hot_cache) => hot_cache,
+        Err(error) => return set_error(&format!("the hot cache could not be read: {error}")),
+    };
+    match open_lazy(hot_cache, JsFetcher) {
+        Ok(opened) => {
+            ENGINE.with(|engine| *engine.borrow_mut() = Some(opened));
+            set_output(b"{}".to_vec());
+            0
+        }
+        Err(error) => set_error(&format!("the search index could not be opened: {error}")),
+    }
+}
+
+/// Answers the JSON `SearchRequest` in the buffer with a JSON `SearchResponse` in the
+/// output. Returns 0, or 1 with the reason in the output.
+///
+/// # Safety
+/// `ptr` and `len` must come from one `bl_alloc(len)` call; the buffer is consumed.
+#[no_mangle]
+pub unsafe extern "C" fn bl_search(ptr: *mut u8, len: usize) -> i32 {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { take_buffer(ptr, len) };
+    let request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(error) => return set_error(&format!("the search request is not valid: {error}")),
+    };
+    ENGINE.with(|engine| match &*engine.borrow() {
+        Some((engine, _)) => {
+            let response = engine.search(&request);
+            match serde_json::to_vec(&response) {
+                Ok(json) => {
+                    set_output(json);
+                    0
+                }
+                Err(error) => set_error(&format!("the answer could not be written: {error}")),
+            }
+        }
+        None => set_error("the search index is not open yet"),
+    })
+}
+
+/// Writes `{"requests": n, "bytes": n}` to the output: what was fetched beyond the hot
+/// cache so far. Returns 0, or 1 when no index is open.
+#[no_mangle]
+pub extern "C" fn bl_stats() -> i32 {
+    ENGINE.with(|engine| match &*engine.borrow() {
+        Some((_, directory)) => {
+            let stats = directory.stats();
+            let json = serde_json::json!({ "requests": stats.requests, "bytes": stats.bytes });
+            set_output(json.to_string().into_bytes());
+            0
+        }
+        None => set_error("the search index is not open yet"),
+    })
+}
+
+/// Address of the output of the last call.
+#[no_mangle]
+pub extern "C" fn bl_output_ptr() -> *const u8 {
+    OUTPUT.with(|out| out.borrow().as_ptr())
+}
+
+/// Length in bytes of the output of the last call.
+#[no_mangle]
+pub extern "C" fn bl_output_len() -> usize {
+    OUTPUT.with(|out| out.borrow().len())
+}
