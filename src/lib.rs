@@ -10,6 +10,7 @@
 //! ```
 
 pub mod archive;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
