@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The number of hits returned when a request does not say.
-pub const DEFAULT_LIMIT: usize = 20;
+pub const DEFAULT_LIMIT: usize = 10;
 /// The most hits one request may ask for.
 pub const MAX_LIMIT: usize = 200;
 
