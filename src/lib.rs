@@ -10,6 +10,7 @@
 //! ```
 
 pub mod archive;
+pub mod artifacts;
 pub mod calendar;
 pub mod cli;
 pub mod config;
@@ -21,6 +22,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod postmortem;
 pub mod render;
+pub mod rules;
 pub mod scaffold;
 pub mod slug;
 pub mod theme;

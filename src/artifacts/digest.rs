@@ -1,0 +1,705 @@
+//! The internal digest for a period `[since, until)`: what engineering managers read each week.
+//! As an RFC 5322 email (`blameless digest`) and as data for `/digest/`, one digest per ISO week.
+//!
+//! Dates are days in the archive's zone (`blameless.toml timezone`); `until` is exclusive. A
+//! digest holds:
+//! - post-mortems reviewed in the period: "Reviewed" or "Closed" ones whose review meeting
+//!   (`[meeting] at`) falls in it; one with no meeting date counts at its `resolved` time (the
+//!   format records no date of review or closing);
+//! - new post-mortems: those whose incident started in the period, whatever their status;
+//! - reviews overdue at the end of the period (or at "now", if earlier): a deadline passed and no
+//!   meeting held by then;
+//! - open actions past their due date at that time. The format records no completion date, so an
+//!   action done since does not show in the digests of past weeks.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+
+use super::email::{build, Body};
+use super::message::plain_text;
+use super::{page_url, site_host};
+use crate::archive::Archive;
+use crate::calendar::local_date;
+use crate::config::Config;
+use crate::markdown::escape_html;
+use crate::postmortem::{PostMortem, SectionKind, Status};
+
+/// How many days the default period covers.
+pub const DEFAULT_DAYS: u64 = 7;
+
+/// One post-mortem in a digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DigestItem {
+    /// The id.
+    pub id: String,
+    /// The title.
+    pub title: String,
+    /// The absolute URL of its page.
+    pub url: String,
+    /// The severity's name.
+    pub severity: String,
+    /// The status's name.
+    pub status: String,
+    /// The day that put it in the digest (reviewed, or started), `YYYY-MM-DD`.
+    pub date: String,
+    /// The one-sentence summary.
+    pub summary: String,
+    /// `## Lessons learned` as plain text, if written.
+    pub learnings: Option<String>,
+    /// The owner.
+    pub owner: Option<String>,
+}
+
+/// A review overdue at the digest's date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OverdueReview {
+    /// The post-mortem.
+    pub postmortem: DigestItem,
+    /// The deadline that passed, `YYYY-MM-DD`.
+    pub deadline: String,
+    /// Days since the deadline.
+    pub days_overdue: i64,
+}
+
+/// An open action past its due date at the digest's date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OverdueAction {
+    /// The post-mortem's id.
+    pub id: String,
+    /// The post-mortem's title.
+    pub postmortem: String,
+    /// The absolute URL of the post-mortem's page.
+    pub url: String,
+    /// The action.
+    pub title: String,
+    /// Who does it.
+    pub owner: Option<String>,
+    /// Its priority.
+    pub priority: Option<String>,
+    /// When it was due, `YYYY-MM-DD`.
+    pub due: String,
+    /// Days since it was due.
+    pub days_overdue: i64,
+    /// Its ticket.
+    pub ticket: Option<String>,
+}
+
+/// The digest of one period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Digest {
+    /// The first day, `YYYY-MM-DD`.
+    pub since: String,
+    /// The day after the last, `YYYY-MM-DD`.
+    pub until: String,
+    /// The last day, `YYYY-MM-DD`.
+    pub last_day: String,
+    /// The time the overdue lists are computed at: the end of the period, or "now" if earlier.
+    pub as_of: String,
+    /// Post-mortems reviewed in the period, in review order.
+    pub reviewed: Vec<DigestItem>,
+    /// Post-mortems whose incident started in the period, oldest first.
+    pub started: Vec<DigestItem>,
+    /// Reviews overdue at `as_of`, most overdue first.
+    pub overdue_reviews: Vec<OverdueReview>,
+    /// Open actions past due at `as_of`, most overdue first.
+    pub overdue_actions: Vec<OverdueAction>,
+}
+
+impl Digest {
+    /// Whether the digest has nothing to report.
+    pub fn is_empty(&self) -> bool {
+        self.reviewed.is_empty()
+            && self.started.is_empty()
+            && self.overdue_reviews.is_empty()
+            && self.overdue_actions.is_empty()
+    }
+}
+
+/// One ISO week's digest, for `/digest/`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DigestWeek {
+    /// The ISO week, such as `2024-W11`: also a URL-safe slug.
+    pub week: String,
+    /// The digest of the week (Monday to Sunday).
+    pub digest: Digest,
+    /// The subject of the week's digest email.
+    pub subject: String,
+    /// The plain-text body of the week's digest email.
+    pub text: String,
+}
+
+/// The default period: the `DEFAULT_DAYS` days before `now`'s date in the archive's zone.
+pub fn default_period(config: &Config, now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let until = local_date(&now, config.timezone);
+    let since = until
+        .checked_sub_days(Days::new(DEFAULT_DAYS))
+        .unwrap_or(NaiveDate::MIN);
+    (since, until)
+}
+
+/// The first instant of `day` in the archive's zone.
+fn start_of(config: &Config, day: NaiveDate) -> DateTime<Utc> {
+    config
+        .timezone
+        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |t| t.to_utc(),
+        )
+}
+
+/// When `pm` counts as reviewed: its meeting, else its resolution; `None` before "Reviewed".
+pub fn review_time(pm: &PostMortem) -> Option<DateTime<Utc>> {
+    if pm.status < Status::Reviewed {
+        return None;
+    }
+    pm.meeting
+        .as_ref()
+        .and_then(|m| m.at)
+        .or(pm.resolved)
+        .map(|t| t.to_utc())
+}
+
+fn item(pm: &PostMortem, config: &Config, date: NaiveDate) -> DigestItem {
+    DigestItem {
+        id: pm.id.clone(),
+        title: pm.title.clone(),
+        url: page_url(config, &pm.id),
+        severity: pm.severity.name.clone(),
+        status: pm.status.name().into(),
+        date: date.to_string(),
+        summary: pm.summary.clone(),
+        learnings: pm
+            .section(SectionKind::LessonsLearned)
+            .map(|s| plain_text(&s.markdown))
+            .filter(|t| !t.is_empty()),
+        owner: pm.owner.clone(),
+    }
+}
+
+/// The digest of `[since, until)`, with the overdue lists at the end of the period or at `now`,
+/// whichever is earlier.
+pub fn digest(archive: &Archive, since: NaiveDate, until: NaiveDate, now: DateTime<Utc>) -> Digest {
+    let config = &archive.config;
+    let zone = config.timezone;
+    let (from, to) = (start_of(config, since), start_of(config, until));
+    let as_of = to.min(now);
+    let within = |t: DateTime<Utc>| from <= t && t < to && t <= now;
+
+    let mut reviewed: Vec<(DateTime<Utc>, DigestItem)> = archive
+        .postmortems
+        .iter()
+        .filter_map(|pm| {
+            let at = review_time(pm).filter(|t| within(*t))?;
+            Some((at, item(pm, config, local_date(&at, zone))))
+        })
+        .collect();
+    reviewed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+
+    let mut started: Vec<(DateTime<Utc>, DigestItem)> = archive
+        .postmortems
+        .iter()
+        .filter(|pm| within(pm.started.to_utc()))
+        .map(|pm| {
+            let at = pm.started.to_utc();
+            (at, item(pm, config, local_date(&at, zone)))
+        })
+        .collect();
+    started.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+
+    let mut overdue_reviews: Vec<OverdueReview> = archive
+        .postmortems
+        .iter()
+        .filter_map(|pm| overdue_review(pm, config, as_of))
+        .collect();
+    overdue_reviews.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then_with(|| a.postmortem.id.cmp(&b.postmortem.id))
+    });
+
+    let mut overdue_actions: Vec<OverdueAction> = archive
+        .postmortems
+        .iter()
+        .filter(|pm| pm.status != Status::Draft)
+        .flat_map(|pm| pm.actions.iter().map(move |a| (pm, a)))
+        .filter(|(pm, a)| crate::rules::is_overdue(a, pm.timezone, as_of))
+        .filter_map(|(pm, a)| {
+            let due = a.due?;
+            Some(OverdueAction {
+                id: pm.id.clone(),
+                postmortem: pm.title.clone(),
+                url: page_url(config, &pm.id),
+                title: a.title.clone(),
+                owner: a.owner.clone(),
+                priority: a.priority.clone(),
+                due: due.to_string(),
+                days_overdue: (local_date(&as_of, pm.timezone) - due).num_days(),
+                ticket: a.ticket.clone(),
+            })
+        })
+        .collect();
+    overdue_actions.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.title.cmp(&b.title))
+    });
+
+    Digest {
+        since: since.to_string(),
+        until: until.to_string(),
+        last_day: until.pred_opt().unwrap_or(until).to_string(),
+        as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        reviewed: reviewed.into_iter().map(|(_, i)| i).collect(),
+        started: started.into_iter().map(|(_, i)| i).collect(),
+        overdue_reviews,
+        overdue_actions,
+    }
+}
+
+/// A review overdue at `at`: past Draft, with a deadline before `at`'s date and no meeting
+/// held by then. "Reviewed" or "Closed" ones without a meeting date are not counted: their
+/// meeting took place, unrecorded.
+fn overdue_review(pm: &PostMortem, config: &Config, at: DateTime<Utc>) -> Option<OverdueReview> {
+    if pm.status == Status::Draft {
+        return None;
+    }
+    let deadline = crate::rules::meeting_deadline(pm, config)?;
+    let today = local_date(&at, pm.timezone);
+    if today <= deadline {
+        return None;
+    }
+    match pm.meeting.as_ref().and_then(|m| m.at) {
+        Some(held) if held.to_utc() <= at => return None,
+        None if pm.status >= Status::Reviewed => return None,
+        _ => {}
+    }
+    Some(OverdueReview {
+        postmortem: item(pm, config, local_date(&pm.started, pm.timezone)),
+        deadline: deadline.to_string(),
+        days_overdue: (today - deadline).num_days(),
+    })
+}
+
+/// The subject of the digest email.
+pub fn subject(config: &Config, digest: &Digest) -> String {
+    let prefix = config.email.subject_prefix.trim();
+    let text = format!("Digest {} to {}", digest.since, digest.last_day);
+    if prefix.is_empty() {
+        text
+    } else {
+        format!("{prefix} {text}")
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn heading(text: &mut String, html: &mut String, title: &str, count: usize) {
+    let title = format!("{title} ({count})");
+    let _ = write!(text, "\n{title}\n{}\n\n", "-".repeat(title.chars().count()));
+    let _ = writeln!(html, "<h2>{}</h2>", escape_html(&title));
+}
+
+/// The digest as an email body: plain text and HTML.
+pub fn body(config: &Config, digest: &Digest) -> Body {
+    let title = format!(
+        "{}: digest for {} to {}",
+        config.title, digest.since, digest.last_day
+    );
+    let mut text = format!("{title}\n");
+    let mut html = format!("<h1>{}</h1>\n", escape_html(&title));
+    if digest.is_empty() {
+        text.push_str("\nNothing to report for this period.\n");
+        html.push_str("<p>Nothing to report for this period.</p>\n");
+    }
+    let items =
+        |text: &mut String, html: &mut String, title: &str, list: &[DigestItem], verb: &str| {
+            if list.is_empty() {
+                return;
+            }
+            heading(text, html, title, list.len());
+            html.push_str("<ul>\n");
+            for i in list {
+                let _ = writeln!(
+                    text,
+                    "- {}: {} ({}, {verb} {})",
+                    i.severity, i.title, i.status, i.date
+                );
+                if !i.summary.is_empty() {
+                    let _ = writeln!(text, "{}", indent(&i.summary));
+                }
+                if let Some(learnings) = &i.learnings {
+                    let _ = writeln!(text, "  Learnings:\n{}", indent(&indent(learnings)));
+                }
+                let _ = writeln!(text, "  {}\n", i.url);
+                let _ = write!(
+                    html,
+                    "<li><a href=\"{}\">{}: {}</a> ({}, {verb} {})",
+                    escape_html(&i.url),
+                    escape_html(&i.severity),
+                    escape_html(&i.title),
+                    escape_html(&i.status),
+                    i.date
+                );
+                if !i.summary.is_empty() {
+                    let _ = write!(html, "<p>{}</p>", escape_html(&i.summary));
+                }
+                if let Some(learnings) = &i.learnings {
+                    let _ = write!(
+                        html,
+                        "<p><strong>Learnings:</strong> {}</p>",
+                        escape_html(learnings).replace('\n', "<br>\n")
+                    );
+                }
+                html.push_str("</li>\n");
+            }
+            html.push_str("</ul>\n");
+        };
+    items(
+        &mut text,
+        &mut html,
+        "Reviewed",
+        &digest.reviewed,
+        "reviewed",
+    );
+    items(
+        &mut text,
+        &mut html,
+        "New post-mortems",
+        &digest.started,
+        "started",
+    );
+    if !digest.overdue_reviews.is_empty() {
+        heading(
+            &mut text,
+            &mut html,
+            "Overdue reviews",
+            digest.overdue_reviews.len(),
+        );
+        html.push_str("<ul>\n");
+        for r in &digest.overdue_reviews {
+            let p = &r.postmortem;
+            let owner = p.owner.as_deref().unwrap_or("no owner");
+            let _ = writeln!(
+                text,
+                "- {}: {}: review due {}, {} days overdue ({owner})\n  {}\n",
+                p.severity, p.title, r.deadline, r.days_overdue, p.url
+            );
+            let _ = writeln!(
+                html,
+                "<li><a href=\"{}\">{}: {}</a>: review due {}, {} days overdue ({})</li>",
+                escape_html(&p.url),
+                escape_html(&p.severity),
+                escape_html(&p.title),
+                r.deadline,
+                r.days_overdue,
+                escape_html(owner)
+            );
+        }
+        html.push_str("</ul>\n");
+    }
+    if !digest.overdue_actions.is_empty() {
+        heading(
+            &mut text,
+            &mut html,
+            "Actions past due",
+            digest.overdue_actions.len(),
+        );
+        html.push_str("<ul>\n");
+        for a in &digest.overdue_actions {
+            let facts: Vec<String> = [
+                a.priority.clone(),
+                a.owner.clone(),
+                Some(format!("due {}, {} days overdue", a.due, a.days_overdue)),
+                a.ticket.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let _ = writeln!(
+                text,
+                "- {} ({})\n  from {}: {}\n",
+                a.title,
+                facts.join(", "),
+                a.postmortem,
+                a.url
+            );
+            let _ = writeln!(
+                html,
+                "<li>{} ({}), from <a href=\"{}\">{}</a></li>",
+                escape_html(&a.title),
+                escape_html(&facts.join(", ")),
+                escape_html(&a.url),
+                escape_html(&a.postmortem)
+            );
+        }
+        html.push_str("</ul>\n");
+    }
+    let _ = write!(text, "\nAll post-mortems: {}/\n", config.base_url);
+    let html = format!(
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n\
+         <body>\n{html}<p><a href=\"{}/\">All post-mortems</a></p>\n</body>\n</html>\n",
+        escape_html(&title),
+        escape_html(&config.base_url)
+    );
+    Body { text, html }
+}
+
+/// The digest of `[since, until)` as an RFC 5322 email dated `now`.
+pub fn digest_email(
+    archive: &Archive,
+    since: NaiveDate,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> String {
+    let config = &archive.config;
+    let digest = digest(archive, since, until, now);
+    let message_id = format!("digest.{since}.{until}@{}", site_host(config));
+    build(
+        config,
+        &subject(config, &digest),
+        &message_id,
+        now,
+        &body(config, &digest),
+    )
+}
+
+/// The Monday of `day`'s ISO week.
+fn monday(day: NaiveDate) -> NaiveDate {
+    day.checked_sub_days(Days::new(day.weekday().num_days_from_monday().into()))
+        .unwrap_or(day)
+}
+
+/// One digest per ISO week in which a post-mortem started or was reviewed, up to `now`,
+/// newest week first.
+pub fn weeks(archive: &Archive, now: DateTime<Utc>) -> Vec<DigestWeek> {
+    let config = &archive.config;
+    let zone = config.timezone;
+    let mondays: BTreeSet<NaiveDate> = archive
+        .postmortems
+        .iter()
+        .flat_map(|pm| [Some(pm.started.to_utc()), review_time(pm)])
+        .flatten()
+        .filter(|t| *t <= now)
+        .map(|t| monday(local_date(&t, zone)))
+        .collect();
+    mondays
+        .into_iter()
+        .rev()
+        .map(|since| {
+            let until = since.checked_add_days(Days::new(7)).unwrap_or(since);
+            let digest = digest(archive, since, until, now);
+            let iso = since.iso_week();
+            DigestWeek {
+                week: format!("{}-W{:02}", iso.year(), iso.week()),
+                subject: subject(config, &digest),
+                text: body(config, &digest).text,
+                digest,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifacts::fixtures;
+    use mail_parser::MessageParser;
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn default_period_is_the_last_seven_days() {
+        let (since, until) = default_period(&fixtures::config(), fixtures::now());
+        assert_eq!((since, until), (date("2024-03-25"), date("2024-04-01")));
+    }
+
+    #[test]
+    fn digest_lists_reviews_new_post_mortems_and_what_is_overdue() {
+        let archive = fixtures::archive();
+        let digest = digest(
+            &archive,
+            date("2024-03-11"),
+            date("2024-04-01"),
+            fixtures::now(),
+        );
+        let ids = |items: &[DigestItem]| items.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&digest.reviewed), ["2024-03-12-checkout-failover"]);
+        assert_eq!(digest.reviewed[0].date, "2024-03-14");
+        assert_eq!(
+            ids(&digest.started),
+            [
+                "2024-03-12-checkout-failover",
+                "2024-03-20-search-slow",
+                "2024-03-25-cdn-purge"
+            ]
+        );
+        // SEV-1 resolved Wednesday 20 March: due Saturday 23 March; the period ends 1 April.
+        assert_eq!(digest.overdue_reviews.len(), 1);
+        assert_eq!(digest.overdue_reviews[0].deadline, "2024-03-23");
+        assert_eq!(digest.overdue_reviews[0].days_overdue, 9);
+        assert_eq!(digest.overdue_actions.len(), 1);
+        assert_eq!(digest.overdue_actions[0].title, "Cap query fan-out");
+    }
+
+    #[test]
+    fn overdue_lists_are_computed_at_the_end_of_the_period() {
+        let archive = fixtures::archive();
+        // The action is due 22 March, the review 23 March: neither is late on the 22nd.
+        let early = digest(
+            &archive,
+            date("2024-03-18"),
+            date("2024-03-22"),
+            fixtures::now(),
+        );
+        assert!(early.overdue_reviews.is_empty());
+        assert!(early.overdue_actions.is_empty());
+        let later = digest(
+            &archive,
+            date("2024-03-18"),
+            date("2024-03-25"),
+            fixtures::now(),
+        );
+        assert_eq!(later.overdue_reviews[0].days_overdue, 2);
+        assert_eq!(later.overdue_actions[0].days_overdue, 3);
+        // A period that has not ended yet is computed at "now".
+        let now = fixtures::at("2024-03-24T12:00:00Z");
+        let current = digest(&archive, date("2024-03-18"), date("2024-03-25"), now);
+        assert_eq!(current.overdue_reviews[0].days_overdue, 1);
+        assert_eq!(current.as_of, "2024-03-24T12:00:00Z");
+    }
+
+    #[test]
+    fn digest_email_is_snapshotted_and_parses_back() {
+        let archive = fixtures::archive();
+        let raw = digest_email(
+            &archive,
+            date("2024-03-11"),
+            date("2024-04-01"),
+            fixtures::now(),
+        );
+        assert_eq!(
+            raw,
+            digest_email(
+                &archive,
+                date("2024-03-11"),
+                date("2024-04-01"),
+                fixtures::now()
+            )
+        );
+        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        assert_eq!(
+            message.subject(),
+            Some("[Post-mortem] Digest 2024-03-11 to 2024-03-31")
+        );
+        assert_eq!(
+            message.message_id(),
+            Some("digest.2024-03-11.2024-04-01@postmortems.acme.example")
+        );
+        let text = message.body_text(0).unwrap().replace("\r\n", "\n");
+        insta::assert_snapshot!(text, @"
+        Acme post-mortems: digest for 2024-03-11 to 2024-03-31
+
+        Reviewed (1)
+        ------------
+
+        - SEV-2: Checkout errors after a stalled failover (Closed, reviewed 2024-03-14)
+          A stalled Postgres failover made 18% of checkouts fail for 39 minutes.
+          Learnings:
+            1. Failovers need a timeout.
+            2. Runbooks need a manual path, as in 2023 (2023-02-14-failover.md).
+          https://postmortems.acme.example/pm/2024-03-12-checkout-failover/
+
+
+        New post-mortems (3)
+        --------------------
+
+        - SEV-2: Checkout errors after a stalled failover (Closed, started 2024-03-12)
+          A stalled Postgres failover made 18% of checkouts fail for 39 minutes.
+          Learnings:
+            1. Failovers need a timeout.
+            2. Runbooks need a manual path, as in 2023 (2023-02-14-failover.md).
+          https://postmortems.acme.example/pm/2024-03-12-checkout-failover/
+
+        - SEV-1: Search slow for all users (In Review, started 2024-03-20)
+          Search took 8 s per query for an hour.
+          Learnings:
+            Fan-out needs a cap.
+          https://postmortems.acme.example/pm/2024-03-20-search-slow/
+
+        - SEV-3: CDN purge rate-limited (Draft, started 2024-03-25)
+          Purges were rate-limited.
+          https://postmortems.acme.example/pm/2024-03-25-cdn-purge/
+
+
+        Overdue reviews (1)
+        -------------------
+
+        - SEV-1: Search slow for all users: review due 2024-03-23, 9 days overdue (Chen Li)
+          https://postmortems.acme.example/pm/2024-03-20-search-slow/
+
+
+        Actions past due (1)
+        --------------------
+
+        - Cap query fan-out (P0, Chen Li, due 2024-03-22, 10 days overdue)
+          from Search slow for all users: https://postmortems.acme.example/pm/2024-03-20-search-slow/
+
+
+        All post-mortems: https://postmortems.acme.example/
+        ");
+        assert!(message
+            .body_html(0)
+            .unwrap()
+            .contains("<h2>Overdue reviews (1)</h2>"));
+    }
+
+    #[test]
+    fn an_empty_period_says_so() {
+        let archive = fixtures::archive();
+        let digest = digest(
+            &archive,
+            date("2020-01-01"),
+            date("2020-01-08"),
+            fixtures::now(),
+        );
+        assert!(digest.is_empty());
+        assert!(body(&archive.config, &digest)
+            .text
+            .contains("Nothing to report"));
+    }
+
+    #[test]
+    fn weeks_are_iso_weeks_newest_first() {
+        let archive = fixtures::archive();
+        let weeks = weeks(&archive, fixtures::now());
+        let names: Vec<&str> = weeks.iter().map(|w| w.week.as_str()).collect();
+        assert_eq!(names, ["2024-W13", "2024-W12", "2024-W11"]);
+        assert_eq!(weeks[2].digest.since, "2024-03-11");
+        assert_eq!(weeks[2].digest.until, "2024-03-18");
+        assert_eq!(weeks[2].digest.reviewed.len(), 1);
+        let json = serde_json::to_value(&weeks).unwrap();
+        assert_eq!(
+            json[0]["digest"]["started"][0]["id"],
+            "2024-03-25-cdn-purge"
+        );
+    }
+}

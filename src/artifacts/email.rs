@@ -1,0 +1,446 @@
+//! The internal email of one post-mortem (`/pm/<id>/internal-email.eml`, `blameless email ID`):
+//! an RFC 5322 message, multipart/alternative with a plain-text and an HTML part, built with
+//! `mail-builder` and made deterministic (Message-ID from the id and the site's host, Date from
+//! "now", MIME boundaries derived from the content).
+//!
+//! The body is the summary, the impact, the key learnings (`## Lessons learned`), the actions
+//! and the absolute link to the page. A `## Internal email` section replaces the generated body
+//! (the link is still added); a first line `Subject: …` in it replaces the subject's text after
+//! the `[email] subject_prefix`.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::message_id::MessageId;
+use mail_builder::mime::MimePart;
+use mail_builder::MessageBuilder;
+
+use super::message::plain_text;
+use super::{absolute_rewriter, fnv1a, page_url, site_host};
+use crate::config::Config;
+use crate::markdown::{self, escape_html};
+use crate::postmortem::{PostMortem, SectionKind};
+
+/// The body of an email in its two forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Body {
+    /// The text/plain part.
+    pub text: String,
+    /// The text/html part: a whole HTML document.
+    pub html: String,
+}
+
+/// The internal email of `pm`, as RFC 5322 text with CRLF line ends, dated `now`.
+pub fn internal_email(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> String {
+    let (subject, body) = internal_body(pm, config);
+    let message_id = format!("pm.{}@{}", pm.id, site_host(config));
+    build(config, &subject, &message_id, now, &body)
+}
+
+/// The subject and body of the internal email of `pm`, for the site to show.
+pub fn internal_body(pm: &PostMortem, config: &Config) -> (String, Body) {
+    let url = page_url(config, &pm.id);
+    let mut subject = format!("{}: {}", pm.severity.name, pm.title);
+    let body = match pm.section(SectionKind::InternalEmail) {
+        Some(section) if !section.markdown.trim().is_empty() => {
+            let mut markdown = section.markdown.trim_start().to_string();
+            if let Some(first) = markdown.lines().next() {
+                if let Some(custom) = first.strip_prefix("Subject:") {
+                    subject = custom.trim().to_string();
+                    markdown = markdown[first.len()..].trim_start().to_string();
+                }
+            }
+            written_body(pm, config, &markdown, &url)
+        }
+        _ => generated_body(pm, config, &url),
+    };
+    let prefix = config.email.subject_prefix.trim();
+    let subject = if prefix.is_empty() || subject.starts_with(prefix) {
+        subject
+    } else {
+        format!("{prefix} {subject}")
+    };
+    (subject, body)
+}
+
+/// Builds an RFC 5322 message from the archive's `[email]` addresses and a body.
+pub(crate) fn build(
+    config: &Config,
+    subject: &str,
+    message_id: &str,
+    now: DateTime<Utc>,
+    body: &Body,
+) -> String {
+    let mut hasher = Vec::with_capacity(body.text.len() + body.html.len());
+    hasher.extend_from_slice(body.text.as_bytes());
+    hasher.extend_from_slice(body.html.as_bytes());
+    let boundary = format!("=_blameless_{:016x}", fnv1a(&hasher));
+    let alternative = MimePart::new(
+        ContentType::new("multipart/alternative").attribute("boundary", boundary),
+        vec![
+            MimePart::new("text/plain", body.text.as_str()),
+            MimePart::new("text/html", body.html.as_str()),
+        ],
+    );
+    let message = MessageBuilder::new()
+        .from(address_list(&config.email.from))
+        .to(address_list(&config.email.to))
+        .subject(subject)
+        .message_id(MessageId::new(message_id.to_string()))
+        .date(Date::new(now.timestamp()))
+        .body(alternative);
+    let mut out = Vec::new();
+    message.serialize(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Reads "Name <a@b>", "a@b" or a comma-separated list of them.
+fn address_list(text: &str) -> Address<'static> {
+    let mut list: Vec<Address<'static>> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| match a.rsplit_once('<') {
+            Some((name, email)) => {
+                let name = name.trim().trim_matches('"').trim();
+                let email = email.trim_end_matches('>').trim().to_string();
+                let name = (!name.is_empty()).then(|| Cow::Owned(name.to_string()));
+                Address::new_address(name, email)
+            }
+            None => Address::new_address(None::<Cow<'static, str>>, a.to_string()),
+        })
+        .collect();
+    match list.len() {
+        1 => list.remove(0),
+        _ => Address::new_list(list),
+    }
+}
+
+/// Formats a duration as people read it: "39 min", "1 h 24 min", "2 d 3 h".
+pub(crate) fn duration(d: TimeDelta) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+/// The one-line facts under the title: severity, status, when, how long, owner.
+pub(crate) fn facts(pm: &PostMortem) -> String {
+    let local = |t: DateTime<FixedOffset>| t.with_timezone(&pm.timezone);
+    let mut facts = vec![
+        pm.severity.name.clone(),
+        pm.status.name().to_string(),
+        local(pm.started).format("%Y-%m-%d %H:%M %Z").to_string(),
+    ];
+    if let Some(resolved) = pm.resolved {
+        facts.push(format!(
+            "resolved after {}",
+            duration(resolved - pm.started)
+        ));
+    }
+    if let Some(owner) = &pm.owner {
+        facts.push(format!("owner {owner}"));
+    }
+    facts.join(" · ")
+}
+
+fn section_markdown(pm: &PostMortem, kind: SectionKind) -> Option<&str> {
+    pm.section(kind)
+        .map(|s| s.markdown.as_str())
+        .filter(|m| !m.trim().is_empty())
+}
+
+fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
+    let rewrite = absolute_rewriter(config, &pm.id);
+    let summary = section_markdown(pm, SectionKind::Summary)
+        .map(str::to_string)
+        .unwrap_or_else(|| pm.summary.clone());
+    let mut parts: Vec<(&str, String)> = vec![("Summary", summary)];
+    for (title, kind) in [
+        ("Impact", SectionKind::Impact),
+        ("Key learnings", SectionKind::LessonsLearned),
+    ] {
+        if let Some(markdown) = section_markdown(pm, kind) {
+            parts.push((title, markdown.to_string()));
+        }
+    }
+
+    let mut text = format!("{}\n{}\n", pm.title, facts(pm));
+    let mut html = format!(
+        "<h1>{}</h1>\n<p>{}</p>\n",
+        escape_html(&pm.title),
+        escape_html(&facts(pm))
+    );
+    for (title, markdown) in &parts {
+        let _ = write!(
+            text,
+            "\n{title}\n{}\n\n{}\n",
+            "-".repeat(title.len()),
+            plain_text(markdown)
+        );
+        let _ = write!(
+            html,
+            "<h2>{title}</h2>\n{}",
+            markdown::to_html(markdown, &rewrite)
+        );
+    }
+    if !pm.actions.is_empty() {
+        let _ = write!(text, "\nActions\n-------\n\n");
+        html.push_str(
+            "<h2>Actions</h2>\n<table>\n<thead><tr><th>Action</th><th>Owner</th><th>Priority</th>\
+             <th>Due</th><th>Ticket</th><th>Status</th></tr></thead>\n<tbody>\n",
+        );
+        for action in &pm.actions {
+            let ticket_url = action
+                .ticket
+                .as_deref()
+                .and_then(|t| crate::render::ticket_url(t, config.ticket_url.as_deref()));
+            let mut details = Vec::new();
+            if let Some(owner) = &action.owner {
+                details.push(format!("owner {owner}"));
+            }
+            if let Some(priority) = &action.priority {
+                details.push(priority.clone());
+            }
+            if let Some(due) = action.due {
+                details.push(format!("due {due}"));
+            }
+            match (&action.ticket, &ticket_url) {
+                (Some(ticket), Some(url)) if ticket != url => {
+                    details.push(format!("{ticket} ({url})"))
+                }
+                (Some(ticket), _) => details.push(ticket.clone()),
+                (None, _) => details.push("no ticket".into()),
+            }
+            details.push(action.status.clone());
+            let _ = writeln!(text, "- {}\n  {}", action.title, details.join(" · "));
+            let cell = |v: Option<&String>| v.map_or_else(String::new, |v| escape_html(v));
+            let ticket_cell = match (&action.ticket, &ticket_url) {
+                (Some(ticket), Some(url)) => format!(
+                    "<a href=\"{}\">{}</a>",
+                    escape_html(url),
+                    escape_html(ticket)
+                ),
+                (Some(ticket), None) => escape_html(ticket),
+                (None, _) => String::new(),
+            };
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{ticket_cell}</td><td>{}</td></tr>",
+                escape_html(&action.title),
+                cell(action.owner.as_ref()),
+                cell(action.priority.as_ref()),
+                action.due.map(|d| d.to_string()).unwrap_or_default(),
+                escape_html(&action.status),
+            );
+        }
+        html.push_str("</tbody>\n</table>\n");
+    }
+    finish(&pm.title, text, html, url)
+}
+
+fn written_body(pm: &PostMortem, config: &Config, markdown: &str, url: &str) -> Body {
+    let rewrite = absolute_rewriter(config, &pm.id);
+    let text = format!("{}\n", plain_text(markdown));
+    let html = markdown::to_html(markdown, &rewrite);
+    finish(&pm.title, text, html, url)
+}
+
+/// Adds the link to the page and wraps the HTML in a document.
+fn finish(title: &str, mut text: String, html: String, url: &str) -> Body {
+    let _ = write!(text, "\nRead the full post-mortem: {url}\n");
+    let html = format!(
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n\
+         <body>\n{html}<p><a href=\"{}\">Read the full post-mortem</a></p>\n</body>\n</html>\n",
+        escape_html(title),
+        escape_html(url)
+    );
+    Body { text, html }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifacts::fixtures;
+    use mail_parser::MessageParser;
+
+    fn email() -> String {
+        internal_email(&fixtures::full(), &fixtures::config(), fixtures::now())
+    }
+
+    #[test]
+    fn internal_email_is_deterministic_and_snapshotted() {
+        let first = email();
+        assert_eq!(first, email());
+        insta::assert_snapshot!(first.replace("\r\n", "\n"), @r#"
+        From: "Post-mortems" <postmortems@acme.example>
+        To: <engineering@acme.example>
+        Subject: [Post-mortem] SEV-2: Checkout errors after a stalled failover
+        Message-ID: <pm.2024-03-12-checkout-failover@postmortems.acme.example>
+        Date: Mon, 1 Apr 2024 12:00:00 +0000
+        MIME-Version: 1.0
+        Content-Type: multipart/alternative; boundary="=_blameless_e9b32433521fa942"
+
+        --=_blameless_e9b32433521fa942
+        Content-Type: text/plain; charset="utf-8"
+        Content-Transfer-Encoding: quoted-printable
+
+        Checkout errors after a stalled failover
+        SEV-2 =C2=B7 Closed =C2=B7 2024-03-12 09:41 CET =C2=B7 resolved after 1 h 2=
+        4 min =C2=B7 owner Ana Ruiz
+
+        Summary
+        -------
+
+        At 09:41 the primary database failed over, and the replica stalled while ca=
+        tching up. Checkout failed for 18% of attempts until we promoted it by hand=
+         (https://wiki.example.com/runbooks/pg).
+
+        Impact
+        ------
+
+        - 18% of checkout attempts failed for 39 minutes.
+        - About 1,200 orders were delayed.
+
+        Key learnings
+        -------------
+
+        1. Failovers need a timeout.
+        2. Runbooks need a manual path, as in 2023 (2023-02-14-failover.md).
+
+        Actions
+        -------
+
+        - Alert when replication lag exceeds 30 s
+          owner Dee Park =C2=B7 P1 =C2=B7 due 2024-04-15 =C2=B7 OPS-1234 (https://t=
+        racker.acme.example/browse/OPS-1234) =C2=B7 open
+        - Make the failover script wait for the replica, with a timeout
+          owner Eli Moss =C2=B7 P2 =C2=B7 due 2024-03-29 =C2=B7 no ticket =C2=B7 do=
+        ne
+
+        Read the full post-mortem: https://postmortems.acme.example/pm/2024-03-12-c=
+        heckout-failover/
+
+        --=_blameless_e9b32433521fa942
+        Content-Type: text/html; charset="utf-8"
+        Content-Transfer-Encoding: quoted-printable
+
+        <!DOCTYPE html>
+        <html>
+        <head>
+        <meta charset=3D"utf-8">
+        <title>Checkout errors after a stalled failover</title>
+        </head>
+        <body>
+        <h1>Checkout errors after a stalled failover</h1>
+        <p>SEV-2 =C2=B7 Closed =C2=B7 2024-03-12 09:41 CET =C2=B7 resolved after 1 =
+        h 24 min =C2=B7 owner Ana Ruiz</p>
+        <h2>Summary</h2>
+        <p>At 09:41 the primary database failed over, and the <strong>replica</stro=
+        ng> stalled while catching up.
+        Checkout failed for 18% of attempts until we <a href=3D"https://wiki.exampl=
+        e.com/runbooks/pg">promoted it by hand</a>.</p>
+        <h2>Impact</h2>
+        <ul>
+        <li>18% of checkout attempts failed for 39 minutes.</li>
+        <li>About 1,200 orders were delayed.</li>
+        </ul>
+        <h2>Key learnings</h2>
+        <ol>
+        <li>Failovers need a timeout.</li>
+        <li>Runbooks need a <em>manual</em> path, as <a href=3D"https://postmortems=
+        .acme.example/pm/2023-02-14-failover/">in 2023</a>.</li>
+        </ol>
+        <h2>Actions</h2>
+        <table>
+        <thead><tr><th>Action</th><th>Owner</th><th>Priority</th><th>Due</th><th>Ti=
+        cket</th><th>Status</th></tr></thead>
+        <tbody>
+        <tr><td>Alert when replication lag exceeds 30 s</td><td>Dee Park</td><td>P1=
+        </td><td>2024-04-15</td><td><a href=3D"https://tracker.acme.example/browse/=
+        OPS-1234">OPS-1234</a></td><td>open</td></tr>
+        <tr><td>Make the failover script wait for the replica, with a timeout</td><=
+        td>Eli Moss</td><td>P2</td><td>2024-03-29</td><td></td><td>done</td></tr>
+        </tbody>
+        </table>
+        <p><a href=3D"https://postmortems.acme.example/pm/2024-03-12-checkout-failo=
+        ver/">Read the full post-mortem</a></p>
+        </body>
+        </html>
+
+        --=_blameless_e9b32433521fa942--
+        "#);
+    }
+
+    #[test]
+    fn internal_email_parses_back() {
+        let raw = email();
+        assert!(raw.lines().all(|l| l.len() <= 998));
+        assert!(
+            !raw.replace("\r\n", "").contains('\n'),
+            "bare LF in the message"
+        );
+        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        assert_eq!(
+            message.subject(),
+            Some("[Post-mortem] SEV-2: Checkout errors after a stalled failover")
+        );
+        assert_eq!(
+            message.message_id(),
+            Some("pm.2024-03-12-checkout-failover@postmortems.acme.example")
+        );
+        let from = message.from().unwrap().first().unwrap();
+        assert_eq!(from.name(), Some("Post-mortems"));
+        assert_eq!(from.address(), Some("postmortems@acme.example"));
+        assert_eq!(
+            message.to().unwrap().first().unwrap().address(),
+            Some("engineering@acme.example")
+        );
+        assert_eq!(message.date().unwrap().to_rfc3339(), "2024-04-01T12:00:00Z");
+        let text = message.body_text(0).unwrap().replace("\r\n", "\n");
+        assert!(text.contains("Key learnings"), "{text}");
+        assert!(text.contains("OPS-1234 (https://tracker.acme.example/browse/OPS-1234)"));
+        assert!(text.trim_end().ends_with(
+            "Read the full post-mortem: https://postmortems.acme.example/pm/2024-03-12-checkout-failover/"
+        ), "{text}");
+        let html = message.body_html(0).unwrap();
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("href=\"https://postmortems.acme.example/pm/2023-02-14-failover/\""));
+    }
+
+    #[test]
+    fn an_internal_email_section_replaces_the_body_and_subject() {
+        let text = fixtures::FULL.replace(
+            "## External message",
+            "## Internal email\n\nSubject: Failover stall: what we learned\n\nHi all,\n\nThe **short** version.\n\n## External message",
+        );
+        let pm = fixtures::parse("a", &text);
+        let (subject, body) = internal_body(&pm, &fixtures::config());
+        assert_eq!(subject, "[Post-mortem] Failover stall: what we learned");
+        assert_eq!(
+            body.text,
+            "Hi all,\n\nThe short version.\n\nRead the full post-mortem: https://postmortems.acme.example/pm/a/\n"
+        );
+        assert!(body.html.contains("<strong>short</strong>"));
+        let raw = internal_email(&pm, &fixtures::config(), fixtures::now());
+        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        assert_eq!(message.subject(), Some(subject.as_str()));
+    }
+
+    #[test]
+    fn formats_durations() {
+        assert_eq!(duration(TimeDelta::minutes(39)), "39 min");
+        assert_eq!(duration(TimeDelta::minutes(84)), "1 h 24 min");
+        assert_eq!(duration(TimeDelta::minutes(120)), "2 h");
+        assert_eq!(duration(TimeDelta::minutes(3000)), "2 d 2 h");
+    }
+}
