@@ -59,6 +59,15 @@ pub fn internal_body(pm: &PostMortem, config: &Config) -> (String, Body) {
         _ => generated_body(pm, config, &url),
     };
     let prefix = config.email.subject_prefix.trim();
+    // why: a written subject often repeats the prefix's word ("Post-mortem: …").
+    let word = format!("{}:", prefix.trim_matches(['[', ']']));
+    if word.len() > 1
+        && subject
+            .get(..word.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(&word))
+    {
+        subject = subject[word.len()..].trim_start().to_string();
+    }
     let subject = if prefix.is_empty() || subject.starts_with(prefix) {
         subject
     } else {
@@ -424,6 +433,11 @@ mod tests {
             "## Internal email\n\nSubject: Failover stall: what we learned\n\nHi all,\n\nThe **short** version.\n\n## External message",
         );
         let pm = fixtures::parse("a", &text);
+        let repeated = fixtures::parse("b", &text.replace("Subject: ", "Subject: Post-mortem: "));
+        assert_eq!(
+            internal_body(&repeated, &fixtures::config()).0,
+            "[Post-mortem] Failover stall: what we learned"
+        );
         let (subject, body) = internal_body(&pm, &fixtures::config());
         assert_eq!(subject, "[Post-mortem] Failover stall: what we learned");
         assert_eq!(
