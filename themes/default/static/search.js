@@ -30,7 +30,7 @@
   const pmBase = cfg.pm || "/pm/";
   const FILTERS = ["severity", "status", "tag", "service", "cause"];
   const LABELS = { severity: "Severity", status: "Status", tag: "Tags", service: "Services", cause: "Causes", detection: "Detection" };
-  const PAGE = 20;
+  const PAGE = 10;
   const input = form.querySelector('[name="q"]');
 
   const worker = new Worker(cfg.worker || "/static/search-worker.js");
