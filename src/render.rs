@@ -126,6 +126,9 @@ pub struct FacetValue {
     name: String,
     slug: String,
     count: usize,
+    /// Indexes of the post-mortems with this value, newest first.
+    #[serde(skip)]
+    members: Vec<usize>,
 }
 
 /// A facet: its path segment, its title, and its values.
@@ -162,25 +165,108 @@ fn facet_names(pm: &PostMortem, key: &str) -> Vec<String> {
     }
 }
 
+/// How many post-mortems a list page shows.
+pub const PAGE_SIZE: usize = 50;
+
+// why: a card is rendered once and reused on every list that shows it, but its links are
+// relative to the page; this marker stands for the page's root until the page is assembled.
+const ROOT_MARKER: &str = "\u{1}root\u{1}";
+
+/// Links between the pages of one paginated list.
+#[derive(Serialize)]
+struct Pagination {
+    current: usize,
+    total: usize,
+    first: usize,
+    last: usize,
+    count: usize,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// One page of a paginated list: its directory (relative to the site root) and its items.
+struct ListPage<'a> {
+    dir: String,
+    root: String,
+    items: &'a [usize],
+    pagination: Pagination,
+}
+
+fn paginate<'a>(dir: &str, items: &'a [usize]) -> Vec<ListPage<'a>> {
+    let total = items.len().div_ceil(PAGE_SIZE).max(1);
+    (1..=total)
+        .map(|current| {
+            let page_dir = match current {
+                1 => dir.to_string(),
+                n => format!("{dir}page/{n}/"),
+            };
+            let up = |to: usize| match (current, to) {
+                (1, to) => format!("page/{to}/"),
+                (_, 1) => "../../".to_string(),
+                (_, to) => format!("../{to}/"),
+            };
+            let start = (current - 1) * PAGE_SIZE;
+            let slice = &items[start.min(items.len())..(start + PAGE_SIZE).min(items.len())];
+            ListPage {
+                root: "../".repeat(page_dir.matches('/').count()),
+                dir: page_dir,
+                items: slice,
+                pagination: Pagination {
+                    current,
+                    total,
+                    first: start + 1,
+                    last: start + slice.len(),
+                    count: items.len(),
+                    prev: (current > 1).then(|| up(current - 1)),
+                    next: (current < total).then(|| up(current + 1)),
+                },
+            }
+        })
+        .collect()
+}
+
 /// Renders the whole site.
 pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>> {
     let site = SiteView {
         title: &archive.config.title,
         base_url: &archive.config.base_url,
     };
-    let cards: Vec<Card> = archive.postmortems.iter().map(card).collect();
+    let cards: Vec<String> = archive
+        .postmortems
+        .par_iter()
+        .map(|pm| {
+            let mut context = Context::new();
+            context.insert("root", ROOT_MARKER);
+            context.insert("pm", &card(pm));
+            renderer
+                .page("card.html", &context)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        })
+        .collect::<Result<_>>()?;
     let facets = facets(archive);
+    let list = |template: &str, page: &ListPage, context: &mut Context| -> Result<OutputFile> {
+        let items: Vec<&str> = page.items.iter().map(|i| cards[*i].as_str()).collect();
+        context.insert("site", &site);
+        context.insert("root", &page.root);
+        context.insert("cards", &items);
+        context.insert("pagination", &page.pagination);
+        let html = String::from_utf8(renderer.page(template, context)?)
+            .context("a template produced text that is not UTF-8")?;
+        Ok(OutputFile::Bytes {
+            path: format!("{}index.html", page.dir),
+            contents: html.replace(ROOT_MARKER, &page.root).into_bytes(),
+        })
+    };
 
     let mut files = Vec::new();
+    let everything: Vec<usize> = (0..archive.postmortems.len()).collect();
+    for page in paginate("", &everything) {
+        let mut context = Context::new();
+        context.insert("facets", &facets);
+        files.push(list("index.html", &page, &mut context)?);
+    }
     let mut context = Context::new();
     context.insert("site", &site);
-    context.insert("root", "");
-    context.insert("facets", &facets);
-    context.insert("postmortems", &cards);
-    files.push(OutputFile::Bytes {
-        path: "index.html".into(),
-        contents: renderer.page("index.html", &context)?,
-    });
     // why: a host serves 404.html at any depth, so its links start at the site's own path.
     context.insert("root", &base_path(&archive.config.base_url));
     files.push(OutputFile::Bytes {
@@ -197,35 +283,23 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
             path: format!("{}/index.html", facet.key),
             contents: renderer.page("facet_index.html", &context)?,
         });
-        let pages: Vec<Result<OutputFile>> = facet
+        let pages: Vec<Result<Vec<OutputFile>>> = facet
             .values
             .par_iter()
             .map(|value| {
-                let members: Vec<&Card> = archive
-                    .postmortems
+                paginate(&format!("{}/{}/", facet.key, value.slug), &value.members)
                     .iter()
-                    .zip(&cards)
-                    .filter(|(pm, _)| {
-                        facet_names(pm, facet.key)
-                            .iter()
-                            .any(|n| slugify(n) == value.slug)
+                    .map(|page| {
+                        let mut context = Context::new();
+                        context.insert("facet", facet);
+                        context.insert("value", value);
+                        list("facet.html", page, &mut context)
                     })
-                    .map(|(_, c)| c)
-                    .collect();
-                let mut context = Context::new();
-                context.insert("site", &site);
-                context.insert("root", "../../");
-                context.insert("facet", facet);
-                context.insert("value", value);
-                context.insert("postmortems", &members);
-                Ok(OutputFile::Bytes {
-                    path: format!("{}/{}/index.html", facet.key, value.slug),
-                    contents: renderer.page("facet.html", &context)?,
-                })
+                    .collect()
             })
             .collect();
         for page in pages {
-            files.push(page?);
+            files.extend(page?);
         }
     }
 
@@ -282,25 +356,37 @@ fn facets(archive: &Archive) -> Vec<Facet> {
     FACETS
         .iter()
         .map(|(key, title, singular)| {
-            let mut counts: BTreeMap<String, (String, usize, usize)> = BTreeMap::new();
-            for pm in &archive.postmortems {
+            let mut by_slug: BTreeMap<String, (usize, FacetValue)> = BTreeMap::new();
+            for (index, pm) in archive.postmortems.iter().enumerate() {
+                let order = match *key {
+                    "severity" => pm.severity.rank,
+                    "status" => Status::ALL
+                        .iter()
+                        .position(|s| *s == pm.status)
+                        .unwrap_or(0),
+                    _ => 0,
+                };
                 for name in facet_names(pm, key) {
-                    let order = match *key {
-                        "severity" => pm.severity.rank,
-                        "status" => Status::ALL
-                            .iter()
-                            .position(|s| *s == pm.status)
-                            .unwrap_or(0),
-                        _ => 0,
-                    };
-                    let entry = counts.entry(slugify(&name)).or_insert((name, 0, order));
-                    entry.1 += 1;
+                    let slug = slugify(&name);
+                    let (_, value) = by_slug.entry(slug.clone()).or_insert_with(|| {
+                        (
+                            order,
+                            FacetValue {
+                                name,
+                                slug,
+                                count: 0,
+                                members: Vec::new(),
+                            },
+                        )
+                    });
+                    // why: a post-mortem that lists the same tag twice is counted once.
+                    if value.members.last() != Some(&index) {
+                        value.members.push(index);
+                        value.count += 1;
+                    }
                 }
             }
-            let mut values: Vec<(usize, FacetValue)> = counts
-                .into_iter()
-                .map(|(slug, (name, count, order))| (order, FacetValue { name, slug, count }))
-                .collect();
+            let mut values: Vec<(usize, FacetValue)> = by_slug.into_values().collect();
             match *key {
                 "severity" | "status" => values.sort_by_key(|(order, _)| *order),
                 "years" => values.sort_by(|a, b| b.1.name.cmp(&a.1.name)),

@@ -18,6 +18,7 @@ macro_rules! embed {
 pub const EMBEDDED: &[(&str, &[u8])] = embed![
     "templates/base.html",
     "templates/macros.html",
+    "templates/card.html",
     "templates/index.html",
     "templates/postmortem.html",
     "templates/facet.html",

@@ -1,0 +1,358 @@
+//! Build benchmark: generates archives of realistic post-mortems and times every stage of a
+//! full build, with the peak memory of the process.
+//!
+//! ```text
+//! cargo run --release --example bench -- 1000 10000
+//! ```
+//!
+//! Each generated post-mortem has about 1,000 words, a timeline table, actions, related links,
+//! tags, services and causes, so that parsing, rendering and indexing do real work.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use blameless::config::Config;
+use blameless::output;
+use blameless::pipeline;
+use blameless::render::{self, Renderer};
+use blameless::theme::Theme;
+use chrono::{TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const SERVICES: &[&str] = &[
+    "checkout-api",
+    "payments-db",
+    "search",
+    "cdn",
+    "auth",
+    "notifications",
+    "order-router",
+    "kafka",
+    "k8s-platform",
+    "dns",
+    "inventory",
+    "pricing",
+    "storefront-web",
+    "mobile-app",
+    "driver-app",
+    "warehouse-scanner",
+    "billing",
+    "ledger",
+    "identity",
+    "edge-proxy",
+];
+const TAGS: &[&str] = &[
+    "postgres",
+    "failover",
+    "latency",
+    "timeouts",
+    "capacity",
+    "certificates",
+    "dns",
+    "deploy",
+    "rollback",
+    "kubernetes",
+    "replication-lag",
+    "memory",
+    "disk",
+    "queue",
+    "cache",
+    "tls",
+    "rate-limit",
+    "third-party",
+    "cron",
+    "time-zones",
+    "load-balancer",
+    "autoscaling",
+];
+const WORDS: &[&str] = &[
+    "the",
+    "replica",
+    "primary",
+    "connection",
+    "pool",
+    "exhausted",
+    "timeout",
+    "retry",
+    "storm",
+    "deploy",
+    "rollout",
+    "canary",
+    "alert",
+    "paged",
+    "on-call",
+    "dashboard",
+    "latency",
+    "p99",
+    "error",
+    "rate",
+    "increased",
+    "customers",
+    "checkout",
+    "orders",
+    "failed",
+    "queue",
+    "backlog",
+    "consumer",
+    "lag",
+    "broker",
+    "partition",
+    "leader",
+    "election",
+    "disk",
+    "filled",
+    "log",
+    "rotation",
+    "certificate",
+    "expired",
+    "config",
+    "change",
+    "flag",
+    "enabled",
+    "disabled",
+    "cache",
+    "eviction",
+    "memory",
+    "pressure",
+    "node",
+    "drained",
+    "autoscaler",
+    "capacity",
+    "runbook",
+    "mitigated",
+    "rolled",
+    "back",
+    "restarted",
+    "throttled",
+    "upstream",
+    "provider",
+    "degraded",
+    "saturated",
+    "threads",
+    "blocked",
+    "lock",
+    "contention",
+    "migration",
+    "schema",
+    "index",
+    "vacuum",
+    "replication",
+    "slot",
+    "failover",
+    "health",
+    "check",
+    "probe",
+    "ingress",
+    "we",
+    "noticed",
+    "because",
+    "and",
+    "then",
+    "while",
+    "after",
+    "before",
+    "which",
+    "so",
+];
+
+fn sentence(rng: &mut StdRng, words: usize) -> String {
+    let mut s = String::new();
+    for i in 0..words {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(WORDS[rng.random_range(0..WORDS.len())]);
+    }
+    let mut chars = s.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or('X');
+    format!("{first}{}.", chars.as_str())
+}
+
+fn paragraph(rng: &mut StdRng, sentences: usize) -> String {
+    (0..sentences)
+        .map(|_| {
+            let n = rng.random_range(8..20);
+            sentence(rng, n)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn postmortem(i: usize, n: usize, rng: &mut StdRng) -> (String, String) {
+    let start = Utc.with_ymd_and_hms(2018, 1, 1, 0, 0, 0).unwrap()
+        + chrono::Duration::minutes(
+            (i as i64) * 60 * 24 * 2920 / n.max(1) as i64 + rng.random_range(0..600),
+        );
+    let id = format!("{}-incident-{i:06}", start.format("%Y-%m-%d"));
+    let severity = ["SEV-1", "SEV-2", "SEV-3", "SEV-4"][rng.random_range(0..4)];
+    let status = ["In Review", "Reviewed", "Closed", "Closed"][rng.random_range(0..4)];
+    let service = SERVICES[rng.random_range(0..SERVICES.len())];
+    let tags: Vec<String> = (0..3)
+        .map(|_| format!("\"{}\"", TAGS[rng.random_range(0..TAGS.len())]))
+        .collect();
+    let cause = blameless::config::DEFAULT_CAUSES[rng.random_range(0..12)];
+    let resolved = start + chrono::Duration::minutes(rng.random_range(20..600));
+    let mut text = String::new();
+    let _ = write!(
+        text,
+        "+++\ntitle = \"{} on {service} after {}\"\nseverity = \"{severity}\"\nstatus = \"{status}\"\n\
+         started = {}\nresolved = {}\ntags = [{}]\nservices = [\"{service}\", \"{}\"]\ncauses = [\"{cause}\"]\n\
+         detection = \"alert\"\ncustomer_impact = true\nowner = \"Owner {}\"\n",
+        sentence(rng, 4).trim_end_matches('.'),
+        WORDS[rng.random_range(0..WORDS.len())],
+        start.to_rfc3339(),
+        resolved.to_rfc3339(),
+        tags.join(", "),
+        SERVICES[rng.random_range(0..SERVICES.len())],
+        i % 50,
+    );
+    if i > 0 {
+        let _ = writeln!(text, "related = [\"{}\"]", related_id(i - 1, n));
+    }
+    text.push_str("\n[meeting]\nat = ");
+    text.push_str(&(resolved + chrono::Duration::days(1)).to_rfc3339());
+    text.push('\n');
+    for a in 0..3 {
+        let _ = write!(
+            text,
+            "\n[[actions]]\ntitle = \"{}\"\nowner = \"Owner {}\"\npriority = \"P{}\"\nkind = \"prevent\"\nticket = \"OPS-{}\"\ndue = {}\nstatus = \"open\"\n",
+            sentence(rng, 6).trim_end_matches('.'),
+            (i + a) % 50,
+            a,
+            i * 3 + a,
+            (resolved + chrono::Duration::days(30)).format("%Y-%m-%d"),
+        );
+    }
+    text.push_str("+++\n\n## Summary\n\n");
+    text.push_str(&paragraph(rng, 4));
+    text.push_str("\n\n## Impact\n\n");
+    text.push_str(&paragraph(rng, 5));
+    text.push_str("\n\n## Timeline\n\n| Time (UTC) | Event |\n| --- | --- |\n");
+    let mut t = start;
+    for _ in 0..12 {
+        let _ = writeln!(
+            text,
+            "| {} | {} ([graph](https://grafana.example.internal/d/{})) |",
+            t.format("%Y-%m-%d %H:%M"),
+            sentence(rng, 10),
+            rng.random_range(0..100_000)
+        );
+        t += chrono::Duration::minutes(
+            rng.random_range(1..(resolved - start).num_minutes().max(13) / 12 + 1),
+        );
+        t = t.min(resolved);
+    }
+    for heading in [
+        "Contributing factors",
+        "Resolution",
+        "What went well",
+        "What went wrong",
+        "Lessons learned",
+    ] {
+        let _ = write!(
+            text,
+            "\n## {heading}\n\n{}\n\n- {}\n- {}\n",
+            paragraph(rng, 5),
+            sentence(rng, 12),
+            sentence(rng, 12)
+        );
+    }
+    text.push_str("\n## External message\n\n");
+    text.push_str(&paragraph(rng, 3));
+    text.push('\n');
+    (id, text)
+}
+
+fn related_id(i: usize, n: usize) -> String {
+    // Ids depend only on the index, so a related id can be computed before it is generated.
+    let mut rng = StdRng::seed_from_u64(i as u64);
+    postmortem_id(i, n, &mut rng)
+}
+
+fn postmortem_id(i: usize, n: usize, rng: &mut StdRng) -> String {
+    let start = Utc.with_ymd_and_hms(2018, 1, 1, 0, 0, 0).unwrap()
+        + chrono::Duration::minutes(
+            (i as i64) * 60 * 24 * 2920 / n.max(1) as i64 + rng.random_range(0..600),
+        );
+    format!("{}-incident-{i:06}", start.format("%Y-%m-%d"))
+}
+
+fn generate(root: &Path, n: usize) -> Result<u64> {
+    let content = root.join("content");
+    fs::create_dir_all(&content)?;
+    let mut bytes = 0;
+    for i in 0..n {
+        let mut rng = StdRng::seed_from_u64(i as u64);
+        let (id, text) = postmortem(i, n, &mut rng);
+        bytes += text.len() as u64;
+        fs::write(content.join(format!("{id}.md")), text)?;
+    }
+    Ok(bytes)
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn main() -> Result<()> {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
+    let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
+    println!("| post-mortems | source MB | check (load+parse+validate) | render | publish | total | files | peak RSS |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for n in sizes {
+        let dir = tempfile::tempdir()?;
+        let bytes = generate(dir.path(), n)?;
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let started = Instant::now();
+        let checked = pipeline::check(dir.path(), Config::default(), now)?;
+        let check_time = started.elapsed();
+        let errors = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == blameless::diagnostic::Level::Error)
+            .count();
+        anyhow::ensure!(
+            errors == 0,
+            "generated archive has {errors} errors: {:?}",
+            checked.diagnostics.first()
+        );
+        let build_started = Instant::now();
+        let renderer = Renderer::new(Theme::embedded())?;
+        let files = render::render(&checked.archive, &renderer)?;
+        let render_time = build_started.elapsed();
+        if std::env::var_os("BENCH_RENDER_TWICE").is_some() {
+            let again = Instant::now();
+            let _ = render::render(&checked.archive, &renderer)?;
+            eprintln!("render again: {}", secs(again.elapsed()));
+        }
+        let publish_started = Instant::now();
+        output::publish(&files, dir.path(), &dir.path().join("public"))?;
+        let publish_time = publish_started.elapsed();
+        let report_files = files.len();
+        println!(
+            "| {n} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            bytes as f64 / 1e6,
+            secs(check_time),
+            secs(render_time),
+            secs(publish_time),
+            secs(started.elapsed()),
+            report_files,
+            peak_rss_mib().map_or("?".into(), |m| format!("{m:.0} MiB")),
+        );
+    }
+    Ok(())
+}
