@@ -43,8 +43,15 @@ impl RangeFetcher for JsFetcher {
     fn fetch(&self, name: &str, range: Range<u64>) -> io::Result<Fetched> {
         // SAFETY: the import reads `name_len` bytes at `name_ptr`, which `name` keeps
         // alive for the call, and writes nothing.
-        let len = unsafe { fetch_range(name.as_ptr(), name.len(), range.start as f64, range.end as f64) };
-        if !(len >= 0.0) {
+        let len = unsafe {
+            fetch_range(
+                name.as_ptr(),
+                name.len(),
+                range.start as f64,
+                range.end as f64,
+            )
+        };
+        if len.is_nan() || len < 0.0 {
             return Err(io::Error::other(format!(
                 "the request for bytes {}..{} of `{name}` failed",
                 range.start, range.end
@@ -54,7 +61,9 @@ impl RangeFetcher for JsFetcher {
         // SAFETY: `bytes` has room for exactly `len` bytes, which the import copies.
         let whole = unsafe { take_fetched(bytes.as_mut_ptr(), bytes.len()) };
         if whole < 0 {
-            return Err(io::Error::other(format!("the bytes of `{name}` went missing")));
+            return Err(io::Error::other(format!(
+                "the bytes of `{name}` went missing"
+            )));
         }
         Ok(Fetched {
             bytes,
@@ -73,7 +82,11 @@ fn set_output(bytes: Vec<u8>) {
 }
 
 fn set_error(message: &str) -> i32 {
-    set_output(serde_json::json!({ "error": message }).to_string().into_bytes());
+    set_output(
+        serde_json::json!({ "error": message })
+            .to_string()
+            .into_bytes(),
+    );
     1
 }
 
