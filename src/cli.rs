@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use clap::{Parser, Subcommand};
 
+use crate::artifacts;
 use crate::config::Config;
 use crate::diagnostic::{self, Format};
 use crate::load::{self, ConfigError};
@@ -84,6 +85,25 @@ pub enum Command {
         /// When impact began: RFC 3339, or "YYYY-MM-DD HH:MM" in the archive's zone.
         #[arg(long, value_name = "T")]
         started: Option<String>,
+    },
+    /// Print the external status-page message of a post-mortem, as plain text.
+    Message {
+        /// The post-mortem's id (its file name without `.md`).
+        id: String,
+    },
+    /// Print the internal email of a post-mortem, as an RFC 5322 message.
+    Email {
+        /// The post-mortem's id.
+        id: String,
+    },
+    /// Print the internal digest email for a period, as an RFC 5322 message.
+    Digest {
+        /// The first day (YYYY-MM-DD; default: 7 days before today).
+        #[arg(long, value_name = "D")]
+        since: Option<NaiveDate>,
+        /// The last day, included (YYYY-MM-DD; default: yesterday).
+        #[arg(long, value_name = "D")]
+        until: Option<NaiveDate>,
     },
 }
 
@@ -195,7 +215,79 @@ fn dispatch(cli: Cli) -> Result<u8> {
             started.as_deref(),
             now,
         ),
+        Command::Message { id } => with_postmortem(&root, config, now, &id, |pm, _| {
+            match artifacts::message::external_message(pm) {
+                Some(message) => Ok(message),
+                None => bail!(
+                    "`{id}` has no `## External message` section: add one to {}",
+                    pm.path.display()
+                ),
+            }
+        }),
+        Command::Email { id } => with_postmortem(&root, config, now, &id, |pm, archive| {
+            Ok(artifacts::email::internal_email(pm, &archive.config, now))
+        }),
+        Command::Digest { since, until } => {
+            let checked = pipeline::check(&root, config, now)?;
+            let (default_since, default_until) =
+                artifacts::digest::default_period(&checked.archive.config, now);
+            let since = since.unwrap_or(default_since);
+            // why: `--until` names the last day shown, the digest's bound is the day after.
+            let until = until.and_then(|d| d.succ_opt()).unwrap_or(default_until);
+            if until <= since {
+                bail!("--until must not be before --since");
+            }
+            print!(
+                "{}",
+                artifacts::digest::digest_email(&checked.archive, since, until, now)
+            );
+            Ok(EXIT_OK)
+        }
     }
+}
+
+/// Runs `print` on one post-mortem of the checked archive (drafts included) and prints the
+/// result; its own errors are shown when it could not be read.
+fn with_postmortem(
+    root: &Path,
+    config: Config,
+    now: DateTime<Utc>,
+    id: &str,
+    print: impl FnOnce(&crate::postmortem::PostMortem, &crate::archive::Archive) -> Result<String>,
+) -> Result<u8> {
+    let checked = pipeline::check(root, config, now)?;
+    let Some(pm) = checked.archive.get(id) else {
+        let own: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.level == diagnostic::Level::Error
+                    && d.file.as_deref().is_some_and(|f| {
+                        f.file_stem().is_some_and(|s| s == id)
+                            || (f.file_stem().is_some_and(|s| s == "index")
+                                && f.parent()
+                                    .and_then(|p| p.file_name())
+                                    .is_some_and(|p| p == id))
+                    })
+            })
+            .cloned()
+            .collect();
+        if !own.is_empty() {
+            eprint!("{}", diagnostic::render(&own, Format::Human));
+            return Ok(EXIT_CONTENT);
+        }
+        let ids = checked.archive.postmortems.iter().map(|pm| pm.id.as_str());
+        match diagnostic::did_you_mean(id, ids) {
+            Some(similar) => bail!("no post-mortem `{id}`: did you mean `{similar}`?"),
+            None => bail!("no post-mortem `{id}`: the id is the file name without `.md`"),
+        }
+    };
+    let text = print(pm, &checked.archive)?;
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
+    Ok(EXIT_OK)
 }
 
 fn exit_for(fails: bool) -> u8 {

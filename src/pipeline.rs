@@ -15,6 +15,7 @@ use crate::output;
 use crate::parse;
 use crate::postmortem::Status;
 use crate::render::{self, Renderer};
+use crate::rules;
 use crate::theme::Theme;
 use crate::validate;
 
@@ -44,6 +45,12 @@ pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked>
         .collect();
     let (postmortems, mut diagnostics) = validate::validate(parsed);
     let archive = Archive::new(config, postmortems, now);
+    let process: Vec<Vec<Diagnostic>> = archive
+        .postmortems
+        .par_iter()
+        .map(|pm| rules::check(pm, &archive.config, now))
+        .collect();
+    diagnostics.extend(process.into_iter().flatten());
     diagnostics.retain_mut(|d| {
         d.level = archive.config.rules.level(d.code);
         d.level != Level::Allow

@@ -9,16 +9,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use chrono::{DateTime, Datelike, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use chrono_tz::Tz;
 use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::archive::Archive;
+use crate::artifacts;
 use crate::diagnostic::display_path;
 use crate::markdown::{self, LinkTarget, Rewriter};
 use crate::postmortem::{PostMortem, SectionKind, Status};
+use crate::rules;
 use crate::slug::slugify;
 use crate::theme::Theme;
 
@@ -260,11 +262,16 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
 
     let mut files = Vec::new();
     let everything: Vec<usize> = (0..archive.postmortems.len()).collect();
+    let attention = attention(archive);
     for page in paginate("", &everything) {
         let mut context = Context::new();
         context.insert("facets", &facets);
+        if page.pagination.current == 1 {
+            context.insert("attention", &attention);
+        }
         files.push(list("index.html", &page, &mut context)?);
     }
+    files.extend(site_artifacts(archive, renderer, &site)?);
     let mut context = Context::new();
     context.insert("site", &site);
     // why: a host serves 404.html at any depth, so its links start at the site's own path.
@@ -316,6 +323,17 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
                 path: format!("pm/{}/index.html", pm.id),
                 contents: renderer.page("postmortem.html", &context)?,
             }];
+            let config = &archive.config;
+            if let Some(message) = artifacts::message::external_message(pm) {
+                out.push(bytes(format!("pm/{}/external-message.txt", pm.id), message));
+            }
+            out.push(bytes(
+                format!("pm/{}/internal-email.eml", pm.id),
+                artifacts::email::internal_email(pm, config, archive.now),
+            ));
+            if let Some(invite) = artifacts::ics::meeting_invite(pm, config) {
+                out.push(bytes(format!("pm/{}/meeting.ics", pm.id), invite));
+            }
             if let Some(bundle) = &pm.bundle {
                 for asset in &pm.assets {
                     out.push(OutputFile::Copy {
@@ -338,6 +356,142 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
         });
     }
     files.sort_by(|a, b| a.path().cmp(b.path()));
+    Ok(files)
+}
+
+fn bytes(path: String, contents: String) -> OutputFile {
+    OutputFile::Bytes {
+        path,
+        contents: contents.into_bytes(),
+    }
+}
+
+/// What needs attention, for the home page.
+#[derive(Serialize)]
+struct Attention {
+    overdue_reviews: Vec<AttentionItem>,
+    unposted_messages: Vec<AttentionItem>,
+    overdue_actions: Vec<AttentionItem>,
+}
+
+#[derive(Serialize)]
+struct AttentionItem {
+    id: String,
+    title: String,
+    severity: Term,
+    detail: String,
+}
+
+fn attention(archive: &Archive) -> Attention {
+    let pms = &archive.postmortems;
+    let item = |pm: &PostMortem, detail: String| AttentionItem {
+        id: pm.id.clone(),
+        title: pm.title.clone(),
+        severity: Term::new(&pm.severity.name),
+        detail,
+    };
+    Attention {
+        overdue_reviews: rules::overdue_reviews(pms, &archive.config, archive.now)
+            .into_iter()
+            .map(|r| {
+                item(
+                    r.postmortem,
+                    format!(
+                        "review due {}, {} overdue",
+                        r.deadline,
+                        days(r.days_overdue)
+                    ),
+                )
+            })
+            .collect(),
+        unposted_messages: rules::unposted_messages(pms)
+            .into_iter()
+            .map(|pm| item(pm, "external message not posted".into()))
+            .collect(),
+        overdue_actions: rules::overdue_actions(pms, archive.now)
+            .into_iter()
+            .map(|a| {
+                let owner = a.action.owner.as_deref().unwrap_or("no owner");
+                item(
+                    a.postmortem,
+                    format!(
+                        "{} ({owner}), {} overdue",
+                        a.action.title,
+                        days(a.days_overdue)
+                    ),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+/// The archive-wide files: feed, catalog, actions, digests.
+fn site_artifacts(
+    archive: &Archive,
+    renderer: &Renderer,
+    site: &SiteView,
+) -> Result<Vec<OutputFile>> {
+    let rows = artifacts::actions::rows(archive);
+    let mut files = vec![
+        bytes("feed.xml".into(), artifacts::feed::feed(archive)),
+        bytes("postmortems.json".into(), artifacts::catalog::json(archive)),
+        bytes("actions.csv".into(), artifacts::actions::csv(&rows)),
+        bytes("actions.json".into(), artifacts::actions::json(&rows)),
+    ];
+    let mut context = Context::new();
+    context.insert("site", site);
+    context.insert("root", "../");
+    context.insert("actions", &rows);
+    context.insert("open", &rows.iter().filter(|r| r.status == "open").count());
+    context.insert("overdue", &rows.iter().filter(|r| r.overdue).count());
+    files.push(OutputFile::Bytes {
+        path: "actions/index.html".into(),
+        contents: renderer.page("actions.html", &context)?,
+    });
+
+    let weeks = artifacts::digest::weeks(archive, archive.now);
+    context.insert("weeks", &weeks);
+    files.push(OutputFile::Bytes {
+        path: "digest/index.html".into(),
+        contents: renderer.page("digest_index.html", &context)?,
+    });
+    let (since, until) = artifacts::digest::default_period(&archive.config, archive.now);
+    files.push(bytes(
+        "digest/latest.eml".into(),
+        artifacts::digest::digest_email(archive, since, until, archive.now),
+    ));
+    let pages: Vec<Result<Vec<OutputFile>>> = weeks
+        .par_iter()
+        .map(|week| {
+            let mut context = Context::new();
+            context.insert("site", site);
+            context.insert("root", "../../");
+            context.insert("week", week);
+            let since = NaiveDate::parse_from_str(&week.digest.since, "%Y-%m-%d")?;
+            let until = NaiveDate::parse_from_str(&week.digest.until, "%Y-%m-%d")?;
+            Ok(vec![
+                OutputFile::Bytes {
+                    path: format!("digest/{}/index.html", week.week),
+                    contents: renderer.page("digest.html", &context)?,
+                },
+                bytes(
+                    format!("digest/{}.eml", week.week),
+                    artifacts::digest::digest_email(archive, since, until, archive.now),
+                ),
+            ])
+        })
+        .collect();
+    for page in pages {
+        files.extend(page?);
+    }
     Ok(files)
 }
 
@@ -459,6 +613,9 @@ struct PostMortemView {
     links: Vec<(String, String)>,
     meeting: Option<MeetingView>,
     source: String,
+    process: rules::Process,
+    external_message: Option<String>,
+    has_invite: bool,
 }
 
 #[derive(Serialize)]
@@ -658,6 +815,9 @@ fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
             recording: m.recording.clone().filter(|u| is_web_url(u)),
         }),
         source: display_path(&pm.path),
+        process: rules::process(pm, &archive.config, archive.now),
+        external_message: artifacts::message::external_message(pm),
+        has_invite: pm.meeting.as_ref().is_some_and(|m| m.at.is_some()),
     }
 }
 

@@ -109,11 +109,16 @@ fn broken_link() {
 
 #[test]
 fn timeline_unparsed_and_out_of_order() {
-    let a = Archive::new().pm(
-        "a",
-        &minimal("", "## Timeline\n\n| Time (UTC) | Event |\n|---|---|\n| 10:00 | b |\n| 09:50 | a |\n| HH:mm | c |\n")
-            .replace("Draft", "In Review"),
-    );
+    let a = Archive::new()
+        .file(
+            "blameless.toml",
+            "[rules]\nmissing-owner = \"allow\"\nmissing-resolved = \"allow\"\nmissing-section = \"allow\"\nmissing-actions = \"allow\"\n",
+        )
+        .pm(
+            "a",
+            &minimal("", "## Timeline\n\n| Time (UTC) | Event |\n|---|---|\n| 10:00 | b |\n| 09:50 | a |\n| HH:mm | c |\n")
+                .replace("Draft", "In Review"),
+        );
     let run = a.run(&["check"]);
     assert_eq!(run.code, 0);
     insta::assert_snapshot!(run.stderr);

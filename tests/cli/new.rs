@@ -46,3 +46,37 @@ fn new_rejects_an_unknown_severity() {
         run.stderr
     );
 }
+
+#[test]
+fn message_email_and_digest_print_the_artifacts() {
+    let a = Archive::new().pm(
+        "2024-a",
+        &crate::harness::minimal(
+            "customer_impact = true\n",
+            "## Summary\n\nShort.\n\n## External message\n\nSome **customers** could not [log in](https://status.example.com).\n",
+        ),
+    );
+    let message = a.run(&["message", "2024-a"]);
+    assert_eq!(message.code, 0, "{}", message.stderr);
+    assert_eq!(
+        message.stdout,
+        "Some customers could not log in (https://status.example.com).\n"
+    );
+    let email = a.run(&["email", "2024-a"]);
+    assert_eq!(email.code, 0, "{}", email.stderr);
+    assert!(email.stdout.starts_with("From: "), "{}", email.stdout);
+    assert!(email.stdout.contains("multipart/alternative"));
+    let digest = a.run(&["digest", "--since", "2024-03-11", "--until", "2024-03-17"]);
+    assert_eq!(digest.code, 0, "{}", digest.stderr);
+    assert!(
+        digest.stdout.contains("Disk full on the build cache"),
+        "{}",
+        digest.stdout
+    );
+    let missing = a.run(&["message", "2024-b"]);
+    assert_eq!(missing.code, 2);
+    assert_eq!(
+        missing.stderr,
+        "error: no post-mortem `2024-b`: did you mean `2024-a`?\n"
+    );
+}
