@@ -17,6 +17,7 @@ use crate::diagnostic::{self, Format};
 use crate::load::{self, ConfigError};
 use crate::pipeline::{self, BuildOptions};
 use crate::scaffold;
+use crate::serve;
 
 /// Exit code: success, warnings allowed.
 pub const EXIT_OK: u8 = 0;
@@ -85,6 +86,50 @@ pub enum Command {
         /// When impact began: RFC 3339, or "YYYY-MM-DD HH:MM" in the archive's zone.
         #[arg(long, value_name = "T")]
         started: Option<String>,
+    },
+    /// Build the site, serve it on 127.0.0.1, rebuild and reload on every change.
+    Serve {
+        /// The port to listen on.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Publish Draft post-mortems too.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Search the archive with the site's engine and index (built first when stale).
+    Search {
+        /// Words, "phrases", AND/OR/-, field:value (title, tag, service, severity, status, cause).
+        query: Vec<String>,
+        /// Keep this severity (repeatable).
+        #[arg(long, value_name = "S")]
+        severity: Vec<String>,
+        /// Keep this status (repeatable).
+        #[arg(long, value_name = "S")]
+        status: Vec<String>,
+        /// Keep this tag (repeatable).
+        #[arg(long, value_name = "T")]
+        tag: Vec<String>,
+        /// Keep this service (repeatable).
+        #[arg(long, value_name = "S")]
+        service: Vec<String>,
+        /// Keep this cause (repeatable).
+        #[arg(long, value_name = "C")]
+        cause: Vec<String>,
+        /// Started on or after: YYYY, YYYY-MM or YYYY-MM-DD.
+        #[arg(long, value_name = "D")]
+        since: Option<String>,
+        /// Started on or before: YYYY, YYYY-MM or YYYY-MM-DD (the whole period is included).
+        #[arg(long, value_name = "D")]
+        until: Option<String>,
+        /// Newest first instead of best first.
+        #[arg(long)]
+        newest: bool,
+        /// How many hits to print.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        limit: usize,
+        /// Print a JSON array of hits instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the external status-page message of a post-mortem, as plain text.
     Message {
@@ -215,6 +260,49 @@ fn dispatch(cli: Cli) -> Result<u8> {
             started.as_deref(),
             now,
         ),
+        Command::Serve { port, drafts } => {
+            let watch = vec![
+                root.join(load::CONTENT_DIR),
+                root.join("themes"),
+                root.join(crate::config::FILE_NAME),
+            ];
+            let (root, out_dir) = (root.clone(), out.clone());
+            serve::serve(&out, port, &watch, move || {
+                rebuild(&root, &out_dir, drafts, cli.global.now.as_deref())
+            })?;
+            Ok(EXIT_OK)
+        }
+        Command::Search {
+            query,
+            severity,
+            status,
+            tag,
+            service,
+            cause,
+            since,
+            until,
+            newest,
+            limit,
+            json,
+        } => {
+            let mut pairs: Vec<(&str, String)> = vec![("q", query.join(" "))];
+            for (key, values) in [
+                ("severity", severity),
+                ("status", status),
+                ("tag", tag),
+                ("service", service),
+                ("cause", cause),
+            ] {
+                pairs.extend(values.into_iter().map(|v| (key, v)));
+            }
+            pairs.extend(since.map(|d| ("since", d)));
+            pairs.extend(until.map(|d| ("until", d)));
+            pairs.push(("sort", if newest { "newest" } else { "relevance" }.into()));
+            pairs.push(("limit", limit.to_string()));
+            let request = blameless_search::SearchRequest::from_query_pairs(pairs)
+                .map_err(|e| anyhow::anyhow!("--{}: {}", e.param, e.message))?;
+            search(&root, &out, config, now, &request, json)
+        }
         Command::Message { id } => with_postmortem(&root, config, now, &id, |pm, _| {
             match artifacts::message::external_message(pm) {
                 Some(message) => Ok(message),
@@ -244,6 +332,126 @@ fn dispatch(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// One build for `serve`: `None` when it succeeded, else the problems to show.
+fn rebuild(root: &Path, out: &Path, drafts: bool, now: Option<&str>) -> Option<String> {
+    let result = (|| -> Result<Option<String>> {
+        let now = resolve_now(now)?;
+        let config = match load::load_config(root) {
+            Ok(config) => config,
+            Err(ConfigError::Io(err)) => return Err(err),
+            Err(ConfigError::Invalid(d)) => return Ok(Some(diagnostic::render(&d, Format::Human))),
+        };
+        let checked = pipeline::check(root, config, now)?;
+        let report = diagnostic::render(&checked.diagnostics, Format::Human);
+        eprint!("{report}");
+        if checked.fails(false) {
+            return Ok(Some(report));
+        }
+        let built = pipeline::build(
+            root,
+            &checked,
+            &BuildOptions {
+                out: out.to_path_buf(),
+                drafts,
+            },
+        )?;
+        eprintln!("built {} post-mortems", built.postmortems);
+        Ok(None)
+    })();
+    match result {
+        Ok(problems) => problems,
+        Err(err) => {
+            let text = format!("error: {err:#}\n");
+            eprint!("{text}");
+            Some(text)
+        }
+    }
+}
+
+/// Answers a search from the index under `out`, building the site first when the index is
+/// missing or older than the sources.
+fn search(
+    root: &Path,
+    out: &Path,
+    config: Config,
+    now: DateTime<Utc>,
+    request: &blameless_search::SearchRequest,
+    json: bool,
+) -> Result<u8> {
+    let dir = out.join(crate::index::SITE_DIR);
+    let base_url = config.base_url.clone();
+    if crate::index::is_stale(root, &dir) {
+        eprintln!("the search index is missing or older than the sources: building the site");
+        let checked = pipeline::check(root, config, now)?;
+        if checked.fails(false) {
+            eprint!(
+                "{}",
+                diagnostic::render(&checked.diagnostics, Format::Human)
+            );
+            return Ok(EXIT_CONTENT);
+        }
+        pipeline::build(
+            root,
+            &checked,
+            &BuildOptions {
+                out: out.to_path_buf(),
+                drafts: false,
+            },
+        )?;
+    }
+    let engine = blameless_search::Engine::open_dir(&dir)
+        .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
+    let response = engine.search(request);
+    if let Some(error) = &response.error {
+        eprintln!("warning: {}", error.message);
+        if let Some(hint) = &error.hint {
+            eprintln!("  = help: {hint}");
+        }
+    }
+    if response.fuzzy {
+        eprintln!("no exact matches: showing matches with one typo allowed");
+    }
+    let hits: Vec<serde_json::Value> = response
+        .hits
+        .iter()
+        .map(|hit| {
+            serde_json::json!({
+                "id": hit.id,
+                "title": hit.title,
+                "severity": hit.severity,
+                "status": hit.status,
+                "started": DateTime::from_timestamp(hit.started, 0).map(|t| t.to_rfc3339()),
+                "score": hit.score,
+                "url": format!("{base_url}/pm/{}/", hit.id),
+                "snippet": crate::index::snippet_text(&hit.snippet_html),
+            })
+        })
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&hits).context("cannot print JSON")?
+        );
+    } else if hits.is_empty() {
+        eprintln!("no post-mortem matches");
+    } else {
+        for (hit, value) in response.hits.iter().zip(&hits) {
+            let date = DateTime::from_timestamp(hit.started, 0)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default();
+            println!("{}  {}  {}  {}", hit.severity, date, hit.status, hit.title);
+            println!("    {}", value["url"].as_str().unwrap_or_default());
+            let snippet = value["snippet"].as_str().unwrap_or_default();
+            if !snippet.is_empty() {
+                println!("    {snippet}");
+            }
+            println!();
+        }
+        eprintln!("{} of {} matches", response.hits.len(), response.total);
+    }
+    Ok(EXIT_OK)
 }
 
 /// Runs `print` on one post-mortem of the checked archive (drafts included) and prints the

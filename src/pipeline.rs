@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::archive::Archive;
 use crate::config::Config;
 use crate::diagnostic::{self, Diagnostic, Level};
+use crate::index;
 use crate::load;
 use crate::output;
 use crate::parse;
@@ -89,7 +90,15 @@ pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<B
     let theme_dir = root.join("themes").join(&archive.config.theme);
     let theme = Theme::load(&theme_dir)?;
     let renderer = Renderer::new(theme)?;
-    let files = render::render(&archive, &renderer)?;
+    let scratch = tempfile::tempdir().context("cannot create a directory for the search index")?;
+    // why: indexing is single-threaded for deterministic bytes; it runs beside the rendering.
+    let (files, index) = rayon::join(
+        || render::render(&archive, &renderer),
+        || index::build(&archive, &scratch.path().join("index")),
+    );
+    let mut files = files?;
+    let (index_files, _) = index?;
+    files.extend(index_files);
     output::publish(&files, root, &options.out)
         .with_context(|| format!("cannot publish the site to {}", options.out.display()))?;
     Ok(BuildReport {

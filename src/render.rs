@@ -274,6 +274,13 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
     files.extend(site_artifacts(archive, renderer, &site)?);
     let mut context = Context::new();
     context.insert("site", &site);
+    context.insert("root", "../");
+    files.push(OutputFile::Bytes {
+        path: "search/index.html".into(),
+        contents: renderer.page("search.html", &context)?,
+    });
+    let mut context = Context::new();
+    context.insert("site", &site);
     // why: a host serves 404.html at any depth, so its links start at the site's own path.
     context.insert("root", &base_path(&archive.config.base_url));
     files.push(OutputFile::Bytes {

@@ -27,10 +27,16 @@ pub const EMBEDDED: &[(&str, &[u8])] = embed![
     "templates/actions.html",
     "templates/digest_index.html",
     "templates/digest.html",
+    "templates/search.html",
     "static/style.css",
     "static/favicon.svg",
     "static/site.js",
+    "static/search.js",
+    "static/search-worker.js",
 ];
+
+/// The browser search engine, built from `search-wasm/` by `scripts/build-wasm.sh`.
+pub const SEARCH_WASM: &[u8] = include_bytes!("../search-wasm/dist/blameless_search.wasm");
 
 /// A theme: every file by its path relative to the theme directory (`templates/…`, `static/…`).
 #[derive(Clone, Debug, Default)]
@@ -42,12 +48,12 @@ pub struct Theme {
 impl Theme {
     /// The embedded default theme.
     pub fn embedded() -> Theme {
-        Theme {
-            files: EMBEDDED
-                .iter()
-                .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
-                .collect(),
-        }
+        let mut files: BTreeMap<String, Vec<u8>> = EMBEDDED
+            .iter()
+            .map(|(path, bytes)| (path.to_string(), bytes.to_vec()))
+            .collect();
+        files.insert("static/blameless_search.wasm".into(), SEARCH_WASM.to_vec());
+        Theme { files }
     }
 
     /// The embedded theme with the files of `dir` (if it exists) laid over it.
@@ -119,6 +125,6 @@ mod tests {
     #[test]
     fn a_missing_theme_directory_gives_the_embedded_theme() {
         let theme = Theme::load(Path::new("/nonexistent/theme")).unwrap();
-        assert_eq!(theme.files.len(), EMBEDDED.len());
+        assert_eq!(theme.files.len(), EMBEDDED.len() + 1);
     }
 }

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod browser;
 mod build;
 mod check;
 mod corpus;

@@ -33,8 +33,14 @@
   const PAGE = 10;
   const input = form.querySelector('[name="q"]');
 
-  const worker = new Worker(cfg.worker || "/static/search-worker.js");
-  worker.postMessage({ type: "init", wasm: cfg.wasm || "/static/blameless_search.wasm", index: cfg.index || "/search/" });
+  // The worker resolves URLs against its own location: hand it absolute ones.
+  const absolute = (url) => new URL(url, document.baseURI).href;
+  const worker = new Worker(absolute(cfg.worker || "/static/search-worker.js"));
+  worker.postMessage({
+    type: "init",
+    wasm: absolute(cfg.wasm || "/static/blameless_search.wasm"),
+    index: absolute(cfg.index || "/search/"),
+  });
   let nextId = 1;
   let latest = 0;
   const waiting = new Map();

@@ -1,0 +1,179 @@
+//! Index: the archive into the search index that the site, `blameless search` and `serve`
+//! answer from. The schema and engine live in the `blameless-search` crate; this module only
+//! turns a `PostMortem` into a `SearchDoc` and writes the index beside the rendered files.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use blameless_search::{IndexStats, SearchDoc};
+
+use crate::archive::Archive;
+use crate::markdown;
+use crate::postmortem::{PostMortem, SectionKind};
+use crate::render::OutputFile;
+
+/// Where the index lives in the site.
+pub const SITE_DIR: &str = "search/index";
+
+/// The search document of one post-mortem.
+pub fn document(pm: &PostMortem) -> SearchDoc {
+    let body: Vec<String> = pm
+        .sections
+        .iter()
+        .filter(|s| s.kind != Some(SectionKind::InternalEmail))
+        .map(|s| {
+            let text = markdown::to_text(&s.markdown);
+            if s.heading.is_empty() {
+                text
+            } else {
+                format!("{}\n{text}", s.heading)
+            }
+        })
+        .collect();
+    let body = body.join("\n\n");
+    let mut idents: BTreeSet<String> = identifiers(&body);
+    idents.extend(pm.services.iter().cloned());
+    idents.extend(pm.actions.iter().filter_map(|a| a.ticket.clone()));
+    idents.extend(pm.related.iter().cloned());
+    SearchDoc {
+        id: pm.id.clone(),
+        title: pm.title.clone(),
+        body,
+        summary: pm.summary.clone(),
+        idents: idents.into_iter().collect(),
+        tags: pm.tags.clone(),
+        services: pm.services.clone(),
+        causes: pm.causes.clone(),
+        severity: pm.severity.name.clone(),
+        status: pm.status.name().to_string(),
+        detection: pm.detection.clone(),
+        started: pm.started.timestamp(),
+    }
+}
+
+/// Words of `text` that are identifiers rather than prose: hosts, services, error codes,
+/// ticket keys, metric and config names (`checkout-api`, `db-01.acme.internal`, `OPS-1234`,
+/// `ERR_CONN_RESET`, `max_connections`, `HTTP 503` gives `503`).
+pub fn identifiers(text: &str) -> BTreeSet<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| {
+                !(c.is_alphanumeric() || c == '_' || c == '-' || c == '.' || c == '/' || c == ':')
+            })
+            .trim_end_matches(['.', ':', '/'])
+        })
+        .filter(|w| (3..=80).contains(&w.len()))
+        .filter(|w| {
+            let inner = &w[1..w.len() - 1];
+            let joined = inner.contains(['-', '_', '.', '/', ':']);
+            let digits = w.chars().any(|c| c.is_ascii_digit());
+            let letters = w.chars().any(|c| c.is_alphabetic());
+            // why: a hyphenated word of prose ("well-known") costs nothing here, and telling it
+            // from `checkout-api` would need a dictionary.
+            joined
+                || (digits && letters)
+                || (digits && w.len() == 3 && w.chars().all(|c| c.is_ascii_digit()))
+        })
+        .filter(|w| !w.contains("://"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes the index of `archive` into `dir` and returns the files to publish under
+/// [`SITE_DIR`], with what was written.
+pub fn build(archive: &Archive, dir: &Path) -> Result<(Vec<OutputFile>, IndexStats)> {
+    let stats = blameless_search::build_index(dir, archive.postmortems.iter().map(document))
+        .context("cannot build the search index")?;
+    let files = stats
+        .files
+        .keys()
+        .map(|name| OutputFile::Copy {
+            path: format!("{SITE_DIR}/{name}"),
+            from: dir.join(name),
+        })
+        .collect();
+    Ok((files, stats))
+}
+
+/// Whether the index in `dir` is missing or older than any source, template or the config.
+pub fn is_stale(root: &Path, dir: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(dir.join("meta.json")).and_then(|m| m.modified()) else {
+        return true;
+    };
+    let sources = [root.join(crate::load::CONTENT_DIR), root.join("themes")];
+    let config = root.join(crate::config::FILE_NAME);
+    sources
+        .iter()
+        .flat_map(|dir| {
+            walkdir::WalkDir::new(dir)
+                .into_iter()
+                .filter_map(Result::ok)
+        })
+        .map(|entry| entry.path().to_path_buf())
+        .chain(std::iter::once(config))
+        .filter_map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+        .any(|modified| modified > built)
+}
+
+/// The text of an HTML snippet: tags removed, entities decoded.
+pub fn snippet_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snippets_lose_their_markup() {
+        assert_eq!(
+            snippet_text("a <mark>replica</mark> &amp; a &lt;tag&gt;\n  lag"),
+            "a replica & a <tag> lag"
+        );
+    }
+
+    use super::*;
+
+    #[test]
+    fn finds_identifiers_in_prose() {
+        let found = identifiers(
+            "The checkout-api on db-01.acme.internal returned HTTP 503 (see OPS-1234); \
+             max_connections was 200 and ERR_CONN_RESET appeared in v1.34.",
+        );
+        let found: Vec<&str> = found.iter().map(String::as_str).collect();
+        assert_eq!(
+            found,
+            [
+                "ERR_CONN_RESET",
+                "OPS-1234",
+                "checkout-api",
+                "db-01.acme.internal",
+                "max_connections",
+                "v1.34",
+                "503",
+                "200"
+            ]
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+        );
+    }
+}

@@ -1,0 +1,330 @@
+//! Search in a real headless Chromium, over the built sample site: once through
+//! `blameless serve` (which answers Range requests), once through a plain static server that
+//! ignores `Range`. A machine without Chromium fails these tests; it does not skip them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use headless_chrome::{Browser, LaunchOptions, Tab};
+
+use crate::harness::repo;
+
+fn chromium() -> PathBuf {
+    for candidate in [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ] {
+        if Path::new(candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    panic!("Chromium is needed for the browser tests: apt-get install chromium");
+}
+
+fn browser() -> Browser {
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium()))
+        .sandbox(false)
+        .idle_browser_timeout(Duration::from_secs(120))
+        .args(
+            [
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .collect(),
+        )
+        .build()
+        .expect("launch options");
+    Browser::new(options).expect("start Chromium")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `blameless serve` on the sample archive, stopped on drop.
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A static server that ignores `Range` and always sends whole files, like some hosts do.
+fn plain_server(dir: PathBuf) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = Arc::new(dir);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let _ = answer(stream, &dir);
+            });
+        }
+    });
+    port
+}
+
+fn answer(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? <= 2 {
+            break;
+        }
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = path
+        .split('?')
+        .next()
+        .unwrap_or("/")
+        .trim_start_matches('/');
+    assert!(!path.contains(".."));
+    let mut file = dir.join(path);
+    if file.is_dir() {
+        file.push("index.html");
+    }
+    let (status, body) = match std::fs::File::open(&file) {
+        Ok(mut f) => {
+            let mut body = Vec::new();
+            f.read_to_end(&mut body)?;
+            ("200 OK", body)
+        }
+        Err(_) => ("404 Not Found", b"not found".to_vec()),
+    };
+    let kind = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("css") => "text/css",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(&body)
+}
+
+/// Opens `url` and waits until the search page has answered.
+fn search(tab: &Tab, url: &str) -> String {
+    tab.navigate_to(url).expect("navigate");
+    wait_state(tab)
+}
+
+fn wait_state(tab: &Tab) -> String {
+    let start = Instant::now();
+    loop {
+        let state = eval(tab, "document.body.dataset.searchState || ''");
+        if state == "ready" || state == "error" {
+            return state;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "search never finished (state {state:?})"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn eval(tab: &Tab, js: &str) -> String {
+    let value = tab.evaluate(js, false).expect("evaluate").value;
+    match value {
+        Some(serde_json::Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn titles(tab: &Tab) -> Vec<String> {
+    let json = eval(
+        tab,
+        "JSON.stringify([...document.querySelectorAll('.search-hit-title')].map(a => a.textContent))",
+    );
+    serde_json::from_str(&json).expect("titles")
+}
+
+fn check_search_page(base: &str) {
+    let browser = browser();
+    let tab = browser.new_tab().expect("tab");
+
+    // Words, ranked: the post-mortem with them in its title first, snippets highlighted.
+    assert_eq!(
+        search(&tab, &format!("{base}/search/?q=replication+lag")),
+        "ready"
+    );
+    let hits = titles(&tab);
+    assert!(hits.len() >= 3, "{hits:?}");
+    assert_eq!(
+        hits[0],
+        "Checkout failures after payments-db failover stalled on replication lag"
+    );
+    assert!(
+        eval(
+            &tab,
+            "document.querySelector('.search-hit-snippet mark') ? 'yes' : 'no'"
+        ) == "yes"
+    );
+
+    // A phrase matches only where the words stand together.
+    search(&tab, &format!("{base}/search/?q=%22replication+lag%22"));
+    assert_eq!(
+        titles(&tab),
+        ["Checkout failures after payments-db failover stalled on replication lag"]
+    );
+
+    // A filter from the URL narrows the results, and its facet shows as selected.
+    search(
+        &tab,
+        &format!("{base}/search/?q=replication+lag&severity=SEV-1"),
+    );
+    let filtered = titles(&tab);
+    assert!(filtered.len() < hits.len(), "{filtered:?}");
+    assert_eq!(filtered[0], hits[0]);
+    let severities = eval(&tab, "JSON.stringify([...document.querySelectorAll('.search-hit-meta')].map(p => p.textContent.split(' · ')[0]))");
+    assert!(
+        !severities.contains("SEV-2") && severities.contains("SEV-1"),
+        "{severities}"
+    );
+    let selected = eval(
+        &tab,
+        "document.querySelector('[data-field=severity] a[aria-current=true]').textContent",
+    );
+    assert!(selected.starts_with("SEV-1"), "{selected}");
+
+    // Filters alone list matching post-mortems, newest first.
+    search(
+        &tab,
+        &format!("{base}/search/?service=checkout-api&status=Closed"),
+    );
+    let listed = titles(&tab);
+    assert!(listed.len() >= 3, "{listed:?}");
+    let dates = eval(&tab, "JSON.stringify([...document.querySelectorAll('.search-hit-meta')].map(p => p.textContent.split(' · ')[2]))");
+    let dates: Vec<String> = serde_json::from_str(&dates).unwrap();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "not newest first");
+
+    // Field syntax and identifiers.
+    search(&tab, &format!("{base}/search/?q=tag%3Aapns"));
+    assert_eq!(
+        titles(&tab),
+        ["iOS push notifications failed for 4.5 hours after the APNs certificate expired"]
+    );
+
+    // No hits: said so, with a way out of the filters.
+    search(
+        &tab,
+        &format!("{base}/search/?q=zebra+unicorn&severity=SEV-4"),
+    );
+    let none = eval(&tab, "document.querySelector('.search-empty').textContent");
+    assert!(
+        none.contains("No post-mortems match") && none.contains("search without filters"),
+        "{none}"
+    );
+
+    // A misspelt word is retried with typo tolerance.
+    search(&tab, &format!("{base}/search/?q=failovr"));
+    assert!(!titles(&tab).is_empty());
+    assert!(
+        eval(&tab, "document.getElementById('search-status').textContent")
+            .contains("similar spellings")
+    );
+
+    // A query that cannot be read is explained, never a blank page.
+    search(&tab, &format!("{base}/search/?q=title%3A%28failover"));
+    let error = eval(
+        &tab,
+        "(document.querySelector('.search-error') || {}).textContent || ''",
+    );
+    assert!(
+        error.starts_with("Your query could not be read"),
+        "{error:?}"
+    );
+
+    // The state lives in the URL: a new search pushes history, back restores the old one.
+    search(&tab, &format!("{base}/search/?q=kafka"));
+    let first = titles(&tab);
+    eval(&tab, "document.getElementById('search-q').value = 'certificate'; document.getElementById('search-form').requestSubmit(); 'ok'");
+    wait_state(&tab);
+    std::thread::sleep(Duration::from_millis(300));
+    wait_state(&tab);
+    assert!(eval(&tab, "location.search").contains("q=certificate"));
+    eval(&tab, "history.back(); 'ok'");
+    std::thread::sleep(Duration::from_millis(500));
+    wait_state(&tab);
+    assert!(eval(&tab, "location.search").contains("q=kafka"));
+    assert_eq!(titles(&tab), first);
+}
+
+#[test]
+fn search_works_in_chromium_through_blameless_serve() {
+    let out = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_blameless"))
+        .args(["serve", "--port", &port.to_string(), "--out"])
+        .arg(out.path().join("site"))
+        .args(["--now", "2026-11-21T12:00:00Z"])
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start blameless serve");
+    let _serve = Serve(child);
+    wait_for(port);
+    check_search_page(&format!("http://127.0.0.1:{port}"));
+}
+
+#[test]
+fn search_works_in_chromium_on_a_host_without_range_support() {
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let run = crate::harness::run_in(&repo(), &["build", "--out", site.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let port = plain_server(site);
+    check_search_page(&format!("http://127.0.0.1:{port}"));
+}
+
+#[test]
+fn the_search_page_says_it_needs_javascript_without_it() {
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let run = crate::harness::run_in(&repo(), &["build", "--out", site.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = std::fs::read_to_string(site.join("search/index.html")).unwrap();
+    let noscript = &page[page.find("<noscript>").unwrap()..page.find("</noscript>").unwrap()];
+    assert!(noscript.contains("needs JavaScript"));
+    assert!(noscript.contains("href=\"../tags/\""));
+}

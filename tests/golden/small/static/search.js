@@ -1,0 +1,255 @@
+// Search page behaviour: runs queries in the search worker and renders the answers.
+// Without JavaScript the form still submits to the same URL; the state lives in the URL
+// (?q=&severity=&status=&tag=&service=&cause=&since=&until=&sort=), so a search can be
+// linked, and back/forward replay it.
+//
+// HTML contract (ids are required, the rest is free):
+//   <form id="search-form" action="" method="get" role="search">
+//     <input type="search" name="q">            (also: since, until, sort fields, optional)
+//   </form>
+//   <p id="search-status" role="status" aria-live="polite"></p>
+//   <div id="search-facets"></div>
+//   <ol id="search-results"></ol>
+//   <script src="search.js" defer
+//     data-worker="/static/search-worker.js" data-wasm="/static/blameless_search.wasm"
+//     data-index="/search/" data-pm="/pm/"></script>
+// Rendered markup: li.search-hit > a.search-hit-title + p.search-hit-meta + p.search-hit-snippet
+// (with <mark>); #search-facets > section.search-facet[data-field] > h2 + ul > li > a
+// (aria-current="true" when the filter is on); a button.search-more after the list
+// when more hits exist. The body gets data-search-state="loading|ready|error".
+"use strict";
+
+(function () {
+  const script = document.currentScript;
+  const form = document.getElementById("search-form");
+  const results = document.getElementById("search-results");
+  const facetsBox = document.getElementById("search-facets");
+  const statusBox = document.getElementById("search-status");
+  if (!script || !form || !results || !statusBox) return;
+  const cfg = script.dataset;
+  const pmBase = cfg.pm || "/pm/";
+  const FILTERS = ["severity", "status", "tag", "service", "cause"];
+  const LABELS = { severity: "Severity", status: "Status", tag: "Tags", service: "Services", cause: "Causes", detection: "Detection" };
+  const PAGE = 10;
+  const input = form.querySelector('[name="q"]');
+
+  // The worker resolves URLs against its own location: hand it absolute ones.
+  const absolute = (url) => new URL(url, document.baseURI).href;
+  const worker = new Worker(absolute(cfg.worker || "/static/search-worker.js"));
+  worker.postMessage({
+    type: "init",
+    wasm: absolute(cfg.wasm || "/static/blameless_search.wasm"),
+    index: absolute(cfg.index || "/search/"),
+  });
+  let nextId = 1;
+  let latest = 0;
+  const waiting = new Map();
+  worker.onmessage = (event) => {
+    const msg = event.data;
+    if (msg.type === "ready") return;
+    if (msg.type === "error" && msg.id === undefined) {
+      setState("error");
+      statusBox.textContent = "Search is unavailable: " + msg.message + ".";
+      return;
+    }
+    const done = waiting.get(msg.id);
+    waiting.delete(msg.id);
+    if (done) done(msg);
+  };
+  function ask(request) {
+    const id = nextId++;
+    worker.postMessage({ type: "search", id, request });
+    return new Promise((resolve) => waiting.set(id, resolve)).then((msg) => ({ id, msg }));
+  }
+
+  // --- URL state -------------------------------------------------------------------
+  function readState(search) {
+    const params = new URLSearchParams(search);
+    const state = { q: params.get("q") || "", since: params.get("since") || "", until: params.get("until") || "", sort: params.get("sort") || "" };
+    for (const f of FILTERS) state[f] = params.getAll(f).filter((v) => v !== "");
+    return state;
+  }
+  function writeUrl(state) {
+    const params = new URLSearchParams();
+    if (state.q) params.set("q", state.q);
+    for (const f of FILTERS) for (const v of state[f]) params.append(f, v);
+    for (const k of ["since", "until", "sort"]) if (state[k]) params.set(k, state[k]);
+    const query = params.toString();
+    return location.pathname + (query ? "?" + query : "");
+  }
+  // Reads `2024`, `2024-03` or `2024-03-12` (UTC) as [start, end) in unix seconds.
+  function dateSpan(text) {
+    const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(text.trim());
+    if (!m) return null;
+    const y = +m[1], mo = m[2] ? +m[2] - 1 : 0, d = m[3] ? +m[3] : 1;
+    if (mo > 11 || d < 1 || d > 31) return null;
+    const start = Date.UTC(y, mo, d);
+    const end = m[3] ? Date.UTC(y, mo, d + 1) : m[2] ? Date.UTC(y, mo + 1, 1) : Date.UTC(y + 1, 0, 1);
+    return [start / 1000, end / 1000];
+  }
+  function toRequest(state, offset) {
+    const req = { q: state.q, limit: PAGE, offset: offset || 0, sort: state.sort === "newest" ? "newest" : "relevance" };
+    for (const f of FILTERS) req[f] = state[f];
+    const since = state.since ? dateSpan(state.since) : null;
+    const until = state.until ? dateSpan(state.until) : null;
+    if (since) req.since = since[0];
+    if (until) req.until = until[1];
+    return req;
+  }
+  function fillForm(state) {
+    for (const el of form.elements) {
+      if (el.name && el.name in state && typeof state[el.name] === "string") el.value = state[el.name];
+    }
+  }
+
+  // --- rendering -------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const c of children) node.append(c);
+    return node;
+  }
+  function setState(s) {
+    document.body.dataset.searchState = s;
+  }
+  function describe(state) {
+    const parts = [];
+    if (state.q) parts.push("“" + state.q + "”");
+    for (const f of FILTERS) if (state[f].length) parts.push(f + ": " + state[f].join(" or "));
+    if (state.since) parts.push("since " + state.since);
+    if (state.until) parts.push("until " + state.until);
+    return parts.join(", ");
+  }
+  function toggled(state, field, value) {
+    const next = JSON.parse(JSON.stringify(state));
+    const list = next[field];
+    const i = list.findIndex((v) => v.toLowerCase() === value.toLowerCase());
+    if (i >= 0) list.splice(i, 1); else list.push(value);
+    return next;
+  }
+  function hitNode(hit) {
+    const date = new Date(hit.started * 1000).toISOString().slice(0, 10);
+    const meta = [hit.severity, hit.status, date].concat(hit.services.length ? [hit.services.join(", ")] : []).join(" · ");
+    const snippet = el("p", { class: "search-hit-snippet" });
+    snippet.innerHTML = hit.snippet_html; // why: escaped by the engine, with <mark> only
+    return el("li", { class: "search-hit" },
+      el("a", { class: "search-hit-title", href: pmBase + encodeURIComponent(hit.id) + "/" }, hit.title),
+      el("p", { class: "search-hit-meta" }, meta),
+      snippet);
+  }
+  function renderFacets(state, facets) {
+    if (!facetsBox) return;
+    facetsBox.replaceChildren();
+    for (const field of FILTERS) {
+      const values = facets[field] || [];
+      const selected = state[field];
+      if (!values.length && !selected.length) continue;
+      const list = el("ul");
+      const shown = new Set();
+      for (const { value, count } of values) {
+        shown.add(value.toLowerCase());
+        list.append(facetItem(state, field, value, count));
+      }
+      for (const value of selected) if (!shown.has(value.toLowerCase())) list.append(facetItem(state, field, value, 0));
+      facetsBox.append(el("section", { class: "search-facet", "data-field": field }, el("h2", {}, LABELS[field]), list));
+    }
+  }
+  function facetItem(state, field, value, count) {
+    const on = state[field].some((v) => v.toLowerCase() === value.toLowerCase());
+    const a = el("a", { href: writeUrl(toggled(state, field, value)) }, value + " (" + count + ")");
+    if (on) a.setAttribute("aria-current", "true");
+    a.addEventListener("click", (e) => { e.preventDefault(); go(toggled(state, field, value), true); });
+    return el("li", {}, a);
+  }
+  function renderEmpty(state) {
+    const active = FILTERS.filter((f) => state[f].length);
+    const p = el("p", { class: "search-empty" }, "No post-mortems match " + (describe(state) || "this search") + ".");
+    if (active.length || state.since || state.until) {
+      const clear = JSON.parse(JSON.stringify(state));
+      for (const f of FILTERS) clear[f] = [];
+      clear.since = ""; clear.until = "";
+      const a = el("a", { href: writeUrl(clear) }, "search without filters");
+      a.addEventListener("click", (e) => { e.preventDefault(); go(clear, true); });
+      p.append(" Try to ", a, ".");
+    } else if (state.q) {
+      p.append(" Try fewer or different words.");
+    }
+    results.replaceChildren(el("li", { class: "search-none" }, p));
+  }
+  function renderError(error) {
+    const text = "Your query could not be read: " + error.message + "." + (error.hint ? " Hint: " + error.hint + "." : "");
+    return el("p", { class: "search-error", role: "alert" }, text);
+  }
+
+  // --- running searches -------------------------------------------------------------
+  let current = readState(location.search);
+  async function run(state) {
+    current = state;
+    setState("loading");
+    statusBox.textContent = "Searching…";
+    const { id, msg } = await ask(toRequest(state, 0));
+    latest = Math.max(latest, id);
+    if (id !== latest || state !== current) return; // a newer search was started
+    document.querySelectorAll(".search-error, .search-more").forEach((n) => n.remove());
+    if (msg.type === "error") {
+      setState("error");
+      statusBox.textContent = "Search failed: " + msg.message + ".";
+      return;
+    }
+    const res = msg.response;
+    setState("ready");
+    const what = describe(state);
+    statusBox.textContent = res.total + (res.total === 1 ? " post-mortem" : " post-mortems") + (what ? " for " + what : "") +
+      (res.fuzzy ? " (no exact match; showing similar spellings)" : "") + ".";
+    if (res.error) statusBox.after(renderError(res.error));
+    renderFacets(state, res.facets);
+    if (res.total === 0) { renderEmpty(state); return; }
+    results.replaceChildren(...res.hits.map(hitNode));
+    addMore(state, res.total, res.hits.length);
+  }
+  function addMore(state, total, shown) {
+    if (shown >= total) return;
+    const button = el("button", { type: "button", class: "search-more" }, "Show more (" + (total - shown) + " left)");
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const { msg } = await ask(toRequest(state, shown));
+      button.remove();
+      if (state !== current || msg.type !== "result") return;
+      results.append(...msg.response.hits.map(hitNode));
+      addMore(state, total, shown + msg.response.hits.length);
+    });
+    results.after(button);
+  }
+  function go(state, push) {
+    const url = writeUrl(state);
+    if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+    fillForm(state);
+    run(state);
+  }
+  function fromForm() {
+    const data = new FormData(form);
+    const state = JSON.parse(JSON.stringify(current));
+    for (const k of ["q", "since", "until", "sort"]) if (data.has(k)) state[k] = String(data.get(k) || "").trim();
+    for (const f of FILTERS) if (data.has(f)) state[f] = data.getAll(f).map(String).filter((v) => v);
+    return state;
+  }
+
+  form.addEventListener("submit", (e) => { e.preventDefault(); go(fromForm(), true); });
+  let timer = null;
+  if (input) input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => go(fromForm(), false), 250);
+  });
+  window.addEventListener("popstate", () => { const s = readState(location.search); fillForm(s); run(s); });
+  document.addEventListener("keydown", (e) => {
+    const t = e.target;
+    const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (e.key === "/" && !typing && !e.ctrlKey && !e.metaKey && !e.altKey && input) {
+      e.preventDefault();
+      input.focus();
+      input.select();
+    }
+  });
+  fillForm(current);
+  run(current);
+})();
