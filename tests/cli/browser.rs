@@ -213,7 +213,7 @@ fn check_search_page(base: &str) {
     let filtered = titles(&tab);
     assert!(filtered.len() < hits.len(), "{filtered:?}");
     assert_eq!(filtered[0], hits[0]);
-    let severities = eval(&tab, "JSON.stringify([...document.querySelectorAll('.search-hit-meta')].map(p => p.textContent.split(' · ')[0]))");
+    let severities = eval(&tab, "JSON.stringify([...document.querySelectorAll('.search-hit-meta .sev')].map(s => s.textContent))");
     assert!(
         !severities.contains("SEV-2") && severities.contains("SEV-1"),
         "{severities}"
@@ -231,7 +231,7 @@ fn check_search_page(base: &str) {
     );
     let listed = titles(&tab);
     assert!(listed.len() >= 3, "{listed:?}");
-    let dates = eval(&tab, "JSON.stringify([...document.querySelectorAll('.search-hit-meta')].map(p => p.textContent.split(' · ')[2]))");
+    let dates = eval(&tab, "JSON.stringify([...document.querySelectorAll('.search-hit-meta time')].map(t => t.getAttribute('datetime')))");
     let dates: Vec<String> = serde_json::from_str(&dates).unwrap();
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));

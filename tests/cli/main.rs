@@ -9,3 +9,5 @@ mod corpus;
 mod diagnostics;
 mod golden;
 mod new;
+mod search;
+mod serve;

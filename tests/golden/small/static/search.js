@@ -98,7 +98,9 @@
   }
   function fillForm(state) {
     for (const el of form.elements) {
-      if (el.name && el.name in state && typeof state[el.name] === "string") el.value = state[el.name];
+      if (el.name && el.name in state && typeof state[el.name] === "string") {
+        el.value = el.name === "sort" ? state.sort || "relevance" : state[el.name];
+      }
     }
   }
 
@@ -127,14 +129,19 @@
     if (i >= 0) list.splice(i, 1); else list.push(value);
     return next;
   }
+  const slug = (text) => text.toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "");
   function hitNode(hit) {
     const date = new Date(hit.started * 1000).toISOString().slice(0, 10);
-    const meta = [hit.severity, hit.status, date].concat(hit.services.length ? [hit.services.join(", ")] : []).join(" · ");
+    const meta = el("p", { class: "search-hit-meta" },
+      el("span", { class: "sev sev-" + slug(hit.severity) }, hit.severity),
+      el("span", { class: "status status-" + slug(hit.status) }, hit.status),
+      el("time", { datetime: date }, date));
+    if (hit.services.length) meta.append(el("span", { class: "search-hit-services" }, hit.services.join(", ")));
     const snippet = el("p", { class: "search-hit-snippet" });
     snippet.innerHTML = hit.snippet_html; // why: escaped by the engine, with <mark> only
     return el("li", { class: "search-hit" },
       el("a", { class: "search-hit-title", href: pmBase + encodeURIComponent(hit.id) + "/" }, hit.title),
-      el("p", { class: "search-hit-meta" }, meta),
+      meta,
       snippet);
   }
   function renderFacets(state, facets) {

@@ -1,0 +1,149 @@
+//! `blameless serve`: types, ranges, rebuilds and problems shown to open pages.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{minimal, Archive};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A raw HTTP/1.1 GET: (status line, headers, body).
+fn get(port: u16, path: &str, extra: &str) -> (String, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let (status, headers) = head.split_once("\r\n").unwrap_or((&head, ""));
+    (
+        status.to_string(),
+        headers.to_lowercase(),
+        raw[split + 4..].to_vec(),
+    )
+}
+
+fn status(port: u16) -> serde_json::Value {
+    let (_, _, body) = get(port, "/__blameless/status", "");
+    serde_json::from_slice(&body).expect("status JSON")
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_answers_ranges_rebuilds_and_reports_problems() {
+    let a = Archive::new().pm(
+        "2024-a",
+        &minimal("", "## Summary\n\nFirst version.\n").replace("Draft", "Closed"),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_blameless"))
+        .args([
+            "serve",
+            "--port",
+            &port.to_string(),
+            "--now",
+            "2024-06-01T00:00:00Z",
+        ])
+        .current_dir(a.root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let _server = Server(child);
+    wait_until("the server", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+
+    let (line, headers, body) = get(port, "/pm/2024-a/", "");
+    assert!(line.contains("200"), "{line}");
+    assert!(
+        headers.contains("content-type: text/html; charset=utf-8"),
+        "{headers}"
+    );
+    let page = String::from_utf8(body).unwrap();
+    assert!(page.contains("First version.") && page.contains("/__blameless/status"));
+
+    let (line, headers, _) = get(port, "/static/blameless_search.wasm", "");
+    assert!(
+        line.contains("200") && headers.contains("content-type: application/wasm"),
+        "{headers}"
+    );
+    let (line, headers, body) = get(port, "/search/index/meta.json", "Range: bytes=2-11\r\n");
+    assert!(line.contains("206"), "{line}");
+    assert!(headers.contains("content-range: bytes 2-11/"), "{headers}");
+    assert_eq!(body.len(), 10);
+    let (line, _, _) = get(
+        port,
+        "/search/index/meta.json",
+        "Range: bytes=99999999-\r\n",
+    );
+    assert!(line.contains("416"), "{line}");
+    let (line, _, _) = get(port, "/../../etc/passwd", "");
+    assert!(line.contains("404"), "{line}");
+    let (line, headers, _) = get(port, "/pm/2024-a", "");
+    assert!(
+        line.contains("301") && headers.contains("location: /pm/2024-a/"),
+        "{headers}"
+    );
+
+    // A broken source: the old site stays, the problems are reported to the pages.
+    let version = status(port)["version"].as_u64().unwrap();
+    let a = a.pm("2024-b", "+++\ntitle = \"x\"\n+++\n");
+    wait_until("the failed rebuild", || {
+        status(port)["version"].as_u64().unwrap() > version
+    });
+    let problems = status(port)["problems"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(problems.contains("error[missing-field]"), "{problems}");
+    assert!(get(port, "/pm/2024-a/", "").0.contains("200"));
+
+    // Fixed: rebuilt, problems gone, the change is served.
+    let version = status(port)["version"].as_u64().unwrap();
+    let _a = a
+        .pm(
+            "2024-b",
+            &minimal("", "## Summary\n\nSecond.\n").replace("Draft", "Closed"),
+        )
+        .pm(
+            "2024-a",
+            &minimal("", "## Summary\n\nEdited version.\n").replace("Draft", "Closed"),
+        );
+    wait_until("the good rebuild", || {
+        let s = status(port);
+        s["version"].as_u64().unwrap() > version
+            && s["problems"].is_null()
+            && String::from_utf8_lossy(&get(port, "/pm/2024-a/", "").2).contains("Edited version.")
+    });
+}
