@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use blameless::config::Config;
 use blameless::output;
-use blameless::pipeline;
+use blameless::pipeline::{self, BuildOptions};
 use blameless::render::{self, Renderer};
 use blameless::theme::Theme;
 use chrono::{TimeZone, Utc};
@@ -311,8 +311,8 @@ fn main() -> Result<()> {
         .map(|a| a.parse())
         .collect::<Result<_, _>>()?;
     let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
-    println!("| post-mortems | source MB | check (load+parse+validate) | render | publish | total | files | peak RSS |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| post-mortems | source MB | check | build | total | (render | index | publish) | files | index | peak RSS |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for n in sizes {
         let dir = tempfile::tempdir()?;
         let bytes = generate(dir.path(), n)?;
@@ -331,27 +331,41 @@ fn main() -> Result<()> {
             checked.diagnostics.first()
         );
         let build_started = Instant::now();
+        let report = pipeline::build(
+            dir.path(),
+            &checked,
+            &BuildOptions {
+                out: dir.path().join("public"),
+                drafts: false,
+            },
+        )?;
+        let build_time = build_started.elapsed();
+        let peak = peak_rss_mib();
+        // Each stage again on its own, to see what dominates (the build runs render and index
+        // side by side, then publishes).
         let renderer = Renderer::new(Theme::embedded())?;
+        let stage = Instant::now();
         let files = render::render(&checked.archive, &renderer)?;
-        let render_time = build_started.elapsed();
-        if std::env::var_os("BENCH_RENDER_TWICE").is_some() {
-            let again = Instant::now();
-            let _ = render::render(&checked.archive, &renderer)?;
-            eprintln!("render again: {}", secs(again.elapsed()));
-        }
-        let publish_started = Instant::now();
-        output::publish(&files, dir.path(), &dir.path().join("public"))?;
-        let publish_time = publish_started.elapsed();
-        let report_files = files.len();
+        let render_time = stage.elapsed();
+        let stage = Instant::now();
+        let scratch = tempfile::tempdir()?;
+        let (_, stats) = blameless::index::build(&checked.archive, &scratch.path().join("index"))?;
+        let index_time = stage.elapsed();
+        let stage = Instant::now();
+        output::publish(&files, dir.path(), &dir.path().join("public-again"))?;
+        let publish_time = stage.elapsed();
         println!(
-            "| {n} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            "| {n} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {:.1} MB | {} |",
             bytes as f64 / 1e6,
             secs(check_time),
+            secs(build_time),
+            secs(check_time + build_time),
             secs(render_time),
+            secs(index_time),
             secs(publish_time),
-            secs(started.elapsed()),
-            report_files,
-            peak_rss_mib().map_or("?".into(), |m| format!("{m:.0} MiB")),
+            report.files,
+            stats.index_bytes() as f64 / 1e6,
+            peak.map_or("?".into(), |m| format!("{m:.0} MiB")),
         );
     }
     Ok(())

@@ -40,13 +40,24 @@ rustc_version="$(rustc --version)"
 wasm_opt_version="$(wasm-opt --version)"
 sysroot="$(rustc --print sysroot)"
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
-target_dir="${CARGO_TARGET_DIR:-$crate/target}"
+
+# why: cargo hashes a path dependency's location into its symbols, which moves code around;
+# build from a copy at a fixed place so the bytes do not depend on where the checkout is.
+build_root="/tmp/blameless-wasm-build"
+mkdir -p "$build_root"
+exec 9>"$build_root/lock"
+flock 9
+rm -rf "$build_root/src"
+mkdir -p "$build_root/src"
+tar -C "$root" --exclude=target --exclude=dist -cf - search search-wasm | tar -C "$build_root/src" -xf -
+crate="$build_root/src/search-wasm"
+target_dir="$build_root/target"
 
 # why: paths of this machine end up in panic locations; map them to fixed names so that
 # the module does not depend on where the repository, the registry or rustup live.
 rustflags=(
   --cfg 'getrandom_backend="custom"'
-  "--remap-path-prefix=$root=/blameless"
+  "--remap-path-prefix=$build_root/src=/blameless"
   "--remap-path-prefix=$cargo_home=/cargo"
   "--remap-path-prefix=$sysroot=/rustc-sysroot"
   "--remap-path-prefix=$target_dir=/target"
