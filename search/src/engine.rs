@@ -132,26 +132,27 @@ impl Engine {
         parser
     }
 
-    /// Runs the text query (if any) under the request's filters.
-    fn run(
+    /// The text query (if any) under the request's filters, leaving out the filter on
+    /// `skip` (a keyword field name) when given.
+    fn query(
         &self,
-        searcher: &Searcher,
         req: &SearchRequest,
         text_query: Option<&dyn Query>,
-    ) -> tantivy::Result<SearchResponse> {
+        skip: Option<&str>,
+    ) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(text_query) = text_query {
             clauses.push((Occur::Must, text_query.box_clone()));
         }
         let f = &self.fields;
-        for (field, values) in [
-            (f.severity, &req.severity),
-            (f.status, &req.status),
-            (f.tag, &req.tag),
-            (f.service, &req.service),
-            (f.cause, &req.cause),
+        for (name, field, values) in [
+            ("severity", f.severity, &req.severity),
+            ("status", f.status, &req.status),
+            ("tag", f.tag, &req.tag),
+            ("service", f.service, &req.service),
+            ("cause", f.cause, &req.cause),
         ] {
-            if values.is_empty() {
+            if values.is_empty() || skip == Some(name) {
                 continue;
             }
             let alternatives: Vec<(Occur, Box<dyn Query>)> = values
@@ -181,15 +182,24 @@ impl Engine {
             let range = RangeQuery::new(bound(req.since, true), bound(req.until, false));
             clauses.push((Occur::Must, Box::new(range)));
         }
-        let query: Box<dyn Query> = if clauses.is_empty() {
+        if clauses.is_empty() {
             Box::new(AllQuery)
         } else if text_query.is_none() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
             Box::new(BooleanQuery::new(clauses))
         } else {
             Box::new(BooleanQuery::new(clauses))
-        };
+        }
+    }
 
+    /// Runs the text query (if any) under the request's filters.
+    fn run(
+        &self,
+        searcher: &Searcher,
+        req: &SearchRequest,
+        text_query: Option<&dyn Query>,
+    ) -> tantivy::Result<SearchResponse> {
+        let query = self.query(req, text_query, None);
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let by_date = req.sort == Sort::Newest || text_query.is_none();
         let (addresses, total, facets) = if by_date {
@@ -205,6 +215,26 @@ impl Engine {
                 .order_by_score();
             searcher.search(&*query, &(top, Count, FacetCounter))?
         };
+        let mut facets = facets;
+        // why: a field's own filter must not hide its other values, or choosing SEV-1 would
+        // leave no way to see how many SEV-2 there are; each filtered field is counted under
+        // the other filters only.
+        for (name, values) in [
+            ("severity", &req.severity),
+            ("status", &req.status),
+            ("tag", &req.tag),
+            ("service", &req.service),
+            ("cause", &req.cause),
+        ] {
+            if values.is_empty() {
+                continue;
+            }
+            let others = self.query(req, text_query, Some(name));
+            let mut counts = searcher.search(&*others, &FacetCounter)?;
+            if let (Some(target), Some(source)) = (facets.get_mut(name), counts.get_mut(name)) {
+                *target = std::mem::take(source);
+            }
+        }
         let hits = if req.limit == 0 {
             Vec::new()
         } else {
@@ -550,6 +580,33 @@ mod tests {
         assert_eq!(pairs(&facets.detection), [("monitoring".into(), 1)]);
         let narrowed = engine.search(&q("checkout")).facets;
         assert_eq!(pairs(&narrowed.service)[0], ("checkout".into(), 2));
+    }
+
+    #[test]
+    fn a_filtered_field_still_counts_its_other_values() {
+        let (_dir, engine) = engine();
+        let req = SearchRequest {
+            severity: vec!["SEV-1".into()],
+            ..SearchRequest::default()
+        };
+        let response = engine.search(&req);
+        assert_eq!(response.total, 2);
+        let severities: Vec<(String, u64)> = response
+            .facets
+            .severity
+            .iter()
+            .map(|f| (f.value.clone(), f.count))
+            .collect();
+        assert_eq!(
+            severities,
+            [
+                ("SEV-1".into(), 2),
+                ("SEV-2".into(), 1),
+                ("SEV-3".into(), 1)
+            ]
+        );
+        let statuses: u64 = response.facets.status.iter().map(|f| f.count).sum();
+        assert_eq!(statuses, 2, "other fields are counted under the filter");
     }
 
     #[test]
