@@ -622,6 +622,7 @@ struct PostMortemView {
     source: String,
     process: rules::Process,
     external_message: Option<String>,
+    message_posted: Option<String>,
     has_invite: bool,
 }
 
@@ -824,6 +825,7 @@ fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
         source: display_path(&pm.path),
         process: rules::process(pm, &archive.config, archive.now),
         external_message: artifacts::message::external_message(pm),
+        message_posted: pm.external_message_posted.map(show),
         has_invite: pm.meeting.as_ref().is_some_and(|m| m.at.is_some()),
     }
 }
