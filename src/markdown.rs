@@ -100,7 +100,9 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn options<'c>() -> Options<'c> {
+/// The Markdown dialect of post-mortems: CommonMark with GFM tables, autolinks,
+/// strikethrough, task lists and footnotes; raw HTML is never passed through.
+pub fn options<'c>() -> Options<'c> {
     let mut options = Options::default();
     options.extension.table = true;
     options.extension.autolink = true;

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use mail_builder::headers::address::Address;
 use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::date::Date;
@@ -129,19 +129,6 @@ fn address_list(text: &str) -> Address<'static> {
     }
 }
 
-/// Formats a duration as people read it: "39 min", "1 h 24 min", "2 d 3 h".
-pub(crate) fn duration(d: TimeDelta) -> String {
-    let minutes = d.num_minutes().max(0);
-    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
-    match (days, hours, mins) {
-        (0, 0, m) => format!("{m} min"),
-        (0, h, 0) => format!("{h} h"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, 0, _) => format!("{d} d"),
-        (d, h, _) => format!("{d} d {h} h"),
-    }
-}
-
 /// The one-line facts under the title: severity, status, when, how long, owner.
 pub(crate) fn facts(pm: &PostMortem) -> String {
     let local = |t: DateTime<FixedOffset>| t.with_timezone(&pm.timezone);
@@ -153,7 +140,7 @@ pub(crate) fn facts(pm: &PostMortem) -> String {
     if let Some(resolved) = pm.resolved {
         facts.push(format!(
             "resolved after {}",
-            duration(resolved - pm.started)
+            crate::render::duration(resolved - pm.started)
         ));
     }
     if let Some(owner) = &pm.owner {
@@ -448,13 +435,5 @@ mod tests {
         let raw = internal_email(&pm, &fixtures::config(), fixtures::now());
         let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
         assert_eq!(message.subject(), Some(subject.as_str()));
-    }
-
-    #[test]
-    fn formats_durations() {
-        assert_eq!(duration(TimeDelta::minutes(39)), "39 min");
-        assert_eq!(duration(TimeDelta::minutes(84)), "1 h 24 min");
-        assert_eq!(duration(TimeDelta::minutes(120)), "2 h");
-        assert_eq!(duration(TimeDelta::minutes(3000)), "2 d 2 h");
     }
 }

@@ -6,7 +6,7 @@
 //! themselves), lists as "- item" or "1. item", links as "text (url)", no Markdown syntax left.
 
 use comrak::nodes::{AstNode, ListType, NodeValue};
-use comrak::{Arena, Options};
+use comrak::Arena;
 
 use crate::postmortem::{PostMortem, SectionKind};
 
@@ -18,20 +18,11 @@ pub fn external_message(pm: &PostMortem) -> Option<String> {
     (!text.is_empty()).then(|| format!("{text}\n"))
 }
 
-fn options<'c>() -> Options<'c> {
-    let mut options = Options::default();
-    options.extension.table = true;
-    options.extension.autolink = true;
-    options.extension.strikethrough = true;
-    options.extension.tasklist = true;
-    options
-}
-
 /// Markdown as plain text: blocks separated by blank lines, lists as "- item", links as
 /// "text (url)", tables as "cell | cell" rows, no trailing newline.
 pub fn plain_text(markdown: &str) -> String {
     let arena = Arena::new();
-    let root = comrak::parse_document(&arena, markdown, &options());
+    let root = comrak::parse_document(&arena, markdown, &crate::markdown::options());
     blocks(root, true).join("\n\n")
 }
 
