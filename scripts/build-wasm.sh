@@ -43,13 +43,14 @@ cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 
 # why: cargo hashes a path dependency's location into its symbols, which moves code around;
 # build from a copy at a fixed place so the bytes do not depend on where the checkout is.
+# The copy gets fresh times (tar -m) so that cargo never takes an older copy for built.
 build_root="/tmp/blameless-wasm-build"
 mkdir -p "$build_root"
 exec 9>"$build_root/lock"
 flock 9
 rm -rf "$build_root/src"
 mkdir -p "$build_root/src"
-tar -C "$root" --exclude=target --exclude=dist -cf - search search-wasm | tar -C "$build_root/src" -xf -
+tar -C "$root" --exclude=target --exclude=dist -cf - search search-wasm | tar -C "$build_root/src" -xmf -
 crate="$build_root/src/search-wasm"
 target_dir="$build_root/target"
 
