@@ -30,3 +30,4 @@ pub mod slug;
 pub mod theme;
 pub mod timeline;
 pub mod validate;
+pub mod view;
