@@ -52,6 +52,9 @@ pub const FIELDS: &[&str] = &[
     "actions",
 ];
 
+/// The years a date may have: anything else is a typo (`20202`, `0024`).
+pub const YEARS: std::ops::RangeInclusive<u16> = 1900..=2199;
+
 const MEETING_FIELDS: &[&str] = &["at", "attendees", "recording"];
 const ACTION_FIELDS: &[&str] = &[
     "title", "owner", "priority", "kind", "ticket", "due", "status",
@@ -409,6 +412,9 @@ impl<'a> Reader<'a> {
             );
             return None;
         };
+        if !self.in_range(value, key, date.year) {
+            return None;
+        }
         let naive = NaiveDate::from_ymd_opt(date.year.into(), date.month.into(), date.day.into())
             .and_then(|d| {
             d.and_hms_nano_opt(
@@ -438,10 +444,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reports a year outside [`YEARS`]: such a date is a typo, and the index cannot hold it.
+    fn in_range(&mut self, value: &Value<'_>, key: &str, year: u16) -> bool {
+        if YEARS.contains(&year) {
+            return true;
+        }
+        self.invalid(
+            value,
+            format!("`{key}` is in the year {year}"),
+            format!(
+                "check the year: dates must lie between {} and {}",
+                YEARS.start(),
+                YEARS.end()
+            ),
+        );
+        false
+    }
+
     fn date(&mut self, table: &Table<'_>, key: &str) -> Option<NaiveDate> {
         let value = table.get(key)?;
         if let DeValue::Datetime(dt) = value.get_ref() {
             if let (Some(d), None) = (dt.date, dt.time) {
+                if !self.in_range(value, key, d.year) {
+                    return None;
+                }
                 return NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into());
             }
         }
@@ -965,6 +991,19 @@ mod tests {
         let pm = parse_text(&text).postmortem.unwrap();
         assert_eq!(pm.started.to_rfc3339(), "2024-07-01T10:00:00+02:00");
         assert_eq!(pm.timezone, chrono_tz::Europe::Berlin);
+    }
+
+    #[test]
+    fn rejects_years_that_are_typos() {
+        let text = MINIMAL.replace("2024-03-12T09:41:00Z", "0024-03-12T09:41:00Z");
+        let parsed = parse_text(&text);
+        assert_eq!(codes(&parsed), ["invalid-value"]);
+        assert_eq!(parsed.diagnostics[0].message, "`started` is in the year 24");
+        let due = MINIMAL.replace(
+            "+++\n\n",
+            "[[actions]]\ntitle = \"x\"\ndue = 9999-01-01\n+++\n\n",
+        );
+        assert_eq!(codes(&parse_text(&due)), ["invalid-value"]);
     }
 
     #[test]
