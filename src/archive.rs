@@ -1,6 +1,8 @@
 //! `Archive`: every post-mortem that passed parsing and the cross-file checks, newest first,
 //! with the configuration and the build's notion of "now". Rendering and indexing read only this.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
@@ -11,25 +13,86 @@ use crate::postmortem::PostMortem;
 pub struct Archive {
     /// The configuration.
     pub config: Config,
-    /// The post-mortems, newest `started` first, ties broken by id.
+    /// The post-mortems, newest `started` first, ties broken by id. Change the set only
+    /// through [`Archive::new`] or [`Archive::retain`], which keep the index by id.
     pub postmortems: Vec<PostMortem>,
     /// "Now", fixed by `--now` or `SOURCE_DATE_EPOCH` for reproducible output.
     pub now: DateTime<Utc>,
+    /// Position of each id in `postmortems`.
+    positions: HashMap<String, usize>,
 }
 
 impl Archive {
     /// Builds an archive, sorting the post-mortems newest first.
     pub fn new(config: Config, mut postmortems: Vec<PostMortem>, now: DateTime<Utc>) -> Archive {
         postmortems.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
+        let positions = postmortems
+            .iter()
+            .enumerate()
+            .map(|(i, pm)| (pm.id.clone(), i))
+            .collect();
         Archive {
             config,
             postmortems,
             now,
+            positions,
         }
+    }
+
+    /// Keeps only the post-mortems for which `keep` is true.
+    pub fn retain(&mut self, keep: impl FnMut(&PostMortem) -> bool) {
+        let postmortems = std::mem::take(&mut self.postmortems);
+        *self = Archive::new(
+            self.config.clone(),
+            postmortems.into_iter().filter(keep).collect(),
+            self.now,
+        );
     }
 
     /// Finds a post-mortem by id.
     pub fn get(&self, id: &str) -> Option<&PostMortem> {
-        self.postmortems.iter().find(|pm| pm.id == id)
+        self.positions.get(id).map(|&i| &self.postmortems[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_post_mortems_by_id_after_filtering() {
+        let config = Config::default();
+        let parse = |id: &str, started: &str, status: &str| {
+            let text = format!(
+                "+++\ntitle = \"{id}\"\nseverity = \"SEV-3\"\nstatus = \"{status}\"\nstarted = {started}\n+++\n"
+            );
+            let source = crate::load::Source {
+                id: id.into(),
+                path: format!("content/{id}.md").into(),
+                bundle: None,
+                assets: Vec::new(),
+                bytes: text.into_bytes(),
+            };
+            crate::parse::parse(&source, &config).postmortem.unwrap()
+        };
+        let mut archive = Archive::new(
+            config.clone(),
+            vec![
+                parse("old", "2023-01-01T00:00:00Z", "Closed"),
+                parse("draft", "2024-06-01T00:00:00Z", "Draft"),
+                parse("new", "2024-01-01T00:00:00Z", "Closed"),
+            ],
+            Utc::now(),
+        );
+        assert_eq!(archive.get("new").map(|pm| pm.title.as_str()), Some("new"));
+        archive.retain(|pm| pm.status != crate::postmortem::Status::Draft);
+        let ids: Vec<_> = archive
+            .postmortems
+            .iter()
+            .map(|pm| pm.id.as_str())
+            .collect();
+        assert_eq!(ids, ["new", "old"]);
+        assert!(archive.get("draft").is_none());
+        assert_eq!(archive.get("old").map(|pm| pm.id.as_str()), Some("old"));
     }
 }

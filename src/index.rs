@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use blameless_search::{IndexStats, SearchDoc};
+use rayon::prelude::*;
 
 use crate::archive::Archive;
 use crate::markdown;
@@ -83,8 +84,11 @@ pub fn identifiers(text: &str) -> BTreeSet<String> {
 /// Writes the index of `archive` into `dir` and returns the files to publish under
 /// [`SITE_DIR`], with what was written.
 pub fn build(archive: &Archive, dir: &Path) -> Result<(Vec<OutputFile>, IndexStats)> {
-    let stats = blameless_search::build_index(dir, archive.postmortems.iter().map(document))
-        .context("cannot build the search index")?;
+    // why: the writer is single-threaded (for deterministic bytes); preparing the documents
+    // (Markdown to text, identifiers) is not, and runs on every core first.
+    let docs: Vec<SearchDoc> = archive.postmortems.par_iter().map(document).collect();
+    let stats =
+        blameless_search::build_index(dir, docs).context("cannot build the search index")?;
     let files = stats
         .files
         .keys()

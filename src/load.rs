@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::config::{self, Config};
@@ -94,10 +95,17 @@ pub fn load_sources(root: &Path) -> Result<Vec<Source>> {
                 path: relative(root, path),
                 bundle: None,
                 assets: Vec::new(),
-                bytes: fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+                bytes: Vec::new(),
             });
         }
     }
+    // why: the walk is cheap; reading thousands of files is not, and goes faster in parallel.
+    sources.par_iter_mut().try_for_each(|source| {
+        let path = root.join(&source.path);
+        source.bytes =
+            fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok::<_, anyhow::Error>(())
+    })?;
     Ok(sources)
 }
 
@@ -130,7 +138,7 @@ fn read_bundle(root: &Path, dir: &Path) -> Result<Source> {
         path: relative(root, &index),
         bundle: Some(relative(root, dir)),
         assets,
-        bytes: fs::read(&index).with_context(|| format!("cannot read {}", index.display()))?,
+        bytes: Vec::new(),
     })
 }
 

@@ -85,7 +85,7 @@ pub struct BuildReport {
 pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<BuildReport> {
     let mut archive = checked.archive.clone();
     if !options.drafts {
-        archive.postmortems.retain(|pm| pm.status != Status::Draft);
+        archive.retain(|pm| pm.status != Status::Draft);
     }
     let theme_dir = root.join("themes").join(&archive.config.theme);
     let theme = Theme::load(&theme_dir)?;

@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 use tera::{Context, Tera};
@@ -79,6 +78,9 @@ fn tera_chain(err: &tera::Error) -> String {
 /// How many post-mortems a list page shows.
 pub const PAGE_SIZE: usize = 50;
 
+/// How many follow-up actions a page of `/actions/` shows.
+pub const ACTIONS_PAGE_SIZE: usize = 200;
+
 // why: a card is rendered once and reused on every list that shows it, but its links are
 // relative to the page; this marker stands for the page's root until the page is assembled.
 const ROOT_MARKER: &str = "\u{1}root\u{1}";
@@ -103,8 +105,8 @@ struct ListPage<'a> {
     pagination: Pagination,
 }
 
-fn paginate<'a>(dir: &str, items: &'a [usize]) -> Vec<ListPage<'a>> {
-    let total = items.len().div_ceil(PAGE_SIZE).max(1);
+fn paginate<'a>(dir: &str, items: &'a [usize], size: usize) -> Vec<ListPage<'a>> {
+    let total = items.len().div_ceil(size).max(1);
     (1..=total)
         .map(|current| {
             let page_dir = match current {
@@ -116,8 +118,8 @@ fn paginate<'a>(dir: &str, items: &'a [usize]) -> Vec<ListPage<'a>> {
                 (_, 1) => "../../".to_string(),
                 (_, to) => format!("../{to}/"),
             };
-            let start = (current - 1) * PAGE_SIZE;
-            let slice = &items[start.min(items.len())..(start + PAGE_SIZE).min(items.len())];
+            let start = (current - 1) * size;
+            let slice = &items[start.min(items.len())..(start + size).min(items.len())];
             ListPage {
                 root: "../".repeat(page_dir.matches('/').count()),
                 dir: page_dir,
@@ -172,13 +174,19 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
     let mut files = Vec::new();
     let everything: Vec<usize> = (0..archive.postmortems.len()).collect();
     let attention = attention(archive);
-    for page in paginate("", &everything) {
-        let mut context = Context::new();
-        context.insert("facets", &facets);
-        if page.pagination.current == 1 {
-            context.insert("attention", &attention);
-        }
-        files.push(list("index.html", &page, &mut context)?);
+    let pages: Vec<Result<OutputFile>> = paginate("", &everything, PAGE_SIZE)
+        .par_iter()
+        .map(|page| {
+            let mut context = Context::new();
+            context.insert("facets", &facets);
+            if page.pagination.current == 1 {
+                context.insert("attention", &attention);
+            }
+            list("index.html", page, &mut context)
+        })
+        .collect();
+    for page in pages {
+        files.push(page?);
     }
     files.extend(site_artifacts(archive, renderer, &site)?);
     let mut context = Context::new();
@@ -210,15 +218,19 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
             .values
             .par_iter()
             .map(|value| {
-                paginate(&format!("{}/{}/", facet.key, value.slug), &value.members)
-                    .iter()
-                    .map(|page| {
-                        let mut context = Context::new();
-                        context.insert("facet", facet);
-                        context.insert("value", value);
-                        list("facet.html", page, &mut context)
-                    })
-                    .collect()
+                paginate(
+                    &format!("{}/{}/", facet.key, value.slug),
+                    &value.members,
+                    PAGE_SIZE,
+                )
+                .iter()
+                .map(|page| {
+                    let mut context = Context::new();
+                    context.insert("facet", facet);
+                    context.insert("value", value);
+                    list("facet.html", page, &mut context)
+                })
+                .collect()
             })
             .collect();
         for page in pages {
@@ -289,24 +301,46 @@ fn site_artifacts(
     site: &SiteView,
 ) -> Result<Vec<OutputFile>> {
     let rows = artifacts::actions::rows(archive);
+    // why: the catalog and the digests are the two large pieces of work here.
+    let (catalog, weeks) = rayon::join(
+        || artifacts::catalog::json(archive),
+        || artifacts::digest::weeks(archive, archive.now),
+    );
     let mut files = vec![
         bytes("feed.xml".into(), artifacts::feed::feed(archive)),
-        bytes("postmortems.json".into(), artifacts::catalog::json(archive)),
+        bytes("postmortems.json".into(), catalog),
         bytes("actions.csv".into(), artifacts::actions::csv(&rows)),
         bytes("actions.json".into(), artifacts::actions::json(&rows)),
     ];
+    let open = rows.iter().filter(|r| r.status == "open").count();
+    let overdue = rows.iter().filter(|r| r.overdue).count();
+    let everything: Vec<usize> = (0..rows.len()).collect();
+    let pages: Vec<Result<OutputFile>> = paginate("actions/", &everything, ACTIONS_PAGE_SIZE)
+        .par_iter()
+        .map(|page| {
+            let shown: Vec<&artifacts::actions::ActionRow> =
+                page.items.iter().map(|i| &rows[*i]).collect();
+            let mut context = Context::new();
+            context.insert("site", site);
+            context.insert("root", &page.root);
+            context.insert("actions", &shown);
+            context.insert("total", &rows.len());
+            context.insert("open", &open);
+            context.insert("overdue", &overdue);
+            context.insert("pagination", &page.pagination);
+            Ok(OutputFile::Bytes {
+                path: format!("{}index.html", page.dir),
+                contents: renderer.page("actions.html", &context)?,
+            })
+        })
+        .collect();
+    for page in pages {
+        files.push(page?);
+    }
     let mut context = Context::new();
     context.insert("site", site);
     context.insert("root", "../");
-    context.insert("actions", &rows);
-    context.insert("open", &rows.iter().filter(|r| r.status == "open").count());
-    context.insert("overdue", &rows.iter().filter(|r| r.overdue).count());
-    files.push(OutputFile::Bytes {
-        path: "actions/index.html".into(),
-        contents: renderer.page("actions.html", &context)?,
-    });
 
-    let weeks = artifacts::digest::weeks(archive, archive.now);
     context.insert("weeks", &weeks);
     files.push(OutputFile::Bytes {
         path: "digest/index.html".into(),
@@ -324,8 +358,6 @@ fn site_artifacts(
             context.insert("site", site);
             context.insert("root", "../../");
             context.insert("week", week);
-            let since = NaiveDate::parse_from_str(&week.digest.since, "%Y-%m-%d")?;
-            let until = NaiveDate::parse_from_str(&week.digest.until, "%Y-%m-%d")?;
             Ok(vec![
                 OutputFile::Bytes {
                     path: format!("digest/{}/index.html", week.week),
@@ -333,7 +365,7 @@ fn site_artifacts(
                 },
                 bytes(
                     format!("digest/{}.eml", week.week),
-                    artifacts::digest::digest_email(archive, since, until, archive.now),
+                    artifacts::digest::email(&archive.config, &week.digest, archive.now),
                 ),
             ])
         })

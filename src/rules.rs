@@ -617,7 +617,7 @@ fn find_people(text: &str, pm: &PostMortem, found: &mut Vec<Finding>) {
             .map(|p| regex::escape(p))
             .collect::<Vec<_>>()
             .join(r"\s+");
-        if let Ok(re) = Regex::new(&format!(r"(?i)\b{full}\b")) {
+        if let Some(re) = compiled(&format!(r"(?i)\b{full}\b")) {
             for m in re.find_iter(text) {
                 found.push(Finding {
                     span: m.range(),
@@ -636,7 +636,7 @@ fn find_people(text: &str, pm: &PostMortem, found: &mut Vec<Finding>) {
             if letters < 3 || !capitalised || NAME_WORDS.contains(&part.to_lowercase().as_str()) {
                 continue;
             }
-            let Ok(re) = Regex::new(&format!(r"\b{}\b", regex::escape(part))) else {
+            let Some(re) = compiled(&format!(r"\b{}\b", regex::escape(part))) else {
                 continue;
             };
             for m in re.find_iter(text) {
@@ -797,7 +797,7 @@ pub fn is_not_ticket(key: &str, config: &Config) -> bool {
 fn find_tickets(text: &str, pm: &PostMortem, config: &Config, found: &mut Vec<Finding>) {
     let help = "customers cannot open our tracker: remove the ticket key (if it is not a ticket, \
                 narrow `[external] ticket_pattern` in blameless.toml)";
-    if let Ok(re) = Regex::new(&format!(r"\b(?:{})\b", config.external.ticket_pattern)) {
+    if let Some(re) = compiled(&format!(r"\b(?:{})\b", config.external.ticket_pattern)) {
         for m in re.find_iter(text) {
             if m.is_empty() || is_not_ticket(m.as_str(), config) {
                 continue;
@@ -830,6 +830,23 @@ fn find_tickets(text: &str, pm: &PostMortem, config: &Config, found: &mut Vec<Fi
     }
 }
 
+/// A regular expression of the configuration or of a person's name, compiled once per thread
+/// rather than once per post-mortem: compiling dominated `check` on large archives. The
+/// patterns are few (the config's, and one per person of the organisation).
+fn compiled(pattern: &str) -> Option<Regex> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Option<Regex>>> =
+            Default::default();
+    }
+    CACHE.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(pattern.to_string())
+            .or_insert_with(|| Regex::new(pattern).ok())
+            .clone()
+    })
+}
+
 /// The regular expression of a blame phrase: whole words, any case, any run of whitespace
 /// (a line wrap included) between words, straight or curly apostrophes.
 fn phrase_regex(phrase: &str) -> Option<Regex> {
@@ -856,7 +873,7 @@ fn phrase_regex(phrase: &str) -> Option<Regex> {
         words.join(r"\s+"),
         if ends_word { r"\b" } else { "" }
     );
-    Regex::new(&pattern).ok()
+    compiled(&pattern)
 }
 
 fn check_blame(pm: &PostMortem, config: &Config, out: &mut Vec<Diagnostic>) {

@@ -12,10 +12,11 @@
 //! - open actions past their due date at that time. The format records no completion date, so an
 //!   action done since does not show in the digests of past weeks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::email::{build, Body};
@@ -104,8 +105,12 @@ pub struct Digest {
     pub started: Vec<DigestItem>,
     /// Reviews overdue at `as_of`, most overdue first.
     pub overdue_reviews: Vec<OverdueReview>,
+    /// How many reviews were overdue in all; the list holds the [`LIST_LIMIT`] most overdue.
+    pub overdue_reviews_total: usize,
     /// Open actions past due at `as_of`, most overdue first.
     pub overdue_actions: Vec<OverdueAction>,
+    /// How many actions were past due in all; the list holds the [`LIST_LIMIT`] most overdue.
+    pub overdue_actions_total: usize,
 }
 
 impl Digest {
@@ -130,6 +135,9 @@ pub struct DigestWeek {
     /// The plain-text body of the week's digest email.
     pub text: String,
 }
+
+/// How many overdue reviews and actions a digest lists; the rest are counted.
+pub const LIST_LIMIT: usize = 20;
 
 /// The default period: the `DEFAULT_DAYS` days before `now`'s date in the archive's zone.
 pub fn default_period(config: &Config, now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
@@ -181,109 +189,182 @@ fn item(pm: &PostMortem, config: &Config, date: NaiveDate) -> DigestItem {
     }
 }
 
+/// What every digest of an archive looks at, worked out once: review times, start times,
+/// review deadlines and open actions with a due date.
+struct Backlog<'a> {
+    /// Post-mortems by the time they count as reviewed, in time order.
+    reviewed: Vec<(DateTime<Utc>, &'a PostMortem)>,
+    /// Post-mortems by the time they started, in time order.
+    started: Vec<(DateTime<Utc>, &'a PostMortem)>,
+    /// Reviews that can be overdue: post-mortem, deadline, and when the meeting was held.
+    reviews: Vec<(&'a PostMortem, NaiveDate, Option<DateTime<Utc>>)>,
+    /// Open actions with a due date, past Draft.
+    actions: Vec<(&'a PostMortem, &'a crate::postmortem::Action, NaiveDate)>,
+}
+
+impl<'a> Backlog<'a> {
+    fn new(archive: &'a Archive) -> Backlog<'a> {
+        let config = &archive.config;
+        let pms = &archive.postmortems;
+        let mut reviewed: Vec<_> = pms
+            .iter()
+            .filter_map(|pm| Some((review_time(pm)?, pm)))
+            .collect();
+        reviewed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let mut started: Vec<_> = pms.iter().map(|pm| (pm.started.to_utc(), pm)).collect();
+        started.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let reviews = pms
+            .iter()
+            .filter(|pm| pm.status != Status::Draft)
+            .filter_map(|pm| {
+                let held = pm.meeting.as_ref().and_then(|m| m.at).map(|t| t.to_utc());
+                // why: "Reviewed" or "Closed" without a date had its meeting, unrecorded.
+                if held.is_none() && pm.status >= Status::Reviewed {
+                    return None;
+                }
+                Some((pm, crate::rules::meeting_deadline(pm, config)?, held))
+            })
+            .collect();
+        let actions = pms
+            .iter()
+            .filter(|pm| pm.status != Status::Draft)
+            .flat_map(|pm| pm.actions.iter().map(move |a| (pm, a)))
+            .filter(|(_, a)| a.status == "open")
+            .filter_map(|(pm, a)| Some((pm, a, a.due?)))
+            .collect();
+        Backlog {
+            reviewed,
+            started,
+            reviews,
+            actions,
+        }
+    }
+}
+
+/// The entries of a time-ordered list that fall in `[from, to)`.
+fn between<'a, 'b>(
+    list: &'b [(DateTime<Utc>, &'a PostMortem)],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> &'b [(DateTime<Utc>, &'a PostMortem)] {
+    let start = list.partition_point(|(t, _)| *t < from);
+    let end = list.partition_point(|(t, _)| *t < to);
+    &list[start..end.max(start)]
+}
+
 /// The digest of `[since, until)`, with the overdue lists at the end of the period or at `now`,
 /// whichever is earlier.
 pub fn digest(archive: &Archive, since: NaiveDate, until: NaiveDate, now: DateTime<Utc>) -> Digest {
+    digest_of(archive, &Backlog::new(archive), since, until, now)
+}
+
+fn digest_of(
+    archive: &Archive,
+    backlog: &Backlog<'_>,
+    since: NaiveDate,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Digest {
     let config = &archive.config;
     let zone = config.timezone;
     let (from, to) = (start_of(config, since), start_of(config, until));
     let as_of = to.min(now);
-    let within = |t: DateTime<Utc>| from <= t && t < to && t <= now;
+    let listed = |list: &[(DateTime<Utc>, &PostMortem)]| -> Vec<DigestItem> {
+        between(list, from, to)
+            .iter()
+            .filter(|(at, _)| *at <= now)
+            .map(|(at, pm)| item(pm, config, local_date(at, zone)))
+            .collect()
+    };
+    let reviewed = listed(&backlog.reviewed);
+    let started = listed(&backlog.started);
 
-    let mut reviewed: Vec<(DateTime<Utc>, DigestItem)> = archive
-        .postmortems
+    // why: a post-mortem's dates are in its own zone; "today" is worked out once per zone.
+    let mut today_in: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+    let mut today = |tz: chrono_tz::Tz| {
+        *today_in
+            .entry(tz.name())
+            .or_insert_with(|| local_date(&as_of, tz))
+    };
+
+    // why: a long backlog would repeat in every weekly digest; each lists the most overdue
+    // and counts the rest, and the lists are built only for what is shown.
+    let mut late_reviews: Vec<(i64, &PostMortem, NaiveDate)> = backlog
+        .reviews
         .iter()
-        .filter_map(|pm| {
-            let at = review_time(pm).filter(|t| within(*t))?;
-            Some((at, item(pm, config, local_date(&at, zone))))
+        .filter(|(_, _, held)| !held.is_some_and(|h| h <= as_of))
+        .filter_map(|&(pm, deadline, _)| {
+            let days = (today(pm.timezone) - deadline).num_days();
+            (days > 0).then_some((days, pm, deadline))
         })
         .collect();
-    reviewed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-
-    let mut started: Vec<(DateTime<Utc>, DigestItem)> = archive
-        .postmortems
-        .iter()
-        .filter(|pm| within(pm.started.to_utc()))
-        .map(|pm| {
-            let at = pm.started.to_utc();
-            (at, item(pm, config, local_date(&at, zone)))
+    late_reviews.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    let overdue_reviews_total = late_reviews.len();
+    let overdue_reviews = late_reviews
+        .into_iter()
+        .take(LIST_LIMIT)
+        .map(|(days_overdue, pm, deadline)| OverdueReview {
+            postmortem: item(pm, config, local_date(&pm.started, pm.timezone)),
+            deadline: deadline.to_string(),
+            days_overdue,
         })
         .collect();
-    started.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
 
-    let mut overdue_reviews: Vec<OverdueReview> = archive
-        .postmortems
+    let mut late_actions: Vec<(i64, &PostMortem, &crate::postmortem::Action, NaiveDate)> = backlog
+        .actions
         .iter()
-        .filter_map(|pm| overdue_review(pm, config, as_of))
+        .filter_map(|&(pm, a, due)| {
+            let days = (today(pm.timezone) - due).num_days();
+            (days > 0).then_some((days, pm, a, due))
+        })
         .collect();
-    overdue_reviews.sort_by(|a, b| {
-        b.days_overdue
-            .cmp(&a.days_overdue)
-            .then_with(|| a.postmortem.id.cmp(&b.postmortem.id))
+    late_actions.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.id.cmp(&b.1.id))
+            .then_with(|| a.2.title.cmp(&b.2.title))
     });
-
-    let mut overdue_actions: Vec<OverdueAction> = archive
-        .postmortems
-        .iter()
-        .filter(|pm| pm.status != Status::Draft)
-        .flat_map(|pm| pm.actions.iter().map(move |a| (pm, a)))
-        .filter(|(pm, a)| crate::rules::is_overdue(a, pm.timezone, as_of))
-        .filter_map(|(pm, a)| {
-            let due = a.due?;
-            Some(OverdueAction {
-                id: pm.id.clone(),
-                postmortem: pm.title.clone(),
-                url: page_url(config, &pm.id),
-                title: a.title.clone(),
-                owner: a.owner.clone(),
-                priority: a.priority.clone(),
-                due: due.to_string(),
-                days_overdue: (local_date(&as_of, pm.timezone) - due).num_days(),
-                ticket: a.ticket.clone(),
-            })
+    let overdue_actions_total = late_actions.len();
+    let overdue_actions = late_actions
+        .into_iter()
+        .take(LIST_LIMIT)
+        .map(|(days_overdue, pm, a, due)| OverdueAction {
+            id: pm.id.clone(),
+            postmortem: pm.title.clone(),
+            url: page_url(config, &pm.id),
+            title: a.title.clone(),
+            owner: a.owner.clone(),
+            priority: a.priority.clone(),
+            due: due.to_string(),
+            days_overdue,
+            ticket: a.ticket.clone(),
         })
         .collect();
-    overdue_actions.sort_by(|a, b| {
-        b.days_overdue
-            .cmp(&a.days_overdue)
-            .then_with(|| a.id.cmp(&b.id))
-            .then_with(|| a.title.cmp(&b.title))
-    });
 
     Digest {
         since: since.to_string(),
         until: until.to_string(),
         last_day: until.pred_opt().unwrap_or(until).to_string(),
         as_of: as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        reviewed: reviewed.into_iter().map(|(_, i)| i).collect(),
-        started: started.into_iter().map(|(_, i)| i).collect(),
+        reviewed,
+        started,
         overdue_reviews,
+        overdue_reviews_total,
         overdue_actions,
+        overdue_actions_total,
     }
 }
 
-/// A review overdue at `at`: past Draft, with a deadline before `at`'s date and no meeting
-/// held by then. "Reviewed" or "Closed" ones without a meeting date are not counted: their
-/// meeting took place, unrecorded.
-fn overdue_review(pm: &PostMortem, config: &Config, at: DateTime<Utc>) -> Option<OverdueReview> {
-    if pm.status == Status::Draft {
-        return None;
+/// "… and N more" under a list that was cut at [`LIST_LIMIT`].
+fn more(text: &mut String, html: &mut String, shown: usize, total: usize, url: &str) {
+    if total > shown {
+        let _ = writeln!(text, "… and {} more: {url}\n", total - shown);
+        let _ = writeln!(
+            html,
+            "<p>… and <a href=\"{}\">{} more</a></p>",
+            escape_html(url),
+            total - shown
+        );
     }
-    let deadline = crate::rules::meeting_deadline(pm, config)?;
-    let today = local_date(&at, pm.timezone);
-    if today <= deadline {
-        return None;
-    }
-    match pm.meeting.as_ref().and_then(|m| m.at) {
-        Some(held) if held.to_utc() <= at => return None,
-        None if pm.status >= Status::Reviewed => return None,
-        _ => {}
-    }
-    Some(OverdueReview {
-        postmortem: item(pm, config, local_date(&pm.started, pm.timezone)),
-        deadline: deadline.to_string(),
-        days_overdue: (today - deadline).num_days(),
-    })
 }
 
 /// The subject of the digest email.
@@ -390,7 +471,7 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
             &mut text,
             &mut html,
             "Overdue reviews",
-            digest.overdue_reviews.len(),
+            digest.overdue_reviews_total,
         );
         html.push_str("<ul>\n");
         for r in &digest.overdue_reviews {
@@ -413,13 +494,20 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
             );
         }
         html.push_str("</ul>\n");
+        more(
+            &mut text,
+            &mut html,
+            digest.overdue_reviews.len(),
+            digest.overdue_reviews_total,
+            &format!("{}/", config.base_url),
+        );
     }
     if !digest.overdue_actions.is_empty() {
         heading(
             &mut text,
             &mut html,
             "Actions past due",
-            digest.overdue_actions.len(),
+            digest.overdue_actions_total,
         );
         html.push_str("<ul>\n");
         for a in &digest.overdue_actions {
@@ -450,6 +538,13 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
             );
         }
         html.push_str("</ul>\n");
+        more(
+            &mut text,
+            &mut html,
+            digest.overdue_actions.len(),
+            digest.overdue_actions_total,
+            &format!("{}/actions/", config.base_url),
+        );
     }
     let _ = write!(text, "\nAll post-mortems: {}/\n", config.base_url);
     let html = format!(
@@ -468,15 +563,23 @@ pub fn digest_email(
     until: NaiveDate,
     now: DateTime<Utc>,
 ) -> String {
-    let config = &archive.config;
-    let digest = digest(archive, since, until, now);
-    let message_id = format!("digest.{since}.{until}@{}", site_host(config));
+    email(&archive.config, &digest(archive, since, until, now), now)
+}
+
+/// The email of a digest already worked out, dated `now`.
+pub fn email(config: &Config, digest: &Digest, now: DateTime<Utc>) -> String {
+    let message_id = format!(
+        "digest.{}.{}@{}",
+        digest.since,
+        digest.until,
+        site_host(config)
+    );
     build(
         config,
-        &subject(config, &digest),
+        &subject(config, digest),
         &message_id,
         now,
-        &body(config, &digest),
+        &body(config, digest),
     )
 }
 
@@ -490,6 +593,7 @@ fn monday(day: NaiveDate) -> NaiveDate {
 /// newest week first.
 pub fn weeks(archive: &Archive, now: DateTime<Utc>) -> Vec<DigestWeek> {
     let config = &archive.config;
+    let backlog = Backlog::new(archive);
     let zone = config.timezone;
     let mondays: BTreeSet<NaiveDate> = archive
         .postmortems
@@ -499,12 +603,12 @@ pub fn weeks(archive: &Archive, now: DateTime<Utc>) -> Vec<DigestWeek> {
         .filter(|t| *t <= now)
         .map(|t| monday(local_date(&t, zone)))
         .collect();
+    let mondays: Vec<NaiveDate> = mondays.into_iter().rev().collect();
     mondays
-        .into_iter()
-        .rev()
+        .into_par_iter()
         .map(|since| {
             let until = since.checked_add_days(Days::new(7)).unwrap_or(since);
-            let digest = digest(archive, since, until, now);
+            let digest = digest_of(archive, &backlog, since, until, now);
             let iso = since.iso_week();
             DigestWeek {
                 week: format!("{}-W{:02}", iso.year(), iso.week()),
@@ -701,5 +805,39 @@ mod tests {
             json[0]["digest"]["started"][0]["id"],
             "2024-03-25-cdn-purge"
         );
+    }
+
+    #[test]
+    fn a_long_backlog_is_cut_and_counted() {
+        let mut text = String::from(
+            "+++\ntitle = \"Backlog\"\nseverity = \"SEV-3\"\nstatus = \"Closed\"\nstarted = 2024-01-02T10:00:00Z\n",
+        );
+        for i in 0..25 {
+            text.push_str(&format!(
+                "\n[[actions]]\ntitle = \"Action {i:02}\"\nticket = \"OPS-{i}\"\ndue = 2024-02-{:02}\n",
+                i + 1
+            ));
+        }
+        text.push_str("+++\n");
+        let config = crate::artifacts::fixtures::config();
+        let pm = crate::artifacts::fixtures::parse("2024-01-02-backlog", &text);
+        let archive = Archive::new(config.clone(), vec![pm], crate::artifacts::fixtures::now());
+        let d = digest(
+            &archive,
+            NaiveDate::from_ymd_opt(2024, 3, 25).unwrap(),
+            NaiveDate::from_ymd_opt(2024, 4, 1).unwrap(),
+            crate::artifacts::fixtures::now(),
+        );
+        assert_eq!(d.overdue_actions_total, 25);
+        assert_eq!(d.overdue_actions.len(), LIST_LIMIT);
+        assert_eq!(
+            d.overdue_actions[0].title, "Action 00",
+            "most overdue first"
+        );
+        let body = body(&config, &d);
+        assert!(body.text.contains("Actions past due (25)"), "{}", body.text);
+        assert!(body
+            .text
+            .contains("… and 5 more: https://postmortems.acme.example/actions/"));
     }
 }

@@ -175,3 +175,28 @@ fn base_url_can_be_overridden() {
         "{page}"
     );
 }
+
+#[test]
+fn long_backlogs_are_cut_in_digests_and_paged_in_actions() {
+    let mut front = String::from("owner = \"Ana\"\nresolved = 2024-03-12T10:00:00Z\n");
+    for i in 0..205 {
+        front.push_str(&format!(
+            "\n[[actions]]\ntitle = \"Action {i:03}\"\nticket = \"OPS-{i}\"\ndue = 2024-03-13\n"
+        ));
+    }
+    let a = Archive::new().pm(
+        "2024-03-12-backlog",
+        &minimal(&front, "## Summary\n\nx\n").replace("Draft", "In Review"),
+    );
+    let run = a.run(&["build", "--now", "2024-04-01T00:00:00Z"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let digest = fs::read_to_string(a.root().join("public/digest/2024-W11/index.html")).unwrap();
+    assert!(digest.contains("185 more</a>"), "{digest}");
+    let actions = fs::read_to_string(a.root().join("public/actions/index.html")).unwrap();
+    assert!(actions.contains("1–200 of 205"), "{actions}");
+    let second = fs::read_to_string(a.root().join("public/actions/page/2/index.html")).unwrap();
+    assert!(
+        second.contains("Action 204") && second.contains("href=\"../../\""),
+        "{second}"
+    );
+}
