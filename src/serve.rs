@@ -116,8 +116,17 @@ fn record(state: &State, problems: Option<String>) {
 }
 
 fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .expect("header names and values are ASCII")
+    // why: a header value must be visible ASCII; a path from the request may not be.
+    let mut safe = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if (0x20..0x7f).contains(&byte) {
+            safe.push(byte as char);
+        } else {
+            safe.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Header::from_bytes(name.as_bytes(), safe.as_bytes())
+        .expect("header names are ASCII and values were made visible ASCII")
 }
 
 fn respond(request: Request, out: &Path, state: &State) -> std::io::Result<()> {
@@ -298,6 +307,12 @@ fn serve_file(request: Request, path: &Path, status: u16) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_are_made_ascii() {
+        let h = header("Location", "/pm/zürich/");
+        assert_eq!(h.value.as_str(), "/pm/z%C3%BCrich/");
+    }
 
     #[test]
     fn reads_single_ranges() {
