@@ -136,3 +136,68 @@ fn invalid_config() {
     assert_eq!(run.code, 2, "a broken config is an environment error");
     insta::assert_snapshot!(run.stderr);
 }
+
+/// The process rules, through the real binary: every code of the process table at least once.
+#[test]
+fn process_rules() {
+    let sections = "## Summary\n\nx\n\n## Impact\n\nx\n\n## Timeline\n\n- 09:41 UTC start\n\n## Contributing factors\n\nx\n\n## Resolution\n\nx\n";
+    let a = Archive::new()
+        .pm(
+            "2024-a-incomplete",
+            &minimal("", "## Summary\n\nThe deploy failed because of human error.\n")
+                .replace("Draft", "In Review")
+                .replace("SEV-3", "SEV-2"),
+        )
+        .pm(
+            "2024-b-closed",
+            &minimal(
+                "resolved = 2024-03-12T10:00:00Z\nowner = \"Ana Ruiz\"\ncustomer_impact = true\n\n[meeting]\nat = 2024-03-20T10:00:00Z\n\n[[actions]]\ntitle = \"Add a replication lag alert\"\nowner = \"Ana Ruiz\"\n",
+                &format!(
+                    "{sections}\n## External message\n\nSorry for the outage. Ana Ruiz restarted db-1.acme.internal \
+                     (10.0.3.7) under OPS-42; follow #inc-checkout for updates.\n"
+                ),
+            )
+            .replace("Draft", "Closed")
+            .replace("SEV-3", "SEV-1"),
+        )
+        .pm(
+            "2024-c-overdue",
+            &minimal(
+                "resolved = 2024-03-12T10:00:00Z\nowner = \"Ben Ode\"\n\n[[actions]]\ntitle = \"x\"\nticket = \"OPS-1\"\n",
+                sections,
+            )
+            .replace("Draft", "In Review")
+            .replace("SEV-3", "SEV-2"),
+        )
+        .pm(
+            "2024-d-unrecorded",
+            &minimal(
+                "resolved = 2024-03-12T10:00:00Z\nowner = \"Ben Ode\"\n\n[[actions]]\ntitle = \"x\"\nticket = \"OPS-1\"\n",
+                sections,
+            )
+            .replace("Draft", "Reviewed"),
+        );
+    let run = a.run(&["check", "--now", "2024-04-01T00:00:00Z"]);
+    assert_eq!(run.code, 1, "internal-detail is an error:\n{}", run.stderr);
+    for code in [
+        "missing-resolved",
+        "missing-owner",
+        "missing-section",
+        "missing-actions",
+        "missing-meeting",
+        "meeting-late",
+        "meeting-overdue",
+        "action-without-ticket",
+        "message-not-posted",
+        "outage-word",
+        "internal-detail",
+        "blame-language",
+    ] {
+        assert!(
+            run.stderr.contains(&format!("[{code}]")),
+            "no {code}:\n{}",
+            run.stderr
+        );
+    }
+    insta::assert_snapshot!(run.stderr);
+}

@@ -35,8 +35,14 @@ fn the_small_site_matches_its_golden_files() {
         .map(|(path, bytes)| (format!("static/{path}"), bytes))
         .collect();
     let wasm = fs::read(repo().join("search-wasm/dist/blameless_search.wasm")).unwrap();
-    theme.insert("static/blameless_search.wasm".into(), golden_form("x.wasm", wasm));
-    assert!(statics == theme, "the site's static files are not the theme's");
+    theme.insert(
+        "static/blameless_search.wasm".into(),
+        golden_form("x.wasm", wasm),
+    );
+    assert!(
+        statics == theme,
+        "the site's static files are not the theme's"
+    );
     let golden_dir = repo().join("tests/golden/small");
     if std::env::var_os("BLESS").is_some() {
         let _ = fs::remove_dir_all(&golden_dir);
