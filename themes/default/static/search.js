@@ -148,7 +148,9 @@
     if (!facetsBox) return;
     facetsBox.replaceChildren();
     for (const field of FILTERS) {
-      const values = facets[field] || [];
+      const values = (facets[field] || []).slice();
+      // A scale reads best in its own order (SEV-1, SEV-2, …), the rest by count.
+      if (field === "severity") values.sort((a, b) => a.value.localeCompare(b.value, undefined, { numeric: true }));
       const selected = state[field];
       if (!values.length && !selected.length) continue;
       const list = el("ul");
