@@ -4,7 +4,8 @@
 //! Open actions come first, the most overdue at the top; then done and won't-fix ones, newest
 //! incident first. The CSV has the columns a tracker's importer maps: summary, description
 //! (with the absolute link to the post-mortem), priority, due date, labels (`postmortem`,
-//! `sevN`, `sevN_YYYYMMDD` with the incident's start date), owner, status, ticket.
+//! `sevN`, `sevN_YYYYMMDD` with the incident's start date), owner, status, ticket. A cell that a
+//! spreadsheet would read as a formula is prefixed with `'`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -173,11 +174,24 @@ pub fn csv(rows: &[ActionRow]) -> String {
     }
     for record in &records {
         // why: writing to a Vec cannot fail; a failed record would only be left out.
-        let _ = writer.write_record(record);
+        let _ = writer.write_record(record.iter().map(|cell| defuse(cell)));
     }
     match writer.into_inner() {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(_) => String::new(),
+    }
+}
+
+/// A CSV cell that a spreadsheet shows as text: a cell beginning with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'`, as OWASP's guidance on CSV injection says, so that
+/// `=HYPERLINK(…)` in an action's title is not run as a formula when the file is opened.
+// why: applied to every cell, not only the free-text ones: a constant or validated cell never
+// starts with these characters, and a new column cannot be forgotten.
+fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
     }
 }
 
@@ -250,6 +264,47 @@ mod tests {
         assert_eq!(&records[1][4], "postmortem sev2 sev2_20240312");
         assert!(records[1][1]
             .ends_with("https://postmortems.acme.example/pm/2024-03-12-checkout-failover/"));
+    }
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_get_a_leading_quote() {
+        let mut rows = rows(&fixtures::archive());
+        rows[0].title = "=HYPERLINK(\"https://evil.example\",\"details\")".into();
+        rows[0].owner = Some("@SUM(A1:A9)".into());
+        rows[0].ticket = Some("+1-555-0100".into());
+        rows[1].title = "-5% error rate".into();
+        rows[1].owner = Some("\tDee Park".into());
+        rows[1].ticket = Some("\r=1+1".into());
+        let text = csv(&rows);
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let records: Vec<::csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(records.len(), 3);
+        assert_eq!(
+            &records[0][0],
+            "'=HYPERLINK(\"https://evil.example\",\"details\")"
+        );
+        assert_eq!(&records[0][5], "'@SUM(A1:A9)");
+        assert_eq!(&records[0][7], "'+1-555-0100");
+        assert_eq!(&records[1][0], "'-5% error rate");
+        assert_eq!(&records[1][5], "'\tDee Park");
+        assert_eq!(&records[1][7], "'\r=1+1");
+        // Cells that start with anything else are written as they are.
+        assert_eq!(
+            records[2].iter().collect::<Vec<_>>(),
+            [
+                "Make the failover script wait for the replica, with a timeout",
+                "Follow-up of the post-mortem \"Checkout errors after a stalled failover\" \
+                 (SEV-2, 2024-03-12): https://postmortems.acme.example/pm/2024-03-12-checkout-failover/",
+                "P2",
+                "2024-03-29",
+                "postmortem sev2 sev2_20240312",
+                "Eli Moss",
+                "done",
+                "",
+            ]
+        );
+        assert_eq!(&records[0][2], "P0");
+        assert_eq!(&records[0][3], "2024-03-22");
     }
 
     #[test]
