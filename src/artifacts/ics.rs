@@ -7,11 +7,16 @@
 //! changes only when the meeting does. Lines are folded at 75 octets on character boundaries
 //! and TEXT values escaped as RFC 5545 §3.1 and §3.3.11 say.
 //!
-//! People are names in the format, not addresses. A name written with an address
+//! No value can break a content line: TEXT values are escaped, parameter values lose DQUOTE,
+//! and every line loses its control characters before it is folded, so a CR or LF written in a
+//! source can never start a property of its own.
+//!
+//! People are names in the format, not addresses. A name written with a well-formed address
 //! (`"Dee Park <dee@acme.example>"` or a bare address) becomes an ATTENDEE; a bare name cannot,
 //! since ATTENDEE needs a calendar address and a guessed one would invite a stranger, so bare
-//! names are listed in the DESCRIPTION instead. The ORGANIZER is the owner by name (CN), at the
-//! owner's address if written, else at the archive's `[email] from` address.
+//! names (and names with a malformed address) are listed in the DESCRIPTION instead. The
+//! ORGANIZER is the owner by name (CN), at the owner's address if written, else at the
+//! archive's `[email] from` address; without either there is no ORGANIZER.
 
 use std::fmt::Write as _;
 
@@ -80,7 +85,10 @@ pub fn meeting_invite(pm: &PostMortem, config: &Config) -> Option<String> {
     out.line("CALSCALE:GREGORIAN");
     out.line("METHOD:PUBLISH");
     out.line("BEGIN:VEVENT");
-    out.line(&format!("UID:pm.{}.review@{}", pm.id, site_host(config)));
+    out.line(&format!(
+        "UID:{}",
+        escape_text(&format!("pm.{}.review@{}", pm.id, site_host(config)))
+    ));
     out.line(&format!("DTSTAMP:{}", ical_time(start)));
     out.line(&format!("DTSTART:{}", ical_time(start)));
     out.line(&format!("DTEND:{}", ical_time(end)));
@@ -95,24 +103,24 @@ pub fn meeting_invite(pm: &PostMortem, config: &Config) -> Option<String> {
         "DESCRIPTION:{}",
         escape_text(description.trim_end())
     ));
-    out.line(&format!("URL:{url}"));
+    out.line(&format!("URL:{}", uri_value(&url)));
     let organizer = pm.owner.as_deref().map(Person::parse);
     let from = Person::parse(&config.email.from);
     let organizer_name = organizer.as_ref().map_or(from.name.as_str(), |o| &o.name);
     let organizer_email = organizer
         .as_ref()
         .and_then(|o| o.email.as_deref())
-        .or(from.email.as_deref())
-        .unwrap_or(from.name.as_str());
-    out.line(&format!(
-        "ORGANIZER;CN={}:mailto:{organizer_email}",
-        param_value(organizer_name)
-    ));
-    for person in people.iter().filter(|p| p.email.is_some()) {
+        .or(from.email.as_deref());
+    if let Some(email) = organizer_email {
         out.line(&format!(
-            "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{}",
+            "ORGANIZER;CN={}:mailto:{email}",
+            param_value(organizer_name)
+        ));
+    }
+    for (person, email) in people.iter().filter_map(|p| Some((p, p.email.as_deref()?))) {
+        out.line(&format!(
+            "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{email}",
             param_value(&person.name),
-            person.email.as_deref().unwrap_or_default()
         ));
     }
     out.line("STATUS:CONFIRMED");
@@ -126,11 +134,15 @@ pub fn meeting_invite(pm: &PostMortem, config: &Config) -> Option<String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Person {
     name: String,
+    /// A well-formed address (see `is_address`), safe to write after `mailto:`.
     email: Option<String>,
 }
 
 impl Person {
     fn parse(text: &str) -> Person {
+        // why: a control character has no place in a name or an address; a CR or LF in one is
+        // an attempt to write a content line of its own.
+        let text: String = text.chars().filter(|c| !c.is_control()).collect();
         let text = text.trim();
         if let Some((name, rest)) = text.split_once('<') {
             let email = rest.trim_end_matches('>').trim();
@@ -141,10 +153,10 @@ impl Person {
                 } else {
                     name
                 },
-                email: email.contains('@').then(|| email.to_string()),
+                email: is_address(email).then(|| email.to_string()),
             };
         }
-        if text.contains('@') && !text.contains(' ') {
+        if is_address(text) {
             return Person {
                 name: text.to_string(),
                 email: Some(text.to_string()),
@@ -159,6 +171,24 @@ impl Person {
 
 fn strip_team(name: &str) -> String {
     name.split('(').next().unwrap_or(name).trim().to_string()
+}
+
+/// Whether `text` is an address that can follow `mailto:` as it is: one `@` between a local
+/// part and a domain, both non-empty, made of letters, digits and the few marks that need no
+/// escaping in a URI or a content line.
+// why: stricter than RFC 5322 on purpose; an address with `:`, `;`, `,`, `<`, `?`, spaces or
+// controls is far more often a mistake or an attack than a real mailbox, and its person is
+// still named in the DESCRIPTION.
+fn is_address(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    let local_ok = |c: char| c.is_alphanumeric() || "._~!$&'*+=-".contains(c);
+    let domain_ok = |c: char| c.is_alphanumeric() || ".-".contains(c);
+    !local.is_empty()
+        && !domain.is_empty()
+        && local.chars().all(local_ok)
+        && domain.chars().all(domain_ok)
 }
 
 /// A UTC time in iCalendar's basic format: `20240314T140000Z`.
@@ -197,6 +227,13 @@ fn param_value(text: &str) -> String {
     }
 }
 
+/// A URI value (URL): written as it is, less controls and spaces, which a URI cannot hold.
+fn uri_value(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() && !c.is_whitespace())
+        .collect()
+}
+
 /// Content lines, folded at 75 octets, ended by CRLF.
 #[derive(Default)]
 struct Writer {
@@ -204,8 +241,11 @@ struct Writer {
 }
 
 impl Writer {
+    /// Adds one content line. Its values are escaped already; what control characters remain
+    /// are dropped, so that the only line breaks are the writer's own.
     fn line(&mut self, line: &str) {
-        self.text.push_str(&fold(line));
+        let clean: String = line.chars().filter(|c| !c.is_control()).collect();
+        self.text.push_str(&fold(&clean));
         self.text.push_str("\r\n");
     }
 }
@@ -345,6 +385,125 @@ mod tests {
         assert_eq!(attendees, ["mailto:dee.park@acme.example"]);
         let organizer = event.find_prop("ORGANIZER").unwrap();
         assert_eq!(organizer.val.as_str(), "mailto:postmortems@acme.example");
+    }
+
+    #[test]
+    fn line_breaks_in_people_and_titles_cannot_add_properties() {
+        let mut pm = fixtures::full();
+        pm.title = "Failover\r\nATTENDEE:mailto:evil@x.example".into();
+        pm.owner = Some("Ana Ruiz <ana@x.example\r\nORGANIZER:mailto:evil@x.example>".into());
+        let meeting = pm.meeting.as_mut().unwrap();
+        meeting.attendees = vec![
+            "Dee Park <dee.park@acme.example>".into(),
+            "a@x.example\r\nATTENDEE:mailto:evil@x.example".into(),
+            "Mallory <m@x.example\rATTENDEE:mailto:evil@x.example>".into(),
+            "Eve\nATTENDEE:mailto:evil@x.example <eve@x.example>".into(),
+            "Fay\u{b}Lee <fay@x.example\u{0}>".into(),
+        ];
+        let text = meeting_invite(&pm, &fixtures::config()).unwrap();
+        assert!(text.ends_with("\r\n"));
+        for line in text.strip_suffix("\r\n").unwrap().split("\r\n") {
+            assert!(
+                !line.contains(['\r', '\n']),
+                "{line:?} holds a bare line break"
+            );
+            assert!(line.len() <= 75, "{line:?} is {} octets", line.len());
+        }
+        let unfolded = icalendar::parser::unfold(&text);
+        let calendar = icalendar::parser::read_calendar(&unfolded).unwrap();
+        let event = calendar
+            .components
+            .iter()
+            .find(|c| c.name == "VEVENT")
+            .unwrap();
+        let values = |name: &str| -> Vec<String> {
+            event
+                .properties
+                .iter()
+                .filter(|p| p.name == name)
+                .map(|p| p.val.as_str().to_string())
+                .collect()
+        };
+        // One ATTENDEE per person with a usable address; the others are only named.
+        assert_eq!(
+            values("ATTENDEE"),
+            [
+                "mailto:dee.park@acme.example",
+                "mailto:eve@x.example",
+                "mailto:fay@x.example"
+            ]
+        );
+        assert_eq!(values("ORGANIZER"), ["mailto:postmortems@acme.example"]);
+        let names: Vec<&str> = event.properties.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "UID",
+                "DTSTAMP",
+                "DTSTART",
+                "DTEND",
+                "SUMMARY",
+                "DESCRIPTION",
+                "URL",
+                "ORGANIZER",
+                "ATTENDEE",
+                "ATTENDEE",
+                "ATTENDEE",
+                "STATUS",
+                "TRANSP"
+            ]
+        );
+        for property in &event.properties {
+            if !["SUMMARY", "DESCRIPTION"].contains(&property.name.as_str()) {
+                assert!(
+                    !property.val.as_str().contains("evil"),
+                    "{}:{}",
+                    property.name,
+                    property.val.as_str()
+                );
+            }
+        }
+        let summary = event.find_prop("SUMMARY").unwrap();
+        assert_eq!(
+            summary.val.clone().unescape_text().as_str(),
+            "Post-mortem review: Failover\nATTENDEE:mailto:evil@x.example (SEV-2)"
+        );
+    }
+
+    #[test]
+    fn only_well_formed_addresses_become_calendar_addresses() {
+        for good in [
+            "dee.park@acme.example",
+            "ana+pm@x.example",
+            "jörg@bücher.example",
+        ] {
+            assert!(is_address(good), "{good}");
+        }
+        for bad in [
+            "dee",
+            "@acme.example",
+            "dee@",
+            "a@x.example:mailto:b@y.example",
+            "a@b@x.example",
+            "dee park@acme.example",
+            "a;b@x.example",
+            "a,b@x.example",
+            "a@x.example?subject=hi",
+            "a@x.example\r\n",
+        ] {
+            assert!(!is_address(bad), "{bad:?}");
+        }
+        let person = Person::parse("Dee Park <dee park@acme.example>");
+        assert_eq!(person.name, "Dee Park");
+        assert_eq!(person.email, None);
+    }
+
+    #[test]
+    fn without_any_address_there_is_no_organizer() {
+        let mut config = fixtures::config();
+        config.email.from = "Post-mortems".into();
+        let invite = meeting_invite(&fixtures::full(), &config).unwrap();
+        assert!(!invite.contains("ORGANIZER"), "{invite}");
     }
 
     #[test]
