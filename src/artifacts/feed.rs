@@ -4,6 +4,10 @@
 //! after "now" (start, detection, mitigation, resolution, review meeting, posted message), and the
 //! feed's `updated` is the newest of those, so a rebuild with the same sources and `--now`
 //! gives the same bytes.
+//!
+//! Every text and attribute value loses the characters XML 1.0 forbids (the C0 controls but
+//! tab, LF and CR; U+FFFE and U+FFFF): one of them in a title would make the whole feed
+//! unreadable to every reader.
 
 use std::io;
 
@@ -58,8 +62,8 @@ fn write_feed(writer: &mut Writer<Vec<u8>>, archive: &Archive) -> io::Result<()>
         .map(|pm| updated(pm, archive.now))
         .max()
         .unwrap_or(archive.now);
-    let home = format!("{}/", config.base_url);
-    let self_url = format!("{}/feed.xml", config.base_url);
+    let home = xml_text(&format!("{}/", config.base_url));
+    let self_url = xml_text(&format!("{}/feed.xml", config.base_url));
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
     writer
         .create_element("feed")
@@ -85,7 +89,7 @@ fn write_feed(writer: &mut Writer<Vec<u8>>, archive: &Archive) -> io::Result<()>
 }
 
 fn write_entry(w: &mut Writer<Vec<u8>>, pm: &PostMortem, archive: &Archive) -> io::Result<()> {
-    let url = page_url(&archive.config, &pm.id);
+    let url = xml_text(&page_url(&archive.config, &pm.id));
     let author = pm
         .owner
         .clone()
@@ -105,7 +109,7 @@ fn write_entry(w: &mut Writer<Vec<u8>>, pm: &PostMortem, archive: &Archive) -> i
             .chain(pm.tags.iter().map(String::as_str))
         {
             w.create_element("category")
-                .with_attribute(("term", term))
+                .with_attribute(("term", xml_text(term).as_str()))
                 .write_empty()?;
         }
         if !pm.summary.is_empty() {
@@ -116,10 +120,26 @@ fn write_entry(w: &mut Writer<Vec<u8>>, pm: &PostMortem, archive: &Archive) -> i
     Ok(())
 }
 
+/// Writes `<name>value</name>`, the value escaped and rid of what XML forbids.
 fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
     w.create_element(name)
-        .write_text_content(BytesText::new(value))?;
+        .write_text_content(BytesText::new(&xml_text(value)))?;
     Ok(())
+}
+
+/// `text` without the characters XML 1.0 does not allow in a document: everything but
+/// `#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`.
+// why: quick-xml escapes markup characters but writes controls as they are, and an escaped
+// `&#x1;` is no better: XML 1.0 forbids the character however it is written.
+fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            matches!(
+                c,
+                '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -220,6 +240,35 @@ mod tests {
         );
         let title = child(full, "title").unwrap();
         assert_eq!(title, "SEV-2: Checkout errors after a stalled failover");
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_left_out() {
+        let mut archive = fixtures::archive();
+        archive.postmortems[0].title = "CDN\u{1} purge\u{b} rate\u{fffe}-limited\u{0}".into();
+        archive.postmortems[0].summary = "Purges\u{8} were\u{1f} rate-limited.\u{ffff}".into();
+        archive.postmortems[0].tags = vec!["cdn\u{c}".into()];
+        archive.postmortems[0].owner = Some("Chen\u{7f}\u{1b} Li".into());
+        let text = feed(&archive);
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let entry = doc.descendants().find(|n| n.has_tag_name("entry")).unwrap();
+        let child = |name: &str| entry.descendants().find(|n| n.has_tag_name(name)).unwrap();
+        assert_eq!(child("title").text(), Some("SEV-3: CDN purge rate-limited"));
+        assert_eq!(child("summary").text(), Some("Purges were rate-limited."));
+        assert_eq!(child("name").text(), Some("Chen\u{7f} Li"));
+        let terms: Vec<_> = entry
+            .children()
+            .filter(|n| n.has_tag_name("category"))
+            .filter_map(|n| n.attribute("term"))
+            .collect();
+        assert_eq!(terms, ["SEV-3", "Draft", "cdn"]);
+    }
+
+    #[test]
+    fn xml_text_keeps_every_character_xml_allows() {
+        let allowed = "tab\t lf\n cr\r é \u{d7ff} \u{e000} \u{fffd} \u{10000} \u{10ffff}";
+        assert_eq!(xml_text(allowed), allowed);
+        assert_eq!(xml_text("a\u{0}\u{1}\u{1f}\u{fffe}\u{ffff}b"), "ab");
     }
 
     #[test]
