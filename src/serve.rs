@@ -3,21 +3,48 @@
 //! source, template or the config changes, and reloads open pages.
 //!
 //! A build that fails keeps the last good site online; its diagnostics are printed in the
-//! terminal and shown over every open page until the sources are fixed.
+//! terminal and shown over every open page until the sources are fixed. A build that panics is
+//! reported the same way, and watching goes on.
+//!
+//! The HTTP side is a small HTTP/1.1 server on `std::net` with fixed bounds: a pool of
+//! [`WORKERS`] threads, one request per connection, a request head of at most [`MAX_HEAD`]
+//! bytes read within a deadline, GET and HEAD only, no request bodies, and only requests
+//! addressed to the local origin, so that a DNS-rebinding page cannot read drafts.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufWriter, Cursor, ErrorKind, Read, Seek, SeekFrom, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher};
-use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
 /// Where the pages poll for changes.
 pub const STATUS_PATH: &str = "/__blameless/status";
+
+/// The threads that answer connections: at most this many connections are served at once, and
+/// the others wait in the listen backlog. A client that stalls holds its worker for at most
+/// the head timeout (10 s) or a write timeout (30 s).
+pub const WORKERS: usize = 8;
+
+/// The longest request target answered; longer ones get 414.
+pub const MAX_TARGET: usize = 8 * 1024;
+
+/// The longest request head (request line and headers) read; longer ones get 414 or 431.
+pub const MAX_HEAD: usize = 16 * 1024;
+
+/// How long a client has to send its whole request head before it gets 408.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one write may block on a client that does not read its answer.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a refused client may go on sending before the connection is closed.
+const LINGER: Duration = Duration::from_millis(500);
 
 /// What the pages learn from the status endpoint.
 #[derive(Default)]
@@ -54,8 +81,9 @@ const RELOAD_SCRIPT: &str = r#"<script>
 })();
 </script>"#;
 
-/// Serves `out` on `127.0.0.1:port` until the process ends. `rebuild` runs at start and after
-/// every change under `watch`; it returns the diagnostics text of a failed build, or `None`.
+/// Serves `out` on `127.0.0.1:port`, to requests for that origin only, until the process ends.
+/// `rebuild` runs at start and after every change under `watch`; it returns the diagnostics
+/// text of a failed build, or `None`. A panic in `rebuild` counts as a failed build.
 pub fn serve(
     out: &Path,
     port: u16,
@@ -63,10 +91,19 @@ pub fn serve(
     rebuild: impl Fn() -> Option<String> + Send + 'static,
 ) -> Result<()> {
     let state = Arc::new(State::default());
-    record(&state, rebuild());
-    let server = Server::http(("127.0.0.1", port))
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    record(&state, build(&rebuild));
+    // why: not tiny_http. Its 0.12 reads every header line into an unbounded buffer with no
+    // deadline, runs a thread per connection, and when it drops a request that announced a body
+    // it allocates the whole remaining Content-Length to drain it, so one
+    // `Content-Length: 1000000000000000` aborted the server. None of that can be bounded from
+    // outside, so the preview owns its socket.
+    let listener = TcpListener::bind(("127.0.0.1", port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{port} (is it in use? try --port)"))?;
+    // why: with `--port 0` the system picks the port, and the Host check needs the real one.
+    let port = listener
+        .local_addr()
+        .context("cannot read the address the preview listens on")?
+        .port();
     eprintln!(
         "serving {} on http://127.0.0.1:{port}/ (Ctrl-C to stop)",
         out.display()
@@ -90,24 +127,47 @@ pub fn serve(
             .with_context(|| format!("cannot watch {}", path.display()))?;
     }
     let builder_state = state.clone();
-    std::thread::spawn(move || {
-        while rx.recv().is_ok() {
-            // why: an editor's save is several events; build once they have settled.
-            while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
-            eprintln!("change detected: rebuilding");
-            record(&builder_state, rebuild());
-        }
-    });
+    std::thread::spawn(move || watch_loop(&rx, &builder_state, &rebuild));
 
-    let out = Arc::new(out.to_path_buf());
-    for request in server.incoming_requests() {
-        let (out, state) = (out.clone(), state.clone());
-        std::thread::spawn(move || {
-            let _ = respond(request, &out, &state);
-        });
-    }
+    let site = Site {
+        out: out.to_path_buf(),
+        state,
+        port,
+        head_timeout: HEAD_TIMEOUT,
+    };
+    listen(&listener, &site, &AtomicBool::new(false));
     drop(watcher);
     Ok(())
+}
+
+/// Rebuilds once per burst of changes received on `changes`, until its sender is gone.
+fn watch_loop(changes: &mpsc::Receiver<()>, state: &State, rebuild: &dyn Fn() -> Option<String>) {
+    while changes.recv().is_ok() {
+        // why: an editor's save is several events; build once they have settled.
+        while changes.recv_timeout(Duration::from_millis(150)).is_ok() {}
+        eprintln!("change detected: rebuilding");
+        record(state, build(rebuild));
+    }
+}
+
+/// Runs one build; a panic becomes the build's problems instead of ending the watching.
+fn build(rebuild: &dyn Fn() -> Option<String>) -> Option<String> {
+    // why: asserting unwind safety is sound here: `rebuild` shares no memory with the server,
+    // which only sees its result. What a panic can leave half-written is the output folder, and
+    // the problems it becomes tell the reader that the site on show may be inconsistent.
+    match panic::catch_unwind(AssertUnwindSafe(rebuild)) {
+        Ok(problems) => problems,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_string());
+            let problems = format!("internal error: the build panicked: {what}; please report");
+            eprintln!("{problems}");
+            Some(problems)
+        }
+    }
 }
 
 fn record(state: &State, problems: Option<String>) {
@@ -115,7 +175,355 @@ fn record(state: &State, problems: Option<String>) {
     state.version.fetch_add(1, Ordering::SeqCst);
 }
 
-fn header(name: &str, value: &str) -> Header {
+/// Everything a worker needs to answer: the built site, the build state, the origin's port.
+struct Site {
+    out: PathBuf,
+    state: Arc<State>,
+    port: u16,
+    head_timeout: Duration,
+}
+
+/// Answers connections on `listener` with [`WORKERS`] threads. Returns once `stop` is set and
+/// every worker has taken one more connection (which it closes unanswered).
+fn listen(listener: &TcpListener, site: &Site, stop: &AtomicBool) {
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    match listener.accept() {
+                        Ok((stream, _)) if !stop.load(Ordering::SeqCst) => {
+                            // why: a bug in answering must cost one connection, not a worker.
+                            let _ = panic::catch_unwind(AssertUnwindSafe(|| site.answer(stream)));
+                        }
+                        Ok(_) => {}
+                        // why: accept fails while descriptors run out; wait, do not spin.
+                        Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                    }
+                }
+            });
+        }
+    });
+}
+
+impl Site {
+    /// Reads one request from `stream`, answers it and closes the connection.
+    fn answer(&self, stream: TcpStream) {
+        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let request = match read_head(&stream, self.head_timeout) {
+            Ok(Some(head)) => parse_head(&head, self.port),
+            Ok(None) => return,
+            Err(refusal) => Err(refusal),
+        };
+        match request {
+            Ok(request) => {
+                let _ = send(&stream, self.reply(&request), request.head_only);
+                let _ = stream.shutdown(Shutdown::Write);
+            }
+            Err(refusal) => refuse(&stream, refusal),
+        }
+    }
+
+    fn reply(&self, request: &Request) -> Reply {
+        if request.path == STATUS_PATH {
+            let problems = self
+                .state
+                .problems
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let body = serde_json::json!({
+                "version": self.state.version.load(Ordering::SeqCst),
+                "problems": if problems.is_empty() { None } else { Some(problems) },
+            });
+            return Reply::new(200, "application/json", body.to_string())
+                .with("Cache-Control", "no-store");
+        }
+        let Some(file) = resolve(&self.out, &request.path) else {
+            return self.not_found();
+        };
+        if file.is_dir() {
+            // why: relative links only work from `/dir/`, never from `/dir`.
+            let segments = segments(&request.path).unwrap_or_default();
+            return Reply::new(301, "text/plain; charset=utf-8", "")
+                .with("Location", directory_location(&segments));
+        }
+        file_reply(&file, 200, request.range.as_deref()).unwrap_or_else(|_| internal_error())
+    }
+
+    fn not_found(&self) -> Reply {
+        let page = self.out.join("404.html");
+        if page.is_file() {
+            if let Ok(reply) = file_reply(&page, 404, None) {
+                return reply;
+            }
+        }
+        refusal(404, "not found")
+    }
+}
+
+/// The parts of a request the preview acts on, once it has been admitted.
+#[derive(Debug, PartialEq, Eq)]
+struct Request {
+    /// HEAD: the same answer without its body.
+    head_only: bool,
+    /// The request target without its query.
+    path: String,
+    /// The `Range` header, if any.
+    range: Option<String>,
+}
+
+/// Reads a request head, through its blank line, within `timeout`. `Ok(None)` when the client
+/// went away; a refusal when the head is too long or too slow to arrive.
+fn read_head(stream: &TcpStream, timeout: Duration) -> Result<Option<Vec<u8>>, Reply> {
+    let deadline = Instant::now() + timeout;
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = head_end(&head).filter(|&end| end <= MAX_HEAD) {
+            head.truncate(end);
+            return Ok(Some(head));
+        }
+        if head.len() > MAX_HEAD {
+            return Err(too_long(&head));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(refusal(408, "the request took too long to arrive"));
+        }
+        match (&mut &*stream).read(&mut chunk) {
+            Ok(0) => return Ok(None),
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(refusal(408, "the request took too long to arrive"));
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return Ok(None),
+        }
+    }
+}
+
+/// Where the blank line that ends a head ends, if `bytes` holds one (bare LFs are accepted).
+fn head_end(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len()).find_map(|i| match &bytes[i..] {
+        [b'\n', b'\r', b'\n', ..] => Some(i + 3),
+        [b'\n', b'\n', ..] => Some(i + 2),
+        _ => None,
+    })
+}
+
+/// The refusal of a head that passed [`MAX_HEAD`]: 414 while its request line is unfinished.
+fn too_long(head: &[u8]) -> Reply {
+    if head.contains(&b'\n') {
+        refusal(431, "the request headers are too large")
+    } else {
+        refusal(
+            414,
+            format!("the URL is too long (at most {MAX_TARGET} bytes)"),
+        )
+    }
+}
+
+/// Checks a request head and admits it, or says why not. Only GET and HEAD without a body,
+/// addressed to this origin (`Host: 127.0.0.1:port`, `localhost:port` or `[::1]:port`).
+fn parse_head(head: &[u8], port: u16) -> Result<Request, Reply> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let mut parts = lines.next().unwrap_or_default().split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(refusal(400, "malformed request line"));
+    };
+    if !matches!(version, "HTTP/1.0" | "HTTP/1.1") {
+        return Err(refusal(505, "only HTTP/1.0 and HTTP/1.1 are served"));
+    }
+    if target.len() > MAX_TARGET {
+        return Err(refusal(
+            414,
+            format!("the URL is too long (at most {MAX_TARGET} bytes)"),
+        ));
+    }
+    if !target.starts_with('/') {
+        return Err(refusal(400, "the request target must be a path"));
+    }
+    let (mut hosts, mut range, mut body) = (Vec::new(), None, false);
+    for line in lines.take_while(|l| !l.is_empty()) {
+        if line.starts_with([' ', '\t']) {
+            return Err(refusal(400, "folded header lines are not accepted"));
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(refusal(400, "malformed header line"));
+        };
+        if name.is_empty() || name.contains([' ', '\t']) {
+            return Err(refusal(400, "malformed header line"));
+        }
+        let value = value.trim_matches([' ', '\t']);
+        if name.eq_ignore_ascii_case("Host") {
+            hosts.push(value);
+        } else if name.eq_ignore_ascii_case("Range") {
+            range = Some(value.to_string());
+        } else if name.eq_ignore_ascii_case("Content-Length") {
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(refusal(400, "malformed Content-Length"));
+            }
+            body |= value.bytes().any(|b| b != b'0');
+        } else if name.eq_ignore_ascii_case("Transfer-Encoding") {
+            body = true;
+        }
+    }
+    match hosts[..] {
+        [host] if is_local_origin(host, port) => {}
+        _ => {
+            let host: String = hosts.first().unwrap_or(&"none").chars().take(100).collect();
+            return Err(refusal(
+                403,
+                format!(
+                    "this preview answers only http://127.0.0.1:{port}/ and http://localhost:{port}/, \
+                     not Host `{host}`: other sites must not read the drafts it serves"
+                ),
+            ));
+        }
+    }
+    let head_only = match method {
+        "GET" => false,
+        "HEAD" => true,
+        _ => {
+            return Err(refusal(405, "only GET and HEAD are served").with("Allow", "GET, HEAD"));
+        }
+    };
+    if body {
+        return Err(refusal(413, "a GET or HEAD request must not have a body"));
+    }
+    let path = target.split(['?', '#']).next().unwrap_or("/").to_string();
+    Ok(Request {
+        head_only,
+        path,
+        range,
+    })
+}
+
+/// Whether a `Host` value names this preview: a loopback name with the port served (which may
+/// be left out only when it is 80).
+fn is_local_origin(host: &str, port: u16) -> bool {
+    ["127.0.0.1", "localhost", "[::1]"].iter().any(|name| {
+        host.eq_ignore_ascii_case(&format!("{name}:{port}"))
+            || (port == 80 && host.eq_ignore_ascii_case(name))
+    })
+}
+
+/// An answer: status, headers and body. `send` adds `Content-Length` and `Connection`.
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Box<dyn Read + Send>,
+    len: u64,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reply {
+    fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        let body = body.into();
+        Reply {
+            status,
+            headers: vec![("Content-Type", content_type.to_string())],
+            len: body.len() as u64,
+            body: Box::new(Cursor::new(body)),
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// A short plain-text answer that says what was wrong.
+fn refusal(status: u16, message: impl Into<String>) -> Reply {
+    Reply::new(
+        status,
+        "text/plain; charset=utf-8",
+        format!("{}\n", message.into()),
+    )
+}
+
+fn internal_error() -> Reply {
+    refusal(500, "internal error: cannot read the file")
+}
+
+/// Writes `reply` on `stream`; without its body when `head_only`.
+fn send(stream: &TcpStream, mut reply: Reply, head_only: bool) -> std::io::Result<()> {
+    let mut out = BufWriter::new(stream);
+    write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        reply.status,
+        reason(reply.status)
+    )?;
+    for (name, value) in &reply.headers {
+        write!(out, "{name}: {}\r\n", header_value(value))?;
+    }
+    // why: one request per connection, so that no worker waits on an idle kept-alive socket.
+    write!(
+        out,
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.len
+    )?;
+    if !head_only {
+        std::io::copy(&mut reply.body, &mut out)?;
+    }
+    out.flush()
+}
+
+/// Sends a refusal, then reads and drops, for a moment, what the client is still sending.
+fn refuse(stream: &TcpStream, reply: Reply) {
+    let _ = send(stream, reply, false);
+    let _ = stream.shutdown(Shutdown::Write);
+    // why: closing with unread input resets the connection, and a reset can destroy the answer
+    // before the client reads it; so drain a little, with a deadline, never keeping any of it.
+    let deadline = Instant::now() + LINGER;
+    let mut sink = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match (&mut &*stream).read(&mut sink) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        416 => "Range Not Satisfiable",
+        431 => "Request Header Fields Too Large",
+        505 => "HTTP Version Not Supported",
+        _ => "Internal Server Error",
+    }
+}
+
+/// A header value as visible ASCII: other bytes, CR and LF included, are percent-encoded.
+fn header_value(value: &str) -> String {
     // why: a header value must be visible ASCII; a path from the request may not be.
     let mut safe = String::with_capacity(value.len());
     for byte in value.bytes() {
@@ -125,68 +533,50 @@ fn header(name: &str, value: &str) -> Header {
             safe.push_str(&format!("%{byte:02X}"));
         }
     }
-    Header::from_bytes(name.as_bytes(), safe.as_bytes())
-        .expect("header names are ASCII and values were made visible ASCII")
+    safe
 }
 
-fn respond(request: Request, out: &Path, state: &State) -> std::io::Result<()> {
-    if !matches!(request.method(), Method::Get | Method::Head) {
-        return request
-            .respond(Response::from_string("method not allowed\n").with_status_code(405));
-    }
-    let url = request.url().to_string();
-    let path = url.split(['?', '#']).next().unwrap_or("/");
-    if path == STATUS_PATH {
-        let problems = state
-            .problems
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let body = serde_json::json!({
-            "version": state.version.load(Ordering::SeqCst),
-            "problems": if problems.is_empty() { None } else { Some(problems) },
-        });
-        return request.respond(
-            Response::from_string(body.to_string())
-                .with_header(header("Content-Type", "application/json"))
-                .with_header(header("Cache-Control", "no-store")),
-        );
-    }
-    let Some(file) = resolve(out, path) else {
-        return not_found(request, out);
-    };
-    if file.is_dir() {
-        // why: relative links only work from `/dir/`, never from `/dir`.
-        let location = format!("{}/", path.trim_end_matches('/'));
-        return request
-            .respond(Response::empty(StatusCode(301)).with_header(header("Location", &location)));
-    }
-    serve_file(request, &file, 200)
-}
-
-fn not_found(request: Request, out: &Path) -> std::io::Result<()> {
-    let page = out.join("404.html");
-    if page.is_file() {
-        return serve_file(request, &page, 404);
-    }
-    request.respond(Response::from_string("not found\n").with_status_code(404))
-}
-
-/// Maps a URL path to a file under `out`, refusing anything that would leave it.
+/// Maps a URL path to a file or directory under `out`, refusing anything that would leave it.
+/// A path ending in `/` names the directory's `index.html`.
 fn resolve(out: &Path, path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(path)?;
     let mut file = out.to_path_buf();
-    for component in Path::new(decoded.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(part) => file.push(part),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
+    file.extend(segments(path)?);
     if file.is_dir() && path.ends_with('/') {
         file.push("index.html");
     }
     file.exists().then_some(file)
+}
+
+/// The decoded, non-empty segments of a URL path; `None` for one that climbs out (`..`) or
+/// does not decode.
+fn segments(path: &str) -> Option<Vec<String>> {
+    let decoded = percent_decode(path)?;
+    let mut parts = Vec::new();
+    for component in Path::new(&decoded).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_str()?.to_string()),
+            Component::RootDir | Component::CurDir => {}
+            Component::ParentDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts)
+}
+
+/// The canonical URL of a directory: `/` + segments + `/`, each segment percent-encoded.
+/// Always a path on this origin: one leading slash, no empty segment, no `\`, no `:`.
+fn directory_location(segments: &[String]) -> String {
+    let mut location = String::from("/");
+    for segment in segments {
+        for byte in segment.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=@".contains(&byte) {
+                location.push(byte as char);
+            } else {
+                location.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        location.push('/');
+    }
+    location
 }
 
 fn percent_decode(text: &str) -> Option<String> {
@@ -211,97 +601,114 @@ fn percent_decode(text: &str) -> Option<String> {
 pub enum ByteRange {
     /// No usable range: send the whole file.
     Whole,
-    /// Send `start..end` (end exclusive) with 206.
+    /// Send `start..end` (end exclusive) with 206; always `start < end <= len`.
     Part(u64, u64),
     /// The range lies outside the file: 416.
     Unsatisfiable,
 }
 
-/// Reads a `Range` header for a file of `len` bytes. Only single ranges are honoured; a
-/// multi-range or malformed header gets the whole file, as the RFC allows.
+/// Reads a `Range` header for a file of `len` bytes (RFC 9110 §14). Only single ranges are
+/// honoured; a multi-range or malformed header gets the whole file, as the RFC allows. A last
+/// position past the end is clamped to it, and numbers too large for `u64` count as `u64::MAX`.
 pub fn parse_range(value: &str, len: u64) -> ByteRange {
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+    let value = value.trim();
+    let Some(spec) = value
+        .get(..6)
+        .filter(|unit| unit.eq_ignore_ascii_case("bytes="))
+        .map(|_| &value[6..])
+    else {
         return ByteRange::Whole;
     };
     if spec.contains(',') {
         return ByteRange::Whole;
     }
-    let Some((start, end)) = spec.split_once('-') else {
+    let Some((first, last)) = spec.split_once('-') else {
         return ByteRange::Whole;
     };
-    let (start, end) = (start.trim(), end.trim());
-    match (start.parse::<u64>(), end.parse::<u64>()) {
-        (Ok(start), _) if start >= len => ByteRange::Unsatisfiable,
-        (Ok(start), Ok(end)) if end >= start => ByteRange::Part(start, (end + 1).min(len)),
-        (Ok(start), Err(_)) if end.is_empty() => ByteRange::Part(start, len),
-        (Err(_), Ok(suffix)) if start.is_empty() => match suffix {
-            0 => ByteRange::Unsatisfiable,
-            n => ByteRange::Part(len.saturating_sub(n), len),
-        },
-        _ => ByteRange::Whole,
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() {
+        return match (range_number(last), len) {
+            (None, _) => ByteRange::Whole,
+            (Some(0), _) => ByteRange::Unsatisfiable,
+            // why: a suffix of an empty file is satisfiable (RFC 9110 §14.1.2) yet has no
+            // bytes to name in a Content-Range; the whole, empty file is the answer.
+            (Some(_), 0) => ByteRange::Whole,
+            (Some(suffix), len) => ByteRange::Part(len - suffix.min(len), len),
+        };
     }
+    let Some(first) = range_number(first) else {
+        return ByteRange::Whole;
+    };
+    let last = match range_number(last) {
+        None if last.is_empty() => u64::MAX,
+        Some(last) if last >= first => last,
+        _ => return ByteRange::Whole,
+    };
+    if first >= len {
+        return ByteRange::Unsatisfiable;
+    }
+    ByteRange::Part(first, last.min(len - 1) + 1)
 }
 
-fn serve_file(request: Request, path: &Path, status: u16) -> std::io::Result<()> {
+/// A range position: ASCII digits only, saturating at `u64::MAX`.
+fn range_number(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(text.bytes().fold(0u64, |n, digit| {
+        n.saturating_mul(10).saturating_add(u64::from(digit - b'0'))
+    }))
+}
+
+/// The answer for a file: HTML gets the reload script, other files honour `range` when the
+/// status is 200.
+fn file_reply(path: &Path, status: u16, range: Option<&str>) -> std::io::Result<Reply> {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let content_type = match mime.type_() {
         mime_guess::mime::TEXT => format!("{mime}; charset=utf-8"),
         _ => mime.to_string(),
     };
-    let is_html = mime.subtype() == mime_guess::mime::HTML;
-    if is_html {
+    if mime.subtype() == mime_guess::mime::HTML {
         let mut html = std::fs::read_to_string(path)?;
         match html.rfind("</body>") {
             Some(at) => html.insert_str(at, RELOAD_SCRIPT),
             None => html.push_str(RELOAD_SCRIPT),
         }
-        return request.respond(
-            Response::from_string(html)
-                .with_status_code(status)
-                .with_header(header("Content-Type", &content_type))
-                .with_header(header("Cache-Control", "no-cache")),
-        );
+        return Ok(Reply::new(status, &content_type, html).with("Cache-Control", "no-cache"));
     }
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let range = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Range"))
-        .map_or(ByteRange::Whole, |h| parse_range(h.value.as_str(), len));
+    // why: a range applies to the file asked for, never to the 404 page standing in for it.
+    let range = match range {
+        Some(value) if status == 200 => parse_range(value, len),
+        _ => ByteRange::Whole,
+    };
     let headers = vec![
-        header("Content-Type", &content_type),
-        header("Accept-Ranges", "bytes"),
-        header("Cache-Control", "no-cache"),
+        ("Content-Type", content_type),
+        ("Accept-Ranges", "bytes".to_string()),
+        ("Cache-Control", "no-cache".to_string()),
     ];
-    match range {
-        ByteRange::Whole => request.respond(Response::new(
-            StatusCode(status),
+    Ok(match range {
+        ByteRange::Whole => Reply {
+            status,
             headers,
-            file,
-            Some(len as usize),
-            None,
-        )),
+            body: Box::new(file.take(len)),
+            len,
+        },
         ByteRange::Part(start, end) => {
             file.seek(SeekFrom::Start(start))?;
-            let mut headers = headers;
-            headers.push(header(
-                "Content-Range",
-                &format!("bytes {start}-{}/{len}", end - 1),
-            ));
-            request.respond(Response::new(
-                StatusCode(206),
+            Reply {
+                status: 206,
                 headers,
-                file.take(end - start),
-                Some((end - start) as usize),
-                None,
-            ))
+                body: Box::new(file.take(end - start)),
+                len: end - start,
+            }
+            .with("Content-Range", format!("bytes {start}-{}/{len}", end - 1))
         }
-        ByteRange::Unsatisfiable => request.respond(
-            Response::empty(StatusCode(416))
-                .with_header(header("Content-Range", &format!("bytes */{len}"))),
-        ),
-    }
+        ByteRange::Unsatisfiable => Reply::new(416, "text/plain; charset=utf-8", "")
+            .with("Accept-Ranges", "bytes")
+            .with("Content-Range", format!("bytes */{len}")),
+    })
 }
 
 #[cfg(test)]
@@ -310,8 +717,8 @@ mod tests {
 
     #[test]
     fn header_values_are_made_ascii() {
-        let h = header("Location", "/pm/zürich/");
-        assert_eq!(h.value.as_str(), "/pm/z%C3%BCrich/");
+        assert_eq!(header_value("/pm/zürich/"), "/pm/z%C3%BCrich/");
+        assert_eq!(header_value("a\r\nSet-Cookie: x"), "a%0D%0ASet-Cookie: x");
     }
 
     #[test]
@@ -327,6 +734,443 @@ mod tests {
         assert_eq!(parse_range("bytes=0-1,5-6", 1000), ByteRange::Whole);
         assert_eq!(parse_range("items=0-1", 1000), ByteRange::Whole);
         assert_eq!(parse_range("bytes=9-3", 1000), ByteRange::Whole);
+    }
+
+    /// A site on disk: `pm/a/` with an index, `pm/` without one, and a 1000-byte `data.bin`.
+    fn site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("pm/a")).unwrap();
+        std::fs::write(dir.path().join("pm/a/index.html"), "<body>a</body>").unwrap();
+        std::fs::write(dir.path().join("data.bin"), vec![7u8; 1000]).unwrap();
+        dir
+    }
+
+    /// A preview of `out` on a free port, with a short head timeout; stopped when dropped.
+    struct Running {
+        port: u16,
+        stop: Arc<AtomicBool>,
+        workers: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            for _ in 0..WORKERS {
+                let _ = TcpStream::connect(("127.0.0.1", self.port));
+            }
+            if let Some(workers) = self.workers.take() {
+                workers.join().unwrap();
+            }
+        }
+    }
+
+    fn start(out: &Path) -> Running {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let site = Site {
+            out: out.to_path_buf(),
+            state: Arc::default(),
+            port,
+            head_timeout: Duration::from_millis(300),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let workers = std::thread::spawn(move || listen(&listener, &site, &flag));
+        Running {
+            port,
+            stop,
+            workers: Some(workers),
+        }
+    }
+
+    /// Sends `raw` and reads the whole answer (lossily as text), or what came before a timeout.
+    fn exchange(port: u16, raw: &[u8]) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let _ = stream.write_all(raw);
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    fn get(port: u16, target: &str, extra: &str) -> String {
+        let raw = format!(
+            "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra}\r\n"
+        );
+        exchange(port, raw.as_bytes())
+    }
+
+    fn status(answer: &str) -> &str {
+        answer.get(9..12).unwrap_or("")
+    }
+
+    fn header_of<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
+        let head = answer.split("\r\n\r\n").next()?;
+        head.split("\r\n").skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    #[test]
+    fn directories_redirect_to_a_same_origin_path() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        for (target, location) in [
+            ("/pm", "/pm/"),
+            ("//pm", "/pm/"),
+            ("///pm//a", "/pm/a/"),
+            ("/%2F%2Fpm", "/pm/"),
+        ] {
+            let answer = get(port, target, "");
+            assert_eq!(status(&answer), "301", "{target}: {answer}");
+            assert_eq!(header_of(&answer, "Location"), Some(location), "{target}");
+        }
+    }
+
+    #[test]
+    fn a_range_end_beyond_the_file_is_clamped() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        let answer = get(port, "/data.bin", "Range: bytes=0-18446744073709551615\r\n");
+        assert_eq!(status(&answer), "206", "{answer}");
+        assert_eq!(
+            header_of(&answer, "Content-Range"),
+            Some("bytes 0-999/1000")
+        );
+        let answer = get(port, "/data.bin", "Range: bytes=1000-\r\n");
+        assert_eq!(status(&answer), "416", "{answer}");
+        assert_eq!(header_of(&answer, "Content-Range"), Some("bytes */1000"));
+    }
+
+    #[test]
+    fn range_numbers_never_overflow() {
+        let max = u64::MAX;
+        assert_eq!(
+            parse_range(&format!("bytes=0-{max}"), 1000),
+            ByteRange::Part(0, 1000)
+        );
+        assert_eq!(
+            parse_range("bytes=0-99999999999999999999999999", 1000),
+            ByteRange::Part(0, 1000)
+        );
+        assert_eq!(
+            parse_range(&format!("bytes={max}-{max}"), 1000),
+            ByteRange::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range("bytes=99999999999999999999999999-", 1000),
+            ByteRange::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range(&format!("bytes=-{max}"), 1000),
+            ByteRange::Part(0, 1000)
+        );
+        assert_eq!(
+            parse_range("bytes=-99999999999999999999999999", 1000),
+            ByteRange::Part(0, 1000)
+        );
+        assert_eq!(
+            parse_range(&format!("bytes={}-{max}", max - 1), max),
+            ByteRange::Part(max - 1, max)
+        );
+    }
+
+    #[test]
+    fn only_the_local_origin_is_answered() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        for host in [
+            "evil.example".to_string(),
+            format!("evil.example:{port}"),
+            format!("127.0.0.1:{}", port.wrapping_add(1)),
+            format!("localhost:{port}.evil.example"),
+        ] {
+            let raw = format!("GET /pm/a/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            let answer = exchange(port, raw.as_bytes());
+            assert_eq!(status(&answer), "403", "{host}: {answer}");
+            assert!(!answer.contains("<body>a"), "{host}: {answer}");
+        }
+        let missing = exchange(port, b"GET /pm/a/ HTTP/1.0\r\n\r\n");
+        assert_eq!(status(&missing), "403", "{missing}");
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("LocalHost:{port}"),
+            format!("[::1]:{port}"),
+        ] {
+            let raw = format!("GET /pm/a/ HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            let answer = exchange(port, raw.as_bytes());
+            assert_eq!(status(&answer), "200", "{host}: {answer}");
+        }
+    }
+
+    #[test]
+    fn a_request_body_is_refused_without_being_read() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        let answer = get(port, "/data.bin", "Content-Length: 1000000000000000\r\n");
+        assert_eq!(status(&answer), "413", "{answer}");
+        let answer = get(port, "/data.bin", "Transfer-Encoding: chunked\r\n");
+        assert_eq!(status(&answer), "413", "{answer}");
+        assert_eq!(status(&get(port, "/data.bin", "")), "200");
+    }
+
+    #[test]
+    fn overlong_urls_are_refused() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        let answer = get(port, &format!("/{}", "a".repeat(9 * 1024)), "");
+        assert_eq!(status(&answer), "414", "{answer}");
+        let answer = get(port, &format!("/{}", "a".repeat(64 * 1024)), "");
+        assert_eq!(status(&answer), "414", "{answer}");
+    }
+
+    #[test]
+    fn oversized_headers_are_refused() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        let big = format!("X-Filler: {}\r\n", "b".repeat(8000));
+        let answer = get(port, "/data.bin", &big.repeat(4));
+        assert_eq!(status(&answer), "431", "{answer}");
+    }
+
+    #[test]
+    fn a_client_that_stalls_is_cut_off() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        let answer = exchange(port, b"GET /data.bin HTTP/1.1\r\nHost: 127.0.0.1");
+        assert_eq!(status(&answer), "408", "{answer}");
+    }
+
+    #[test]
+    fn a_panicking_rebuild_is_reported_and_watching_goes_on() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let rebuild = || match calls.fetch_add(1, Ordering::SeqCst) {
+            1 => panic!("boom in render"),
+            _ => None,
+        };
+        let state = Arc::new(State::default());
+        let (tx, rx) = mpsc::channel();
+        let observer = {
+            let state = state.clone();
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                for build in 1..=3 {
+                    tx.send(()).unwrap();
+                    let start = std::time::Instant::now();
+                    while state.version.load(Ordering::SeqCst) < build {
+                        if start.elapsed() > Duration::from_secs(10) {
+                            return seen;
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    seen.push(state.problems.lock().unwrap().clone());
+                }
+                seen
+            })
+        };
+        watch_loop(&rx, &state, &rebuild);
+        let seen = observer.join().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen[0], "");
+        assert_eq!(
+            seen[1],
+            "internal error: the build panicked: boom in render; please report"
+        );
+        assert_eq!(seen[2], "");
+    }
+
+    #[test]
+    fn head_requests_get_the_headers_without_the_body() {
+        let dir = site();
+        let server = start(dir.path());
+        let raw = format!(
+            "HEAD /data.bin HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
+            server.port
+        );
+        let answer = exchange(server.port, raw.as_bytes());
+        assert_eq!(status(&answer), "200", "{answer}");
+        assert_eq!(header_of(&answer, "Content-Length"), Some("1000"));
+        assert!(answer.ends_with("\r\n\r\n"), "{answer}");
+    }
+
+    #[test]
+    fn more_clients_than_workers_are_all_answered() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        let clients: Vec<_> = (0..WORKERS * 3)
+            .map(|_| std::thread::spawn(move || status(&get(port, "/data.bin", "")).to_string()))
+            .collect();
+        for client in clients {
+            assert_eq!(client.join().unwrap(), "200");
+        }
+    }
+
+    #[test]
+    fn refuses_methods_other_than_get_and_head() {
+        for method in ["POST", "PUT", "DELETE", "OPTIONS", "BREW"] {
+            let head = format!("{method} / HTTP/1.1\r\nHost: localhost:8000\r\n\r\n");
+            let refusal = parse_head(head.as_bytes(), 8000).unwrap_err();
+            assert_eq!(refusal.status, 405, "{method}");
+            assert!(refusal
+                .headers
+                .contains(&("Allow", "GET, HEAD".to_string())));
+        }
+    }
+
+    #[test]
+    fn admits_get_and_head_for_the_local_origin() {
+        let head = b"GET /pm/a/?q=1 HTTP/1.1\r\nHost: localhost:8000\r\nRange: bytes=0-1\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(
+            parse_head(head, 8000).unwrap(),
+            Request {
+                head_only: false,
+                path: "/pm/a/".into(),
+                range: Some("bytes=0-1".into()),
+            }
+        );
+        let head = b"HEAD / HTTP/1.0\nhost:127.0.0.1:8000\n\n";
+        assert!(parse_head(head, 8000).unwrap().head_only);
+    }
+
+    #[test]
+    fn refuses_malformed_heads() {
+        for (head, expected) in [
+            ("GET /\r\nHost: localhost:8000\r\n\r\n", 400),
+            ("GET  / HTTP/1.1\r\nHost: localhost:8000\r\n\r\n", 400),
+            ("GET / HTTP/2.0\r\nHost: localhost:8000\r\n\r\n", 505),
+            (
+                "GET http://localhost:8000/ HTTP/1.1\r\nHost: localhost:8000\r\n\r\n",
+                400,
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: localhost:8000\r\n folded\r\n\r\n",
+                400,
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: localhost:8000\r\nno colon\r\n\r\n",
+                400,
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: localhost:8000\r\nContent-Length: +5\r\n\r\n",
+                400,
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: localhost:8000\r\nHost: localhost:8000\r\n\r\n",
+                403,
+            ),
+            (
+                "GET / HTTP/1.1\r\nHost: localhost:8000\r\nContent-Length: 1\r\n\r\n",
+                413,
+            ),
+        ] {
+            let status = parse_head(head.as_bytes(), 8000)
+                .map(|_| 0)
+                .unwrap_or_else(|r| r.status);
+            assert_eq!(status, expected, "{head:?}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_names_with_the_served_port_are_the_local_origin() {
+        assert!(is_local_origin("127.0.0.1:8000", 8000));
+        assert!(is_local_origin("LOCALHOST:8000", 8000));
+        assert!(is_local_origin("[::1]:8000", 8000));
+        assert!(is_local_origin("localhost", 80));
+        assert!(!is_local_origin("localhost", 8000));
+        assert!(!is_local_origin("localhost:80", 8000));
+        assert!(!is_local_origin("localhost:08000", 8000));
+        assert!(!is_local_origin("localhost.:8000", 8000));
+        assert!(!is_local_origin("127.0.0.2:8000", 8000));
+        assert!(!is_local_origin("rebind.evil.example:8000", 8000));
+        assert!(!is_local_origin("", 8000));
+    }
+
+    #[test]
+    fn directory_locations_stay_on_this_origin() {
+        let location = |parts: &[&str]| {
+            directory_location(&parts.iter().map(|p| p.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(location(&[]), "/");
+        assert_eq!(location(&["pm", "a"]), "/pm/a/");
+        assert_eq!(location(&["\\evil.example"]), "/%5Cevil.example/");
+        assert_eq!(
+            location(&["http:", "evil.example"]),
+            "/http%3A/evil.example/"
+        );
+        assert_eq!(location(&["zürich"]), "/z%C3%BCrich/");
+        assert_eq!(location(&["a?b#c"]), "/a%3Fb%23c/");
+        assert_eq!(
+            segments("//evil.example/%2F%2Fx/./y"),
+            Some(vec!["evil.example".into(), "x".into(), "y".into()])
+        );
+        assert_eq!(segments("/a/../b"), None);
+    }
+
+    #[test]
+    fn finds_the_end_of_a_head() {
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody"), Some(27));
+        assert_eq!(head_end(b"GET / HTTP/1.1\nHost: x\n\n"), Some(24));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
+        assert_eq!(head_end(b""), None);
+    }
+
+    #[test]
+    fn suffix_and_open_ranges_count_from_the_right_end() {
+        assert_eq!(parse_range("bytes=-1", 1000), ByteRange::Part(999, 1000));
+        assert_eq!(parse_range("bytes=-1000", 1000), ByteRange::Part(0, 1000));
+        assert_eq!(parse_range("bytes=-2000", 1000), ByteRange::Part(0, 1000));
+        assert_eq!(parse_range("bytes=-0", 1000), ByteRange::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-", 1000), ByteRange::Part(0, 1000));
+        assert_eq!(parse_range("bytes=999-", 1000), ByteRange::Part(999, 1000));
+        assert_eq!(
+            parse_range("bytes=999-999", 1000),
+            ByteRange::Part(999, 1000)
+        );
+        assert_eq!(parse_range("bytes=0-0", 1000), ByteRange::Part(0, 1));
+        assert_eq!(parse_range("Bytes=0-0", 1000), ByteRange::Part(0, 1));
+    }
+
+    #[test]
+    fn an_empty_file_has_no_satisfiable_position() {
+        assert_eq!(parse_range("bytes=0-", 0), ByteRange::Unsatisfiable);
+        assert_eq!(parse_range("bytes=0-0", 0), ByteRange::Unsatisfiable);
+        assert_eq!(
+            parse_range(&format!("bytes=0-{}", u64::MAX), 0),
+            ByteRange::Unsatisfiable
+        );
+        assert_eq!(parse_range("bytes=-0", 0), ByteRange::Unsatisfiable);
+        assert_eq!(parse_range("bytes=-5", 0), ByteRange::Whole);
+    }
+
+    #[test]
+    fn malformed_range_numbers_get_the_whole_file() {
+        for value in [
+            "bytes=+1-5",
+            "bytes=1-+5",
+            "bytes=-+5",
+            "bytes=1-x",
+            "bytes=--5",
+            "bytes=-",
+            "bytes=",
+            "bytes=5",
+            "bytes=ä-1",
+            "bytesä=0-1",
+        ] {
+            assert_eq!(parse_range(value, 1000), ByteRange::Whole, "{value}");
+        }
     }
 
     #[test]

@@ -16,12 +16,17 @@ impl Drop for Server {
     }
 }
 
-/// A raw HTTP/1.1 GET: (status line, headers, body).
+/// A raw HTTP/1.1 GET for the preview's own origin: (status line, headers, body).
 fn get(port: u16, path: &str, extra: &str) -> (String, String, Vec<u8>) {
+    get_for(&format!("localhost:{port}"), port, path, extra)
+}
+
+/// A raw HTTP/1.1 GET with the given `Host`: (status line, headers, body).
+fn get_for(host: &str, port: u16, path: &str, extra: &str) -> (String, String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();
@@ -115,6 +120,36 @@ fn serve_answers_ranges_rebuilds_and_reports_problems() {
         line.contains("301") && headers.contains("location: /pm/2024-a/"),
         "{headers}"
     );
+    let (line, headers, _) = get(port, "//pm/2024-a", "");
+    assert!(
+        line.contains("301") && headers.contains("location: /pm/2024-a/\r\n"),
+        "{headers}"
+    );
+    let (line, headers, _) = get(
+        port,
+        "/search/index/meta.json",
+        "Range: bytes=0-18446744073709551615\r\n",
+    );
+    assert!(line.contains("206"), "{line}");
+    let len = std::fs::metadata(a.root().join("public/search/index/meta.json"))
+        .unwrap()
+        .len();
+    assert!(
+        headers.contains(&format!("content-range: bytes 0-{}/{len}", len - 1)),
+        "{headers}"
+    );
+
+    // Only the preview's own origin is answered: a DNS-rebinding page gets nothing.
+    let (line, _, body) = get_for(&format!("rebind.example:{port}"), port, "/pm/2024-a/", "");
+    assert!(line.contains("403"), "{line}");
+    assert!(!String::from_utf8_lossy(&body).contains("First version."));
+    let (line, _, _) = get_for(&format!("127.0.0.1:{port}"), port, "/pm/2024-a/", "");
+    assert!(line.contains("200"), "{line}");
+
+    // A request announcing a huge body is refused without the body being read.
+    let (line, _, _) = get(port, "/", "Content-Length: 1000000000000000\r\n");
+    assert!(line.contains("413"), "{line}");
+    assert!(get(port, "/pm/2024-a/", "").0.contains("200"));
 
     // A broken source: the old site stays, the problems are reported to the pages.
     let version = status(port)["version"].as_u64().unwrap();
