@@ -349,7 +349,7 @@ fn main() -> Result<()> {
         let render_time = stage.elapsed();
         let stage = Instant::now();
         let scratch = tempfile::tempdir()?;
-        let (_, stats) = blameless::index::build(&checked.archive, &scratch.path().join("index"))?;
+        let stats = blameless::index::build(&checked.archive, &scratch.path().join("index"))?;
         let index_time = stage.elapsed();
         let stage = Instant::now();
         output::publish(&files, dir.path(), &dir.path().join("public-again"))?;

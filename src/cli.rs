@@ -240,8 +240,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
                     },
                 )?;
                 eprintln!(
-                    "built {} post-mortems into {} ({} files)",
+                    "built {} post-mortems from {} into {} ({} files)",
                     report.postmortems,
+                    root.display(),
                     out.display(),
                     report.files
                 );
@@ -261,9 +262,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
             now,
         ),
         Command::Serve { port, drafts } => {
+            // why: before listening, so that a bad `--out` is one clear error, not a server
+            // whose every rebuild fails.
+            crate::output::check_out(&root, &out)?;
             let watch = vec![
                 root.join(load::CONTENT_DIR),
-                root.join("themes"),
+                root.join(crate::load::THEMES_DIR),
                 root.join(crate::config::FILE_NAME),
             ];
             let (root, out_dir) = (root.clone(), out.clone());
@@ -299,13 +303,18 @@ fn dispatch(cli: Cli) -> Result<u8> {
             pairs.extend(until.map(|d| ("until", d)));
             pairs.push(("sort", if newest { "newest" } else { "relevance" }.into()));
             pairs.push(("limit", limit.to_string()));
-            let request = blameless_search::SearchRequest::from_query_pairs(pairs)
-                .map_err(|e| anyhow::anyhow!("--{}: {}", e.param, e.message))?;
+            let request =
+                blameless_search::SearchRequest::from_query_pairs(pairs).map_err(|e| {
+                    match e.param.as_str() {
+                        "q" => anyhow::anyhow!("cannot search: {}", e.message),
+                        param => anyhow::anyhow!("--{param}: {}", e.message),
+                    }
+                })?;
             search(&root, &out, config, now, &request, json)
         }
         Command::Message { id } => with_postmortem(&root, config, now, &id, |pm, _| {
             match artifacts::message::external_message(pm) {
-                Some(message) => Ok(message),
+                Some(message) => Ok(crate::terminal::printable(&message).into_owned()),
                 None => bail!(
                     "`{id}` has no `## External message` section: add one to {}",
                     pm.path.display()
@@ -437,18 +446,26 @@ fn search(
     } else if hits.is_empty() {
         eprintln!("no post-mortem matches");
     } else {
+        let mut text = String::new();
         for (hit, value) in response.hits.iter().zip(&hits) {
             let date = DateTime::from_timestamp(hit.started, 0)
                 .map(|t| t.format("%Y-%m-%d").to_string())
                 .unwrap_or_default();
-            println!("{}  {}  {}  {}", hit.severity, date, hit.status, hit.title);
-            println!("    {}", value["url"].as_str().unwrap_or_default());
+            text.push_str(&format!(
+                "{}  {date}  {}  {}\n",
+                hit.severity, hit.status, hit.title
+            ));
+            text.push_str(&format!(
+                "    {}\n",
+                value["url"].as_str().unwrap_or_default()
+            ));
             let snippet = value["snippet"].as_str().unwrap_or_default();
             if !snippet.is_empty() {
-                println!("    {snippet}");
+                text.push_str(&format!("    {snippet}\n"));
             }
-            println!();
+            text.push('\n');
         }
+        print!("{}", crate::terminal::printable(&text));
         eprintln!("{} of {} matches", response.hits.len(), response.total);
     }
     Ok(EXIT_OK)
@@ -514,7 +531,8 @@ fn new(
     started: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<u8> {
-    if title.trim().is_empty() {
+    let title = &scaffold::clean_title(title);
+    if title.is_empty() {
         bail!("the title is empty: write `blameless new \"What happened\"`");
     }
     let severity = match severity {
@@ -544,19 +562,35 @@ fn new(
         }
     };
     let content = root.join(load::CONTENT_DIR);
-    let path = content.join(scaffold::file_name(title, started));
-    if path.exists() {
-        bail!(
-            "{} already exists: choose another title or edit that file",
-            path.display()
-        );
-    }
     fs::create_dir_all(&content).with_context(|| format!("cannot create {}", content.display()))?;
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let name = scaffold::file_name(title, started);
+    let stem = name.trim_end_matches(".md");
+    // why: two incidents of one day can share a title; the second gets `-2`, never the first's
+    // file. `create_new` makes taking the name and creating the file one step.
+    let (path, mut file) = (1..=100)
+        .map(|n| match n {
+            1 => content.join(&name),
+            n => content.join(format!("{stem}-{n}.md")),
+        })
+        .find_map(|path| {
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            match file {
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => None,
+                file => Some(
+                    file.map(|f| (path.clone(), f))
+                        .with_context(|| format!("cannot create {}", path.display())),
+                ),
+            }
+        })
+        .unwrap_or_else(|| {
+            bail!(
+                "{} and 99 more like it already exist: choose another title",
+                content.join(&name).display()
+            )
+        })?;
     file.write_all(scaffold::source(title, &severity, started, config).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("{}", path.strip_prefix(root).unwrap_or(&path).display());

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
+use serde::de::IntoDeserializer;
 use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Level};
@@ -239,7 +241,7 @@ struct RawConfig {
     title: Option<String>,
     base_url: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
-    theme: Option<String>,
+    theme: Option<Spanned<String>>,
     causes: Option<Vec<String>>,
     severity: Option<Vec<RawSeverity>>,
     email: EmailConfig,
@@ -263,19 +265,7 @@ impl Config {
     /// Parses the text of `blameless.toml`; `path` is only used in diagnostics.
     pub fn parse(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let raw: RawConfig = toml::from_str(text).map_err(|err| {
-            let span = err.span().unwrap_or(0..0);
-            let message = err.message().trim_end_matches('\n').to_string();
-            let mut d = Diagnostic::new(Code::InvalidConfig, first_line(&message)).at(
-                path,
-                text,
-                span.clone(),
-            );
-            if let Some(help) = config_help(&message, &text[span]) {
-                d = d.help(help);
-            }
-            vec![d]
-        })?;
+        let raw = deserialize(text, path)?;
         let mut problems = Vec::new();
         let mut invalid = |span: Range<usize>, message: String, help: &str| {
             problems.push(
@@ -314,6 +304,18 @@ impl Config {
                 value
             }
         };
+        if let Some(theme) = &raw.theme {
+            if !is_theme_name(theme.get_ref()) {
+                invalid(
+                    theme.span(),
+                    format!(
+                        "`theme` must be the name of a directory in `themes/`, not `{}`",
+                        theme.get_ref()
+                    ),
+                    "write a plain name such as `theme = \"acme\"` for `themes/acme/`: letters, digits, `-`, `_` and `.`, no path",
+                );
+            }
+        }
         if let Some(url) = &raw.ticket_url {
             if !url.get_ref().contains("{ticket}") {
                 invalid(
@@ -367,7 +369,7 @@ impl Config {
             title: raw.title.unwrap_or(defaults.title),
             base_url,
             timezone,
-            theme: raw.theme.unwrap_or(defaults.theme),
+            theme: raw.theme.map_or(defaults.theme, Spanned::into_inner),
             causes: raw.causes.unwrap_or(defaults.causes),
             severities,
             email: raw.email,
@@ -384,6 +386,69 @@ impl Config {
                 || s.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
         })
     }
+}
+
+/// How many unknown keys are reported before the rest are left unsaid.
+const MAX_UNKNOWN_KEYS: usize = 50;
+
+/// Reads the raw configuration, reporting every unknown key rather than the first: each one
+/// is reported, removed from the parsed table, and the table read again.
+fn deserialize(text: &str, path: &Path) -> Result<RawConfig, Vec<Diagnostic>> {
+    let report = |err: &toml::de::Error| {
+        let span = err.span().unwrap_or(0..0);
+        let message = err.message().trim_end_matches('\n').to_string();
+        let mut d =
+            Diagnostic::new(Code::InvalidConfig, first_line(&message)).at(path, text, span.clone());
+        if let Some(help) = config_help(&message, text.get(span).unwrap_or("")) {
+            d = d.help(help);
+        }
+        d
+    };
+    let mut table = DeTable::parse(text).map_err(|err| vec![report(&err)])?;
+    let mut problems = Vec::new();
+    loop {
+        let err = match RawConfig::deserialize(table.clone().into_deserializer()) {
+            Ok(raw) if problems.is_empty() => return Ok(raw),
+            Ok(_) => break,
+            Err(err) => err,
+        };
+        problems.push(report(&err));
+        let unknown = err.message().starts_with("unknown field");
+        let removed = unknown
+            && err
+                .span()
+                .is_some_and(|span| remove_key(table.get_mut(), &span));
+        if !removed || problems.len() >= MAX_UNKNOWN_KEYS {
+            break;
+        }
+    }
+    crate::diagnostic::sort(&mut problems);
+    Err(problems)
+}
+
+/// Removes the key written at `span` from `table` or any table inside it.
+fn remove_key(table: &mut DeTable<'_>, span: &Range<usize>) -> bool {
+    let found = table.keys().find(|key| key.span() == *span).cloned();
+    if let Some(key) = found {
+        return table.remove(&key).is_some();
+    }
+    table.iter_mut().any(|(_, value)| match value.get_mut() {
+        DeValue::Table(inner) => remove_key(inner, span),
+        DeValue::Array(items) => items.iter_mut().any(|item| match item.get_mut() {
+            DeValue::Table(inner) => remove_key(inner, span),
+            _ => false,
+        }),
+        _ => false,
+    })
+}
+
+/// Whether `name` names a directory under `themes/` and nothing else: no path, no `..`.
+fn is_theme_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn first_line(message: &str) -> String {
@@ -548,6 +613,28 @@ mod tests {
     }
 
     #[test]
+    fn reports_every_unknown_key_not_only_the_first() {
+        let errors = parse(
+            "titel = \"x\"\ntimezon = \"UTC\"\n[email]\nfrm = \"a@x.example\"\n[[severity]]\nname = \"S1\"\nalias = []\n",
+        )
+        .unwrap_err();
+        let found: Vec<(usize, &str)> = errors
+            .iter()
+            .map(|d| (d.location.as_ref().unwrap().line, d.message.as_str()))
+            .collect();
+        let lines: Vec<usize> = found.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [1, 2, 4, 7], "{found:?}");
+        assert!(found.iter().all(|(_, m)| m.starts_with("unknown field")));
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_up_to_a_bound() {
+        let text: String = (0..10_000).map(|i| format!("key{i} = 1\n")).collect();
+        let errors = parse(&text).unwrap_err();
+        assert_eq!(errors.len(), MAX_UNKNOWN_KEYS);
+    }
+
+    #[test]
     fn rejects_unknown_key_with_its_line_and_a_suggestion() {
         let errors = parse("title = \"x\"\ntimezon = \"UTC\"\n").unwrap_err();
         insta::assert_snapshot!(render_one(&errors[0]), @r#"
@@ -600,6 +687,18 @@ mod tests {
             Some((1, "SEV-2"))
         );
         assert!(config.severity("SEV-9").is_none());
+    }
+
+    #[test]
+    fn a_theme_is_a_name_not_a_path() {
+        for bad in ["/etc", "../x", "a/b", "..", "", "a\\b"] {
+            let errors = parse(&format!("theme = {bad:?}\n")).unwrap_err();
+            assert!(
+                errors[0].message.starts_with("`theme` must be the name"),
+                "{bad}: {errors:?}"
+            );
+        }
+        assert_eq!(parse("theme = \"acme-2.0\"\n").unwrap().theme, "acme-2.0");
     }
 
     #[test]

@@ -81,6 +81,8 @@ codes! {
     TimelineUnparsed = "timeline-unparsed", Warning;
     TimelineOutOfOrder = "timeline-out-of-order", Warning;
     BrokenLink = "broken-link", Warning;
+    UnsafeLink = "unsafe-link", Warning;
+    SymbolicLink = "symbolic-link", Error;
     InvalidConfig = "invalid-config", Error;
 }
 
@@ -98,26 +100,104 @@ pub struct Location {
     pub line: usize,
     /// 1-based column, counted in characters.
     pub column: usize,
-    /// The whole line, without its line end, for the caret display.
+    /// The line, without its line end, for the caret display: the whole line when it is
+    /// short, else a window of it around the span, cut at `…`.
     pub line_text: String,
+    /// The 1-based column in `line_text` where the span starts (differs from `column` when
+    /// `line_text` is a window).
+    pub text_column: usize,
     /// How many characters to underline (at least 1).
     pub width: usize,
 }
 
+/// The longest source line (in bytes) a diagnostic keeps whole.
+const LONG_LINE: usize = 240;
+
+/// How many characters of a longer line a diagnostic keeps on each side of its span: every
+/// diagnostic carries its own line, never more, so thousands of them on one long line stay
+/// small.
+const LINE_CONTEXT: usize = 80;
+
 impl Location {
-    /// Resolves a 0-based byte span of `text` to a line and column.
+    /// Resolves a 0-based byte span of `text` to a line and column. Scans `text` up to the
+    /// span: to place many diagnostics in one text, use a [`LineIndex`].
     pub fn from_span(text: &str, span: Range<usize>) -> Location {
         let start = floor_char_boundary(text, span.start.min(text.len()));
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[..line_start].matches('\n').count() + 1;
+        Location::on_line(text, line, line_start, start, span.end)
+    }
+
+    fn on_line(text: &str, line: usize, line_start: usize, start: usize, end: usize) -> Location {
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let line_text = text[line_start..line_end].trim_end_matches('\r');
-        let end = floor_char_boundary(text, span.end.clamp(start, line_end));
-        Location {
-            line: text[..line_start].matches('\n').count() + 1,
-            column: text[line_start..start].chars().count() + 1,
-            line_text: line_text.to_string(),
-            width: text[start..end].chars().count().max(1),
+        let end = floor_char_boundary(text, end.clamp(start, line_end));
+        let before = &text[line_start..start];
+        let column = before.chars().count() + 1;
+        let width = text[start..end].chars().count().max(1);
+        // why: bytes, not characters, so that the test costs nothing on a very long line.
+        if line_end - line_start <= LONG_LINE {
+            return Location {
+                line,
+                column,
+                text_column: column,
+                line_text: text[line_start..line_end]
+                    .trim_end_matches('\r')
+                    .to_string(),
+                width,
+            };
         }
+        // why: keep the window's cuts on character boundaries, counted from the span.
+        let from = before
+            .char_indices()
+            .rev()
+            .nth(LINE_CONTEXT - 1)
+            .map_or(line_start, |(i, _)| line_start + i);
+        let after = &text[end..line_end];
+        let to = after
+            .char_indices()
+            .nth(LINE_CONTEXT)
+            .map_or(line_end, |(i, _)| end + i);
+        let mut line_text = String::new();
+        if from > line_start {
+            line_text.push('…');
+        }
+        line_text.push_str(text[from..to].trim_end_matches('\r'));
+        if to < line_end {
+            line_text.push('…');
+        }
+        Location {
+            line,
+            column,
+            text_column: text[from..start].chars().count() + 1 + usize::from(from > line_start),
+            line_text,
+            width: width.min(LINE_CONTEXT * 2),
+        }
+    }
+}
+
+/// Where the lines of a text start, to place many diagnostics in it without rescanning it for
+/// each one.
+#[derive(Clone, Debug, Default)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the lines of `text`.
+    pub fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// Resolves a 0-based byte span of `text` (the text indexed), as [`Location::from_span`]
+    /// does.
+    pub fn locate(&self, text: &str, span: Range<usize>) -> Location {
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let line = self.starts.partition_point(|&s| s <= start).max(1);
+        let line_start = self.starts.get(line - 1).copied().unwrap_or(0).min(start);
+        Location::on_line(text, line, line_start, start, span.end)
     }
 }
 
@@ -168,6 +248,19 @@ impl Diagnostic {
         self
     }
 
+    /// Places the diagnostic in `file`, at byte `span` of its `text`, which `lines` indexes.
+    pub fn at_line(
+        mut self,
+        file: &Path,
+        text: &str,
+        lines: &LineIndex,
+        span: Range<usize>,
+    ) -> Diagnostic {
+        self.file = Some(file.to_path_buf());
+        self.location = Some(lines.locate(text, span));
+        self
+    }
+
     /// Places the diagnostic in `file` as a whole.
     pub fn in_file(mut self, file: &Path) -> Diagnostic {
         self.file = Some(file.to_path_buf());
@@ -204,6 +297,57 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
+/// How many diagnostics of one code in one file are shown before a summary line.
+pub const MAX_PER_CODE_AND_FILE: usize = 50;
+
+/// Keeps the first [`MAX_PER_CODE_AND_FILE`] diagnostics of each code in each file of sorted
+/// `diagnostics`, and puts one summary line of the same code and level in place of the rest,
+/// so that a file with thousands of one mistake gives output a person can read.
+pub fn bound(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut kept = Vec::with_capacity(diagnostics.len().min(4096));
+    // why: sorted by file first, so each file's diagnostics are one run, and its summaries go
+    // at the end of that run.
+    let mut counts: Vec<(Code, Level, usize)> = Vec::new();
+    let mut file: Option<PathBuf> = None;
+    let flush = |kept: &mut Vec<Diagnostic>, file: &Option<PathBuf>, counts: &mut Vec<_>| {
+        for (code, level, n) in counts.drain(..) {
+            if n > MAX_PER_CODE_AND_FILE {
+                let mut summary = Diagnostic::new(
+                    code,
+                    format!(
+                        "{} more `{}` problems in this file are not shown",
+                        n - MAX_PER_CODE_AND_FILE,
+                        code.name()
+                    ),
+                )
+                .help("fix the ones shown and run `blameless check` again");
+                summary.level = level;
+                summary.file = file.clone();
+                kept.push(summary);
+            }
+        }
+    };
+    for d in diagnostics {
+        if d.file != file {
+            flush(&mut kept, &file, &mut counts);
+            file = d.file.clone();
+        }
+        let n = match counts.iter_mut().find(|(code, _, _)| *code == d.code) {
+            Some((_, _, n)) => n,
+            None => {
+                counts.push((d.code, d.level, 0));
+                &mut counts.last_mut().expect("just pushed").2
+            }
+        };
+        *n += 1;
+        if *n <= MAX_PER_CODE_AND_FILE {
+            kept.push(d);
+        }
+    }
+    flush(&mut kept, &file, &mut counts);
+    kept
+}
+
 /// The output formats of `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -227,7 +371,7 @@ pub fn render(diagnostics: &[Diagnostic], format: Format) -> String {
 fn render_human(diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
-        out.push_str(&render_one(diagnostic));
+        out.push_str(&crate::terminal::printable(&render_one(diagnostic)));
         out.push('\n');
     }
     let errors = count(diagnostics, Level::Error);
@@ -257,7 +401,7 @@ pub fn render_one(d: &Diagnostic) -> String {
             let pad: String = loc
                 .line_text
                 .chars()
-                .take(loc.column - 1)
+                .take(loc.text_column - 1)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             let carets = "^".repeat(loc.width);
@@ -402,6 +546,77 @@ mod tests {
         let loc = Location::from_span(text, 9..10);
         assert_eq!((loc.line, loc.column, loc.width), (2, 5, 1));
         assert_eq!(loc.line_text, "twö = 1");
+    }
+
+    #[test]
+    fn a_diagnostic_on_a_long_line_keeps_only_a_window_of_it() {
+        let line = format!("{}[x](gone.md){}", "é".repeat(5000), "b".repeat(5000));
+        let text = format!("+++\n{line}\nend");
+        let start = text.find("[x]").unwrap();
+        let loc = Location::from_span(&text, start..start + 12);
+        assert_eq!((loc.line, loc.column, loc.width), (2, 5001, 12));
+        assert_eq!(loc.line_text.chars().count(), 80 + 12 + 80 + 2);
+        assert!(loc.line_text.starts_with('…') && loc.line_text.ends_with('…'));
+        let shown: String = loc
+            .line_text
+            .chars()
+            .skip(loc.text_column - 1)
+            .take(12)
+            .collect();
+        assert_eq!(shown, "[x](gone.md)");
+        let d = Diagnostic::new(Code::BrokenLink, "gone").at(
+            Path::new("a.md"),
+            &text,
+            start..start + 12,
+        );
+        let rendered = render_one(&d);
+        let caret = rendered.lines().nth(4).unwrap();
+        let column = |line: &str, c: char| line.chars().position(|x| x == c);
+        assert_eq!(
+            column(caret, '^'),
+            column(rendered.lines().nth(3).unwrap(), '['),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn a_line_index_places_spans_as_a_scan_does() {
+        let text = "one\ntwö = 1\r\n\nthree ünd more\n";
+        let lines = LineIndex::new(text);
+        for start in 0..=text.len() {
+            if text.is_char_boundary(start) {
+                assert_eq!(
+                    lines.locate(text, start..start + 2),
+                    Location::from_span(text, start..start + 2),
+                    "{start}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn output_is_bounded_per_code_and_file() {
+        let many: Vec<Diagnostic> = (0..120)
+            .map(|i| {
+                Diagnostic::new(Code::BrokenLink, format!("link {i}")).at(
+                    Path::new("a.md"),
+                    &"x\n".repeat(200),
+                    i..i + 1,
+                )
+            })
+            .chain([Diagnostic::new(Code::UnknownField, "one").in_file(Path::new("a.md"))])
+            .chain([Diagnostic::new(Code::BrokenLink, "other file").in_file(Path::new("b.md"))])
+            .collect();
+        let mut many = many;
+        sort(&mut many);
+        let bounded = bound(many);
+        let messages: Vec<&str> = bounded.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(bounded.len(), 50 + 1 + 1 + 1);
+        assert_eq!(
+            messages[51],
+            "70 more `broken-link` problems in this file are not shown"
+        );
+        assert_eq!(messages[52], "other file");
     }
 
     #[test]

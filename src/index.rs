@@ -12,7 +12,6 @@ use rayon::prelude::*;
 use crate::archive::Archive;
 use crate::markdown;
 use crate::postmortem::{PostMortem, SectionKind};
-use crate::render::OutputFile;
 
 /// Where the index lives in the site.
 pub const SITE_DIR: &str = "search/index";
@@ -66,7 +65,11 @@ pub fn identifiers(text: &str) -> BTreeSet<String> {
         })
         .filter(|w| (3..=80).contains(&w.len()))
         .filter(|w| {
-            let inner = &w[1..w.len() - 1];
+            // why: the first and last characters, not bytes: `Café` and `東京` end in several.
+            let mut chars = w.chars();
+            chars.next();
+            chars.next_back();
+            let inner = chars.as_str();
             let joined = inner.contains(['-', '_', '.', '/', ':']);
             let digits = w.chars().any(|c| c.is_ascii_digit());
             let letters = w.chars().any(|c| c.is_alphabetic());
@@ -81,23 +84,12 @@ pub fn identifiers(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Writes the index of `archive` into `dir` and returns the files to publish under
-/// [`SITE_DIR`], with what was written.
-pub fn build(archive: &Archive, dir: &Path) -> Result<(Vec<OutputFile>, IndexStats)> {
+/// Writes the index of `archive` into `dir`, which is [`SITE_DIR`] of the site being written.
+pub fn build(archive: &Archive, dir: &Path) -> Result<IndexStats> {
     // why: the writer is single-threaded (for deterministic bytes); preparing the documents
     // (Markdown to text, identifiers) is not, and runs on every core first.
     let docs: Vec<SearchDoc> = archive.postmortems.par_iter().map(document).collect();
-    let stats =
-        blameless_search::build_index(dir, docs).context("cannot build the search index")?;
-    let files = stats
-        .files
-        .keys()
-        .map(|name| OutputFile::Copy {
-            path: format!("{SITE_DIR}/{name}"),
-            from: dir.join(name),
-        })
-        .collect();
-    Ok((files, stats))
+    blameless_search::build_index(dir, docs).context("cannot build the search index")
 }
 
 /// Whether the index in `dir` is missing or older than any source, template or the config.
@@ -105,7 +97,10 @@ pub fn is_stale(root: &Path, dir: &Path) -> bool {
     let Ok(built) = std::fs::metadata(dir.join("meta.json")).and_then(|m| m.modified()) else {
         return true;
     };
-    let sources = [root.join(crate::load::CONTENT_DIR), root.join("themes")];
+    let sources = [
+        root.join(crate::load::CONTENT_DIR),
+        root.join(crate::load::THEMES_DIR),
+    ];
     let config = root.join(crate::config::FILE_NAME);
     sources
         .iter()
@@ -153,6 +148,13 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn words_that_start_or_end_with_non_ascii_letters_are_read_without_a_panic() {
+        let found = identifiers("Café Österreich 東京 naïve-ü é-a Zürich-01 ü");
+        let found: Vec<&str> = found.iter().map(String::as_str).collect();
+        assert_eq!(found, ["Zürich-01", "naïve-ü", "é-a"]);
+    }
 
     #[test]
     fn finds_identifiers_in_prose() {

@@ -9,10 +9,14 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::config::{self, Config};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::safe_fs;
 
 /// The directory under the root that holds the sources.
 pub const CONTENT_DIR: &str = "content";
+
+/// The directory under the root that holds the archive's themes.
+pub const THEMES_DIR: &str = "themes";
 
 /// One post-mortem source file, unread beyond its bytes.
 #[derive(Clone, Debug)]
@@ -29,12 +33,13 @@ pub struct Source {
     pub bytes: Vec<u8>,
 }
 
-/// The archive root: the nearest directory from `start` upward holding `blameless.toml`, else
-/// the nearest holding `content/`, else `start` itself.
+/// The archive root: the nearest directory from `start` upward that holds `blameless.toml` or
+/// `content/`, else `start` itself. The nearest wins, so an archive without a configuration is
+/// never mistaken for an unrelated one that has one farther up.
 pub fn find_root(start: &Path) -> PathBuf {
-    let has = |name: &str| start.ancestors().find(|dir| dir.join(name).exists());
-    has(config::FILE_NAME)
-        .or_else(|| has(CONTENT_DIR))
+    start
+        .ancestors()
+        .find(|dir| dir.join(config::FILE_NAME).is_file() || dir.join(CONTENT_DIR).is_dir())
         .unwrap_or(start)
         .to_path_buf()
 }
@@ -62,35 +67,46 @@ pub fn load_config(root: &Path) -> Result<Config, ConfigError> {
     }
 }
 
+/// Every source under `root/content`, sorted by path, and the problems met while listing them.
+pub struct Loaded {
+    /// The sources, read.
+    pub sources: Vec<Source>,
+    /// One `symbolic-link` diagnostic for each link that was not followed.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// Reads every source under `root/content`, sorted by path.
 ///
-/// Symbolic links are not followed, so nothing outside the archive is read or published.
-pub fn load_sources(root: &Path) -> Result<Vec<Source>> {
+/// Symbolic links are never followed, at listing or at reading, so nothing outside the archive
+/// is read or published; each one is reported, without its target or contents.
+pub fn load_sources(root: &Path) -> Result<Loaded> {
     let content = root.join(CONTENT_DIR);
-    if !content.is_dir() {
+    if !fs::symlink_metadata(&content).is_ok_and(|m| m.is_dir()) {
         anyhow::bail!(
             "no `{CONTENT_DIR}/` directory in {}: post-mortems live in `{CONTENT_DIR}/<id>.md`",
             root.display()
         );
     }
-    let mut sources = Vec::new();
-    let mut walker = WalkDir::new(&content)
-        .sort_by_file_name()
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    let mut loaded = Loaded {
+        sources: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let mut walker = walk(&content);
     while let Some(entry) = walker.next() {
         let entry = entry.with_context(|| format!("cannot list {}", content.display()))?;
         let path = entry.path();
-        if entry.file_type().is_dir() && entry.depth() > 0 && path.join("index.md").is_file() {
+        if entry.file_type().is_symlink() {
+            loaded.diagnostics.push(symlink(root, path));
+        } else if entry.file_type().is_dir() && entry.depth() > 0 && is_bundle(path) {
             walker.skip_current_dir();
-            sources.push(read_bundle(root, path)?);
+            let source = read_bundle(root, path, &mut loaded.diagnostics)?;
+            loaded.sources.push(source);
         } else if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "md") {
             let id = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            sources.push(Source {
+            loaded.sources.push(Source {
                 id,
                 path: relative(root, path),
                 bundle: None,
@@ -100,27 +116,50 @@ pub fn load_sources(root: &Path) -> Result<Vec<Source>> {
         }
     }
     // why: the walk is cheap; reading thousands of files is not, and goes faster in parallel.
-    sources.par_iter_mut().try_for_each(|source| {
+    loaded.sources.par_iter_mut().try_for_each(|source| {
         let path = root.join(&source.path);
         source.bytes =
-            fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            safe_fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         Ok::<_, anyhow::Error>(())
     })?;
-    Ok(sources)
+    Ok(loaded)
 }
 
-fn read_bundle(root: &Path, dir: &Path) -> Result<Source> {
-    let index = dir.join("index.md");
-    let mut assets = Vec::new();
-    for entry in WalkDir::new(dir)
+/// A directory is a bundle when its `index.md` is a regular file (a link to one is reported
+/// when the walk reaches it).
+fn is_bundle(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join("index.md")).is_ok_and(|m| m.is_file())
+}
+
+fn walk(dir: &Path) -> walkdir::FilterEntry<walkdir::IntoIter, fn(&walkdir::DirEntry) -> bool> {
+    WalkDir::new(dir)
         .sort_by_file_name()
         .follow_links(false)
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
-    {
+}
+
+/// The diagnostic for a link that was not followed: its path only, never what it points to.
+fn symlink(root: &Path, path: &Path) -> Diagnostic {
+    Diagnostic::new(
+        Code::SymbolicLink,
+        format!(
+            "`{}` is a symbolic link, which blameless does not follow",
+            relative(root, path).display()
+        ),
+    )
+    .in_file(&relative(root, path))
+    .help("put the file itself in the archive instead of a link to it")
+}
+
+fn read_bundle(root: &Path, dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Source> {
+    let index = dir.join("index.md");
+    let mut assets = Vec::new();
+    for entry in walk(dir) {
         let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        // why: only regular files; a symlink could point anywhere on the machine.
-        if entry.file_type().is_file() && entry.path() != index {
+        if entry.file_type().is_symlink() {
+            diagnostics.push(symlink(root, entry.path()));
+        } else if entry.file_type().is_file() && entry.path() != index {
             assets.push(
                 entry
                     .path()
@@ -165,7 +204,7 @@ mod tests {
         fs::write(content.join("2024/b-bundle/notes.md"), "not a post-mortem").unwrap();
         fs::write(content.join(".hidden.md"), "z").unwrap();
         fs::write(content.join("readme.txt"), "z").unwrap();
-        let sources = load_sources(dir.path()).unwrap();
+        let sources = load_sources(dir.path()).unwrap().sources;
         let ids: Vec<_> = sources.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["b-bundle", "a"]);
         assert_eq!(sources[0].path, Path::new("content/2024/b-bundle/index.md"));
@@ -186,9 +225,42 @@ mod tests {
         fs::write(bundle.join("index.md"), "y").unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret.md"), bundle.join("s.md")).unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("content/linked")).unwrap();
-        let sources = load_sources(dir.path()).unwrap();
-        assert_eq!(sources.len(), 1);
-        assert!(sources[0].assets.is_empty());
+        let loaded = load_sources(dir.path()).unwrap();
+        assert_eq!(loaded.sources.len(), 1);
+        assert!(loaded.sources[0].assets.is_empty());
+        let found: Vec<_> = loaded.diagnostics.iter().map(|d| &d.message).collect();
+        assert_eq!(
+            found,
+            [
+                "`content/b/s.md` is a symbolic link, which blameless does not follow",
+                "`content/linked` is a symbolic link, which blameless does not follow"
+            ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_bundle_index_that_is_a_link_is_reported_without_its_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("content/x");
+        fs::create_dir_all(&bundle).unwrap();
+        std::os::unix::fs::symlink("/proc/self/environ", bundle.join("index.md")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("content/y.md")).unwrap();
+        let loaded = load_sources(dir.path()).unwrap();
+        assert!(loaded.sources.is_empty());
+        let codes: Vec<_> = loaded.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::SymbolicLink, Code::SymbolicLink]);
+        assert!(loaded.diagnostics.iter().all(|d| d.location.is_none()));
+    }
+
+    #[test]
+    fn the_nearest_archive_wins_over_a_configured_one_farther_up() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("blameless.toml"), "").unwrap();
+        let inner = dir.path().join("projects/archive");
+        fs::create_dir_all(inner.join("content/2024")).unwrap();
+        assert_eq!(find_root(&inner), inner);
+        assert_eq!(find_root(&inner.join("content/2024")), inner);
     }
 
     #[test]

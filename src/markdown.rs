@@ -7,6 +7,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use comrak::arena_tree::NodeEdge;
 use comrak::nodes::{AstNode, NodeValue};
 use comrak::{Arena, Options};
 
@@ -147,23 +148,31 @@ pub fn to_text(markdown: &str) -> String {
     out.trim().to_string()
 }
 
+/// The plain text of one parsed node and everything under it.
+pub fn node_text<'a>(node: &'a AstNode<'a>) -> String {
+    let mut out = String::new();
+    collect_text(node, &mut out);
+    out.trim().to_string()
+}
+
 fn collect_text<'a>(node: &'a AstNode<'a>, out: &mut String) {
-    match &node.data().value {
-        NodeValue::Text(t) => out.push_str(t),
-        NodeValue::Code(c) => out.push_str(&c.literal),
-        NodeValue::CodeBlock(c) => {
-            out.push_str(&c.literal);
+    // why: a flat walk over start and end edges rather than recursion, so that a source with
+    // thousands of nested block quotes or lists cannot overflow the stack.
+    for edge in node.traverse() {
+        match edge {
+            NodeEdge::Start(node) => match &node.data().value {
+                NodeValue::Text(t) => out.push_str(t),
+                NodeValue::Code(c) => out.push_str(&c.literal),
+                NodeValue::CodeBlock(c) => out.push_str(&c.literal),
+                NodeValue::SoftBreak | NodeValue::LineBreak => out.push(' '),
+                _ => {}
+            },
+            NodeEdge::End(node) => {
+                if node.data().value.block() && !out.ends_with('\n') && !out.is_empty() {
+                    out.push('\n');
+                }
+            }
         }
-        NodeValue::SoftBreak | NodeValue::LineBreak => out.push(' '),
-        NodeValue::HtmlInline(_) | NodeValue::HtmlBlock(_) => {}
-        _ => {}
-    }
-    for child in node.children() {
-        collect_text(child, out);
-    }
-    let block = node.data().value.block();
-    if block && !out.ends_with('\n') && !out.is_empty() {
-        out.push('\n');
     }
 }
 
@@ -270,6 +279,20 @@ mod tests {
             "Some bold and code.\nitem link"
         );
         assert_eq!(first_paragraph_text("\nA *b*\nc.\n\nNext."), "A b c.");
+    }
+
+    #[test]
+    fn thousands_of_nested_quotes_and_lists_do_not_overflow_the_stack() {
+        // why: run on a thread with a small stack, so that recursion anywhere would fail here.
+        let text = format!("{} deep\n\n{} item\n", ">".repeat(7000), "- ".repeat(3000));
+        let html = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || (to_text(&text), to_html(&text, &same()), links(&text).len()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(html.0.contains("deep"), "{}", html.0);
+        assert!(html.1.contains("deep"));
     }
 
     #[test]

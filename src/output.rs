@@ -1,52 +1,285 @@
-//! Output: writes the rendered site atomically. The files go to a fresh directory beside the
-//! target, which is swapped in only when every file is written; a build that fails for any
-//! reason leaves the previous site byte-for-byte intact.
+//! Output: writes the rendered site atomically and never touches what it did not write.
+//!
+//! A build first checks that `out` may be replaced ([`check_out`]), takes a lock beside it, and
+//! clears what an earlier killed build left there. The files then go to a fresh staging
+//! directory beside the target, which carries the [`MARKER`] file from its first moment, and is
+//! swapped in only when every file is written. On Linux the swap is one atomic exchange of the
+//! two directories, so the site is never missing; elsewhere it is two renames, and a build
+//! killed between them has its old site put back by the next build.
 
 use std::collections::BTreeSet;
-use std::fs;
+use std::fs::{self, File};
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use crate::render::OutputFile;
+use crate::safe_fs;
 
-/// Writes `files` as the new contents of `out`. `root` is the archive root that `Copy` sources
-/// are relative to.
+/// The file every site carries, so that a later build knows the directory is its own.
+pub const MARKER: &str = ".blameless-site";
+
+const MARKER_TEXT: &str =
+    "This directory was written by `blameless build`, which replaces it whole on every build.\n";
+
+/// Refuses an `out` that is not blameless's to replace: a file or a symbolic link, the archive
+/// or anything holding it, a directory inside `content/` or `themes/`, or a non-empty directory
+/// without the [`MARKER`]. Nothing is written.
+pub fn check_out(root: &Path, out: &Path) -> Result<()> {
+    let shown = out.display();
+    let meta = match fs::symlink_metadata(out) {
+        Ok(meta) => Some(meta),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+        Err(err) => {
+            return Err(err).with_context(|| format!("cannot inspect the output directory {shown}"))
+        }
+    };
+    if let Some(meta) = &meta {
+        if meta.file_type().is_symlink() {
+            bail!("refusing to write the site to {shown}: it is a symbolic link, and blameless never writes through one; give the real directory with --out");
+        }
+        if !meta.is_dir() {
+            bail!("refusing to write the site to {shown}: it is a file, not a directory; choose another --out");
+        }
+    }
+    let root = resolve(root);
+    let resolved = resolve(out);
+    for (name, protected) in [
+        ("archive root", root.clone()),
+        ("sources in `content/`", root.join(crate::load::CONTENT_DIR)),
+        ("themes in `themes/`", root.join(crate::load::THEMES_DIR)),
+        (
+            "configuration `blameless.toml`",
+            root.join(crate::config::FILE_NAME),
+        ),
+    ] {
+        if protected.starts_with(&resolved) {
+            bail!("refusing to write the site to {shown}: replacing it would delete the {name} ({}); choose an --out outside the archive's sources, such as `public/`", protected.display());
+        }
+    }
+    for inside in [crate::load::CONTENT_DIR, crate::load::THEMES_DIR] {
+        if resolved.starts_with(root.join(inside)) {
+            bail!("refusing to write the site to {shown}: it is inside `{inside}/`, where it would be read back as sources; choose an --out outside it, such as `public/`");
+        }
+    }
+    if meta.is_some() && !is_site(out) {
+        let empty = fs::read_dir(out)
+            .with_context(|| format!("cannot list the output directory {shown}"))?
+            .next()
+            .is_none();
+        if !empty {
+            bail!("refusing to replace {shown}: it is not empty and was not written by blameless (it has no `{MARKER}` file); remove it yourself, or choose an empty or new --out");
+        }
+    }
+    Ok(())
+}
+
+/// Whether `dir` is a site that blameless wrote: a real directory with a real marker file.
+fn is_site(dir: &Path) -> bool {
+    fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+        && fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
+}
+
+/// `path` made absolute with its existing part's links and `..` resolved, so that two spellings
+/// of one directory compare equal.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                match part {
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    Component::Normal(name) => out.push(name),
+                    _ => {}
+                }
+            }
+            return out;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
+/// A site being written: the staging directory beside `out`, and the lock that keeps other
+/// builds of the same `out` away until it is swapped in or dropped.
+pub struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    committed: bool,
+    _lock: File,
+}
+
+impl Staging {
+    /// Checks `out` (see [`check_out`]), waits for any other build of it, clears what killed
+    /// builds left, and creates the staging directory with its marker.
+    pub fn begin(root: &Path, out: &Path) -> Result<Staging> {
+        check_out(root, out)?;
+        let (parent, name) = parent_and_name(out);
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create the output's parent {}", parent.display()))?;
+        let lock = lock(&parent, &name)?;
+        // why: with the lock held no other build is writing, so every leftover is stale.
+        recover(&parent, &name, out)?;
+        let dir = tempfile::Builder::new()
+            .prefix(&staging_prefix(&name))
+            .tempdir_in(&parent)
+            .with_context(|| format!("cannot create a staging directory in {}", parent.display()))?
+            .keep();
+        let staging = Staging {
+            dir,
+            out: out.to_path_buf(),
+            committed: false,
+            _lock: lock,
+        };
+        fs::write(staging.dir.join(MARKER), MARKER_TEXT)
+            .with_context(|| format!("cannot write {}", staging.dir.join(MARKER).display()))?;
+        Ok(staging)
+    }
+
+    /// The staging directory, for stages that write their files in place (the search index).
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes `files` into the staging directory; `root` is what `Copy` sources are relative to.
+    pub fn write(&self, files: &[OutputFile], root: &Path) -> Result<()> {
+        let mut dirs = BTreeSet::new();
+        for file in files {
+            if let Some(dir) = safe_relative(file.path())?.parent() {
+                dirs.insert(self.dir.join(dir));
+            }
+        }
+        for dir in &dirs {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        // why: creating thousands of files is bound by the file system, which takes them in
+        // parallel.
+        files.par_iter().try_for_each(|file| {
+            let target = self.dir.join(file.path());
+            match file {
+                OutputFile::Bytes { contents, .. } => fs::write(&target, contents),
+                OutputFile::Copy { from, .. } => safe_fs::copy(&root.join(from), &target),
+            }
+            .with_context(|| format!("cannot write {}", target.display()))
+        })
+    }
+
+    /// Swaps the staging directory in as `out`.
+    pub fn commit(mut self) -> Result<()> {
+        swap_in(&self.dir, &self.out)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // why: after a swap the staging path holds the old site, which goes; before one, it
+        // holds a half-written site, which goes too. Either way it is ours (it has the marker).
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Writes `files` as the new contents of `out`: [`Staging::begin`], `write`, `commit`.
 pub fn publish(files: &[OutputFile], root: &Path, out: &Path) -> Result<()> {
+    let staging = Staging::begin(root, out)?;
+    staging.write(files, root)?;
+    staging.commit()
+}
+
+fn parent_and_name(out: &Path) -> (PathBuf, String) {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create the output's parent {}", parent.display()))?;
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "public".into());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.new-"))
-        .tempdir_in(&parent)
-        .with_context(|| format!("cannot create a staging directory in {}", parent.display()))?;
-    let mut dirs = BTreeSet::new();
-    for file in files {
-        if let Some(dir) = safe_relative(file.path())?.parent() {
-            dirs.insert(staging.path().join(dir));
+    (parent, name)
+}
+
+fn staging_prefix(name: &str) -> String {
+    format!(".{name}.new-")
+}
+
+fn old_name(name: &str) -> String {
+    format!(".{name}.old")
+}
+
+/// Locks the output's `parent` directory against other builds, waiting (and saying so) while
+/// another holds it. On Unix the directory itself is locked, so no lock file is left behind;
+/// elsewhere a `.NAME.lock` file beside the site is.
+fn lock(parent: &Path, name: &str) -> Result<File> {
+    #[cfg(unix)]
+    let (path, file) = (parent.to_path_buf(), File::open(parent));
+    #[cfg(not(unix))]
+    let (path, file) = {
+        let path = parent.join(format!(".{name}.lock"));
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path);
+        (path, file)
+    };
+    #[cfg(unix)]
+    let _ = name;
+    let file = file.with_context(|| format!("cannot open {} to lock it", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "waiting for another build to finish writing the site in {}",
+                parent.display()
+            );
+        }
+        Err(fs::TryLockError::Error(err)) => {
+            return Err(err).with_context(|| format!("cannot lock {}", path.display()))
         }
     }
-    for dir in &dirs {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
+}
+
+/// Clears what killed builds left beside `out`: puts an old site back when `out` is missing,
+/// and removes staging and old directories that carry the marker (or are still empty).
+fn recover(parent: &Path, name: &str, out: &Path) -> Result<()> {
+    let old = parent.join(old_name(name));
+    if fs::symlink_metadata(out).is_err() && is_site(&old) {
+        fs::rename(&old, out)
+            .with_context(|| format!("cannot put the previous site {} back", old.display()))?;
     }
-    // why: creating thousands of files is bound by the file system, which takes them in parallel.
-    files.par_iter().try_for_each(|file| {
-        let target = staging.path().join(file.path());
-        match file {
-            OutputFile::Bytes { contents, .. } => fs::write(&target, contents),
-            OutputFile::Copy { from, .. } => fs::copy(root.join(from), &target).map(drop),
+    let prefix = staging_prefix(name);
+    let entries =
+        fs::read_dir(parent).with_context(|| format!("cannot list {}", parent.display()))?;
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if !(file_name.starts_with(&prefix) || file_name == old_name(name)) {
+            continue;
         }
-        .with_context(|| format!("cannot write {}", target.display()))
-    })?;
-    swap_in(staging.keep(), out)
+        let path = entry.path();
+        let empty = fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none());
+        if is_site(&path) || (empty && entry.file_type().is_ok_and(|t| t.is_dir())) {
+            fs::remove_dir_all(&path).with_context(|| {
+                format!("cannot remove {}, left by an earlier build", path.display())
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses paths that could leave the output directory.
@@ -58,24 +291,36 @@ fn safe_relative(path: &str) -> Result<&Path> {
     Ok(p)
 }
 
-fn swap_in(staging: PathBuf, out: &Path) -> Result<()> {
-    if !out.exists() {
-        return fs::rename(&staging, out)
+/// Puts `staging` at `out`. Afterwards `staging` holds the old site, if there was one.
+fn swap_in(staging: &Path, out: &Path) -> Result<()> {
+    if fs::symlink_metadata(out).is_err() {
+        return fs::rename(staging, out)
             .with_context(|| format!("cannot move the new site to {}", out.display()));
     }
-    let old = staging.with_file_name(format!(
-        "{}.old",
-        staging.file_name().unwrap_or_default().to_string_lossy()
-    ));
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        match renameat_with(CWD, staging, CWD, out, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            // why: some file systems cannot exchange; they get the two renames below.
+            Err(err) if err == rustix::io::Errno::INVAL || err == rustix::io::Errno::NOSYS => {}
+            Err(err) => {
+                return Err(io::Error::from(err))
+                    .with_context(|| format!("cannot swap the new site into {}", out.display()))
+            }
+        }
+    }
+    let (parent, name) = parent_and_name(out);
+    let old = parent.join(old_name(&name));
     fs::rename(out, &old)
         .with_context(|| format!("cannot move the old site {} aside", out.display()))?;
-    if let Err(err) = fs::rename(&staging, out) {
+    if let Err(err) = fs::rename(staging, out) {
         // why: put the old site back so that a failure never leaves no site at all.
         let _ = fs::rename(&old, out);
         return Err(err).with_context(|| format!("cannot move the new site to {}", out.display()));
     }
-    fs::remove_dir_all(&old)
-        .with_context(|| format!("cannot remove the old site {}", old.display()))
+    fs::rename(&old, staging)
+        .with_context(|| format!("cannot move the old site {} away", old.display()))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::config::Config;
-use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, LineIndex};
 use crate::load::Source;
 use crate::markdown;
 use crate::postmortem::{
@@ -202,6 +202,7 @@ pub fn parse(source: &Source, config: &Config) -> Parsed {
     let mut reader = Reader {
         path: &source.path,
         text: &text,
+        lines: std::cell::OnceCell::new(),
         offset: toml_offset,
         diagnostics: Vec::new(),
         spans: BTreeMap::new(),
@@ -238,6 +239,8 @@ type Value<'i> = Spanned<DeValue<'i>>;
 struct Reader<'a> {
     path: &'a Path,
     text: &'a str,
+    /// Built at the first problem, for the many a broken file can have.
+    lines: std::cell::OnceCell<LineIndex>,
     offset: usize,
     diagnostics: Vec<Diagnostic>,
     spans: BTreeMap<String, Range<usize>>,
@@ -250,9 +253,10 @@ impl<'a> Reader<'a> {
 
     fn report(&mut self, code: Code, message: String, span: Range<usize>, help: String) {
         let span = self.span(span);
+        let lines = self.lines.get_or_init(|| LineIndex::new(self.text));
         self.diagnostics.push(
             Diagnostic::new(code, message)
-                .at(self.path, self.text, span)
+                .at_line(self.path, self.text, lines, span)
                 .help(help),
         );
     }
@@ -692,6 +696,7 @@ impl<'a> Reader<'a> {
             bundle: source.bundle.clone(),
             assets: source.assets.clone(),
             source: text.clone(),
+            lines: Default::default(),
             title: title?,
             severity: severity?,
             status: status?,

@@ -39,12 +39,14 @@ impl Checked {
 
 /// Loads and checks the archive at `root`.
 pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked> {
-    let sources = load::load_sources(root)?;
-    let parsed: Vec<parse::Parsed> = sources
+    let loaded = load::load_sources(root)?;
+    let parsed: Vec<parse::Parsed> = loaded
+        .sources
         .par_iter()
         .map(|source| parse::parse(source, &config))
         .collect();
     let (postmortems, mut diagnostics) = validate::validate(parsed);
+    diagnostics.extend(loaded.diagnostics);
     let archive = Archive::new(config, postmortems, now);
     let process: Vec<Vec<Diagnostic>> = archive
         .postmortems
@@ -57,6 +59,7 @@ pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked>
         d.level != Level::Allow
     });
     diagnostic::sort(&mut diagnostics);
+    let diagnostics = diagnostic::bound(diagnostics);
     Ok(Checked {
         archive,
         diagnostics,
@@ -87,22 +90,28 @@ pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<B
     if !options.drafts {
         archive.retain(|pm| pm.status != Status::Draft);
     }
-    let theme_dir = root.join("themes").join(&archive.config.theme);
+    let theme_dir = root
+        .join(crate::load::THEMES_DIR)
+        .join(&archive.config.theme);
     let theme = Theme::load(&theme_dir)?;
     let renderer = Renderer::new(theme)?;
-    let scratch = tempfile::tempdir().context("cannot create a directory for the search index")?;
-    // why: indexing is single-threaded for deterministic bytes; it runs beside the rendering.
+    let staging = output::Staging::begin(root, &options.out)
+        .with_context(|| format!("cannot publish the site to {}", options.out.display()))?;
+    // why: indexing is single-threaded for deterministic bytes; it runs beside the rendering,
+    // straight into the staging directory, so nothing is left elsewhere if the build is killed.
     let (files, index) = rayon::join(
         || render::render(&archive, &renderer),
-        || index::build(&archive, &scratch.path().join("index")),
+        || index::build(&archive, &staging.path().join(index::SITE_DIR)),
     );
-    let mut files = files?;
-    let (index_files, _) = index?;
-    files.extend(index_files);
-    output::publish(&files, root, &options.out)
+    let files = files?;
+    let index = index?;
+    staging
+        .write(&files, root)
+        .and_then(|()| staging.commit())
         .with_context(|| format!("cannot publish the site to {}", options.out.display()))?;
     Ok(BuildReport {
         postmortems: archive.postmortems.len(),
-        files: files.len(),
+        // why: the marker, the rendered files and the index's.
+        files: 1 + files.len() + index.files.len(),
     })
 }

@@ -50,7 +50,7 @@ pub fn check(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> Vec<Diagno
 }
 
 fn place(pm: &PostMortem, diagnostic: Diagnostic, span: Range<usize>) -> Diagnostic {
-    diagnostic.at(&pm.path, &pm.source, span)
+    pm.place(diagnostic, span)
 }
 
 /// The span of the front matter's opening `+++`, where absent keys are reported.

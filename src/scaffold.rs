@@ -6,9 +6,10 @@ use crate::config::Config;
 use crate::postmortem::SectionKind;
 use crate::slug::slugify;
 
-/// The file name (without directory) for a new post-mortem: `<date>-<slug>.md`.
+/// The file name (without directory) for a new post-mortem: `<date>-<slug>.md`, the title
+/// transliterated to ASCII (`Überlast` gives `uberlast`, `東京` gives `dong-jing`).
 pub fn file_name(title: &str, started: DateTime<FixedOffset>) -> String {
-    let slug: String = slugify(title)
+    let slug: String = slugify(&deunicode::deunicode(title))
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(60)
@@ -51,6 +52,16 @@ fn hint(kind: SectionKind) -> &'static str {
         }
         SectionKind::InternalEmail => "",
     }
+}
+
+/// A title as one line of text: control characters and line breaks become spaces, and runs of
+/// spaces one, so that the front matter it is written into reads back.
+pub fn clean_title(title: &str) -> String {
+    title
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The text of a new Draft post-mortem.
@@ -113,6 +124,41 @@ mod tests {
             "2024-03-12-checkout-errors-postgres-failover.md"
         );
         assert_eq!(file_name("???", started()), "2024-03-12-incident.md");
+    }
+
+    #[test]
+    fn non_latin_titles_are_transliterated() {
+        assert_eq!(
+            file_name("Überlast im Zahlungsdienst", started()),
+            "2024-03-12-uberlast-im-zahlungsdienst.md"
+        );
+        assert_eq!(
+            file_name("東京 DC 停電", started()),
+            "2024-03-12-dong-jing-dc-ting-dian.md"
+        );
+        assert_eq!(
+            file_name("Café crème", started()),
+            "2024-03-12-cafe-creme.md"
+        );
+    }
+
+    #[test]
+    fn a_title_with_line_breaks_and_delimiters_reads_back() {
+        let title = clean_title("Disk full\n+++\nstatus = \"Done\"\r\u{1b}[31m red");
+        assert_eq!(title, "Disk full +++ status = \"Done\" [31m red");
+        let text = source(&title, "SEV-2", started(), &Config::default());
+        let parsed = crate::parse::parse(
+            &Source {
+                id: "2024-03-12-a".into(),
+                path: PathBuf::from("content/2024-03-12-a.md"),
+                bundle: None,
+                assets: vec![],
+                bytes: text.into_bytes(),
+            },
+            &Config::default(),
+        );
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        assert_eq!(parsed.postmortem.unwrap().title, title);
     }
 
     #[test]

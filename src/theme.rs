@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use walkdir::WalkDir;
+
+use crate::safe_fs;
 
 macro_rules! embed {
     ($($path:literal),* $(,)?) => {
@@ -56,14 +58,29 @@ impl Theme {
         Theme { files }
     }
 
-    /// The embedded theme with the files of `dir` (if it exists) laid over it.
+    /// The embedded theme with the files of `dir` (if it exists) laid over it. A symbolic link
+    /// anywhere in the theme is an error: it could publish any file of the machine.
     pub fn load(dir: &Path) -> Result<Theme> {
         let mut theme = Theme::embedded();
-        if !dir.is_dir() {
+        for link in [dir.parent(), Some(dir)].into_iter().flatten() {
+            if safe_fs::is_link(link).unwrap_or(false) {
+                bail!(
+                    "the theme directory {} is a symbolic link, which blameless does not follow",
+                    link.display()
+                );
+            }
+        }
+        if !fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
             return Ok(theme);
         }
         for entry in WalkDir::new(dir).sort_by_file_name().follow_links(false) {
             let entry = entry.with_context(|| format!("cannot list theme {}", dir.display()))?;
+            if entry.file_type().is_symlink() {
+                bail!(
+                    "the theme file {} is a symbolic link, which blameless does not follow: put the file itself there",
+                    entry.path().display()
+                );
+            }
             if !entry.file_type().is_file() {
                 continue;
             }
@@ -73,7 +90,7 @@ impl Theme {
                 .unwrap_or(entry.path())
                 .to_string_lossy()
                 .replace('\\', "/");
-            let bytes = fs::read(entry.path())
+            let bytes = safe_fs::read(entry.path())
                 .with_context(|| format!("cannot read theme file {}", entry.path().display()))?;
             theme.files.insert(relative, bytes);
         }
@@ -120,6 +137,22 @@ mod tests {
             theme.files["templates/base.html"],
             Theme::embedded().files["templates/base.html"]
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_in_the_theme_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("static")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("static/passwd.txt")).unwrap();
+        let err = Theme::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is a symbolic link"), "{err}");
+        let linked = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(dir.path(), linked.path().join("mine")).unwrap();
+        let err = Theme::load(&linked.path().join("mine"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is a symbolic link"), "{err}");
     }
 
     #[test]

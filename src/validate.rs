@@ -13,16 +13,26 @@ use crate::postmortem::PostMortem;
 /// each duplicated id, in path order) and the problems found.
 pub fn validate(parsed: Vec<Parsed>) -> (Vec<PostMortem>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let mut first_path: BTreeMap<String, PathBuf> = BTreeMap::new();
+    // why: keyed by the lower-cased id, since `Case` and `case` are one page on a host whose
+    // file names ignore case (macOS, Windows, many CDNs), and one would overwrite the other.
+    let mut first_path: BTreeMap<String, (String, PathBuf)> = BTreeMap::new();
     let mut postmortems = Vec::new();
     for p in parsed {
         diagnostics.extend(p.diagnostics);
-        if let Some(first) = first_path.get(&p.id) {
-            let mut d = Diagnostic::new(
-                Code::DuplicateId,
-                format!("the id `{}` is also used by {}", p.id, display_path(first)),
-            )
-            .help("ids are file names (or bundle directory names) and must be unique: rename one");
+        if let Some((first_id, first)) = first_path.get(&p.id.to_lowercase()) {
+            let message = if *first_id == p.id {
+                format!("the id `{}` is also used by {}", p.id, display_path(first))
+            } else {
+                format!(
+                    "the id `{}` differs only in case from `{first_id}` of {}",
+                    p.id,
+                    display_path(first)
+                )
+            };
+            let mut d = Diagnostic::new(Code::DuplicateId, message).help(
+                "ids are file names (or bundle directory names) and must be unique, ignoring \
+                 case: rename one",
+            );
             d = match &p.postmortem {
                 Some(pm) => d.at(&pm.path, &pm.source, pm.field_span("title")),
                 None => d.in_file(&p.path),
@@ -30,10 +40,10 @@ pub fn validate(parsed: Vec<Parsed>) -> (Vec<PostMortem>, Vec<Diagnostic>) {
             diagnostics.push(d);
             continue;
         }
-        first_path.insert(p.id.clone(), p.path.clone());
+        first_path.insert(p.id.to_lowercase(), (p.id.clone(), p.path.clone()));
         postmortems.extend(p.postmortem);
     }
-    let ids: BTreeSet<&str> = first_path.keys().map(String::as_str).collect();
+    let ids: BTreeSet<&str> = first_path.values().map(|(id, _)| id.as_str()).collect();
     for pm in &postmortems {
         check_related(pm, &ids, &mut diagnostics);
         check_links(pm, &ids, &mut diagnostics);
@@ -54,12 +64,14 @@ fn check_related(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Di
         };
         let span = pm.field_span(&format!("related.{i}"));
         diagnostics.push(
-            Diagnostic::new(
-                Code::UnknownRelated,
-                format!("`related` names `{id}`, which is not a post-mortem"),
-            )
-            .at(&pm.path, &pm.source, span)
-            .help(help),
+            pm.place(
+                Diagnostic::new(
+                    Code::UnknownRelated,
+                    format!("`related` names `{id}`, which is not a post-mortem"),
+                )
+                .help(help),
+                span,
+            ),
         );
     }
 }
@@ -67,6 +79,24 @@ fn check_related(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Di
 fn check_links(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Diagnostic>) {
     for section in &pm.sections {
         for link in markdown::links(&section.markdown) {
+            let span =
+                section.content_offset + link.span.start..section.content_offset + link.span.end;
+            // why: the renderer's own test, so that what is warned of is exactly what it drops.
+            if comrak::html::dangerous_url(&link.url) {
+                diagnostics.push(pm.place(
+                    Diagnostic::new(
+                        Code::UnsafeLink,
+                        format!(
+                            "the {} `{}` is left out of the page: its scheme can run script or read local files",
+                            if link.image { "image" } else { "link" },
+                            link.url.chars().take(60).collect::<String>()
+                        ),
+                    )
+                    .help("link to an `https://` page, or put the file in the post-mortem's bundle"),
+                    span,
+                ));
+                continue;
+            }
             let problem = match markdown::classify(&link.url) {
                 LinkTarget::External => None,
                 LinkTarget::PostMortem { id, .. } if ids.contains(id.as_str()) => None,
@@ -103,13 +133,8 @@ fn check_links(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Diag
                 )),
             };
             if let Some((message, help)) = problem {
-                let span = section.content_offset + link.span.start
-                    ..section.content_offset + link.span.end;
-                diagnostics.push(
-                    Diagnostic::new(Code::BrokenLink, message)
-                        .at(&pm.path, &pm.source, span)
-                        .help(help),
-                );
+                diagnostics
+                    .push(pm.place(Diagnostic::new(Code::BrokenLink, message).help(help), span));
             }
         }
     }
@@ -154,6 +179,44 @@ mod tests {
         assert_eq!(pms[0].path, PathBuf::from("content/2024/a.md"));
         assert_eq!(d[0].code, Code::DuplicateId);
         assert_eq!(d[0].message, "the id `a` is also used by content/2024/a.md");
+    }
+
+    #[test]
+    fn ids_that_differ_only_in_case_are_duplicates() {
+        let (pms, d) = run(&[
+            source("content/Case.md", "Case", "", ""),
+            source("content/case.md", "case", "", ""),
+        ]);
+        assert_eq!(pms.len(), 1);
+        assert_eq!(d[0].code, Code::DuplicateId);
+        assert_eq!(
+            d[0].message,
+            "the id `case` differs only in case from `Case` of content/Case.md"
+        );
+    }
+
+    #[test]
+    fn script_and_data_links_are_warned_of_at_their_line() {
+        let (_, d) = run(&[source(
+            "content/a.md",
+            "a",
+            "",
+            "## Summary\n\nSee [this](javascript:alert(1)) and ![x](data:text/html,hi) and ![ok](data:image/png;base64,AA==).\n",
+        )]);
+        let found: Vec<(Code, usize)> = d
+            .iter()
+            .map(|d| (d.code, d.location.as_ref().unwrap().line))
+            .collect();
+        assert_eq!(
+            found,
+            [(Code::UnsafeLink, 9), (Code::UnsafeLink, 9)],
+            "{d:?}"
+        );
+        assert!(
+            d[0].message.contains("`javascript:alert(1)`"),
+            "{}",
+            d[0].message
+        );
     }
 
     #[test]

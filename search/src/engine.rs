@@ -80,6 +80,12 @@ impl Engine {
         let searcher = self.reader.searcher();
         let q = req.q.trim();
         let mut error = None;
+        if let Err(message) = crate::request::check_query(q) {
+            return SearchResponse {
+                error: Some(QueryErrorExplained::rejected(message)),
+                ..SearchResponse::default()
+            };
+        }
         let text_query = if q.is_empty() {
             None
         } else {

@@ -30,6 +30,17 @@ impl QueryErrorExplained {
     }
 }
 
+impl QueryErrorExplained {
+    /// A query refused before parsing (see [`crate::request::check_query`]).
+    pub fn rejected(message: String) -> QueryErrorExplained {
+        QueryErrorExplained {
+            detail: message.clone(),
+            message,
+            hint: None,
+        }
+    }
+}
+
 /// Explains a parser error for the query `q`.
 pub(crate) fn explain(q: &str, error: &QueryParserError) -> QueryErrorExplained {
     let fields = QUERY_FIELDS.join(", ");

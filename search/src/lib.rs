@@ -46,7 +46,10 @@ pub use engine::{search, Engine};
 pub use explain::QueryErrorExplained;
 pub use hotcache::{page_runs, HotCache, HotFile, DEFAULT_PAGE_SIZE, HOTCACHE_FILE};
 pub use range_directory::{FetchStats, Fetched, RangeDirectory, RangeFetcher};
-pub use request::{parse_date_span, RequestError, SearchRequest, Sort, DEFAULT_LIMIT, MAX_LIMIT};
+pub use request::{
+    check_query, parse_date_span, RequestError, SearchRequest, Sort, DEFAULT_LIMIT, MAX_LIMIT,
+    MAX_QUERY_CHARS, MAX_QUERY_DEPTH,
+};
 pub use response::{FacetCount, Facets, Hit, SearchResponse};
 pub use schema::{FACET_FIELDS, QUERY_FIELDS};
 pub use tantivy;

@@ -110,7 +110,10 @@ impl SearchRequest {
                 message: message.to_string(),
             };
             match key {
-                "q" => req.q = value.to_string(),
+                "q" => {
+                    check_query(value).map_err(|message| error(&message))?;
+                    req.q = value.to_string();
+                }
                 "severity" => req.severity.push(value.to_string()),
                 "status" => req.status.push(value.to_string()),
                 "tag" => req.tag.push(value.to_string()),
@@ -162,6 +165,40 @@ impl SearchRequest {
             && self.since.is_none()
             && self.until.is_none()
     }
+}
+
+/// The longest query read, in characters: far beyond any sentence a person types.
+pub const MAX_QUERY_CHARS: usize = 1000;
+
+/// The deepest nesting of parentheses read: the parser recurses once per level.
+pub const MAX_QUERY_DEPTH: usize = 16;
+
+/// Refuses a query that is too long or nested too deep to parse safely, in plain words.
+pub fn check_query(q: &str) -> Result<(), String> {
+    let chars = q.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(format!(
+            "the query is {chars} characters long; at most {MAX_QUERY_CHARS} are read: search for fewer words"
+        ));
+    }
+    let (mut depth, mut deepest, mut quoted) = (0usize, 0usize, false);
+    for c in q.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_QUERY_DEPTH {
+        return Err(format!(
+            "the query nests parentheses {deepest} deep; at most {MAX_QUERY_DEPTH} are read: remove some"
+        ));
+    }
+    Ok(())
 }
 
 /// Reads `YYYY`, `YYYY-MM`, `YYYY-MM-DD` (UTC) or unix seconds into the half-open span
@@ -233,6 +270,20 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_queries_nested_or_long_beyond_the_bounds() {
+        let nested = format!("{}x{}", "(".repeat(20_000), ")".repeat(20_000));
+        let err = SearchRequest::from_query_pairs([("q", nested.as_str())]).unwrap_err();
+        assert_eq!(err.param, "q");
+        assert!(err.message.contains("characters long"), "{}", err.message);
+        let deep = format!("{}x{}", "(".repeat(17), ")".repeat(17));
+        let err = SearchRequest::from_query_pairs([("q", deep.as_str())]).unwrap_err();
+        assert!(err.message.contains("17 deep"), "{}", err.message);
+        let fine = format!("{}x{}", "(".repeat(16), ")".repeat(16));
+        assert!(SearchRequest::from_query_pairs([("q", fine.as_str())]).is_ok());
+        assert!(check_query("\"((((((((((((((((((\" kafka").is_ok());
+    }
 
     #[test]
     fn reads_dates_as_spans() {

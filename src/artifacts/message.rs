@@ -23,14 +23,18 @@ pub fn external_message(pm: &PostMortem) -> Option<String> {
 pub fn plain_text(markdown: &str) -> String {
     let arena = Arena::new();
     let root = comrak::parse_document(&arena, markdown, &crate::markdown::options());
-    blocks(root, true).join("\n\n")
+    blocks(root, true, 0).join("\n\n")
 }
 
+/// How deep containers and inline spans are rendered with their structure; deeper ones give
+/// their plain text, so that nothing a source nests can exhaust the stack.
+const MAX_DEPTH: usize = 32;
+
 /// The blocks under a container, each rendered to text; empty ones are dropped.
-fn blocks<'a>(node: &'a AstNode<'a>, loose: bool) -> Vec<String> {
+fn blocks<'a>(node: &'a AstNode<'a>, loose: bool, depth: usize) -> Vec<String> {
     let mut out = Vec::new();
     for child in node.children() {
-        let text = block(child);
+        let text = block(child, depth + 1);
         if text.trim().is_empty() {
             continue;
         }
@@ -47,11 +51,14 @@ fn blocks<'a>(node: &'a AstNode<'a>, loose: bool) -> Vec<String> {
     out
 }
 
-fn block<'a>(node: &'a AstNode<'a>) -> String {
+fn block<'a>(node: &'a AstNode<'a>, depth: usize) -> String {
+    if depth > MAX_DEPTH {
+        return crate::markdown::node_text(node);
+    }
     let value = node.data().value.clone();
     match value {
         NodeValue::Paragraph | NodeValue::Heading(_) | NodeValue::TableCell => {
-            inline_children(node).trim().to_string()
+            inline_children(node, depth).trim().to_string()
         }
         NodeValue::CodeBlock(code) => code.literal.trim_end().to_string(),
         NodeValue::List(list) => {
@@ -71,7 +78,7 @@ fn block<'a>(node: &'a AstNode<'a>) -> String {
                         NodeValue::TaskItem(_) => "[ ] ",
                         _ => "",
                     };
-                    let body = blocks(item, !list.tight).join("\n\n");
+                    let body = blocks(item, !list.tight, depth).join("\n\n");
                     indent_item(&format!("{marker}{task}"), &body)
                 })
                 .collect();
@@ -79,13 +86,18 @@ fn block<'a>(node: &'a AstNode<'a>) -> String {
         }
         NodeValue::Table(_) => node
             .children()
-            .map(|row| row.children().map(block).collect::<Vec<_>>().join(" | "))
+            .map(|row| {
+                row.children()
+                    .map(|cell| block(cell, depth + 1))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
             .collect::<Vec<_>>()
             .join("\n"),
         NodeValue::HtmlBlock(_) | NodeValue::ThematicBreak | NodeValue::FootnoteDefinition(_) => {
             String::new()
         }
-        _ => blocks(node, true).join("\n\n"),
+        _ => blocks(node, true, depth).join("\n\n"),
     }
 }
 
@@ -110,15 +122,19 @@ fn indent_item(marker: &str, body: &str) -> String {
     out
 }
 
-fn inline_children<'a>(node: &'a AstNode<'a>) -> String {
+fn inline_children<'a>(node: &'a AstNode<'a>, depth: usize) -> String {
     let mut out = String::new();
     for child in node.children() {
-        inline(child, &mut out);
+        inline(child, &mut out, depth + 1);
     }
     out
 }
 
-fn inline<'a>(node: &'a AstNode<'a>, out: &mut String) {
+fn inline<'a>(node: &'a AstNode<'a>, out: &mut String, depth: usize) {
+    if depth > MAX_DEPTH {
+        out.push_str(&crate::markdown::node_text(node));
+        return;
+    }
     let value = node.data().value.clone();
     match value {
         NodeValue::Text(text) => out.push_str(&text),
@@ -127,7 +143,7 @@ fn inline<'a>(node: &'a AstNode<'a>, out: &mut String) {
         NodeValue::LineBreak => out.push('\n'),
         NodeValue::HtmlInline(_) => {}
         NodeValue::Link(link) => {
-            let text = inline_children(node);
+            let text = inline_children(node, depth);
             let url = link.url.strip_prefix("mailto:").unwrap_or(&link.url);
             if text.is_empty() || text == url || text == link.url {
                 out.push_str(url);
@@ -135,8 +151,8 @@ fn inline<'a>(node: &'a AstNode<'a>, out: &mut String) {
                 out.push_str(&format!("{text} ({url})"));
             }
         }
-        NodeValue::Image(_) => out.push_str(&inline_children(node)),
-        _ => out.push_str(&inline_children(node)),
+        NodeValue::Image(_) => out.push_str(&inline_children(node, depth)),
+        _ => out.push_str(&inline_children(node, depth)),
     }
 }
 
@@ -144,6 +160,26 @@ fn inline<'a>(node: &'a AstNode<'a>, out: &mut String) {
 mod tests {
     use super::*;
     use crate::artifacts::fixtures;
+
+    #[test]
+    fn deeply_nested_quotes_lists_and_emphasis_do_not_overflow_the_stack() {
+        let text = format!(
+            "{} quoted\n\n{} item\n\n{}bold{}\n",
+            ">".repeat(7000),
+            "- ".repeat(3000),
+            "*".repeat(6000),
+            "*".repeat(6000)
+        );
+        // why: a small stack, so that recursion past the bound would fail here.
+        let plain = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || plain_text(&text))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(plain.contains("quoted"), "{plain}");
+        assert!(plain.contains("item") && plain.contains("bold"), "{plain}");
+    }
 
     #[test]
     fn external_message_is_clean_plain_text() {

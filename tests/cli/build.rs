@@ -141,6 +141,19 @@ fn nothing_outside_the_archive_is_read_or_written() {
         a.root().join("content/x/link.txt"),
     )
     .unwrap();
+    #[cfg(unix)]
+    {
+        // A link is an error that shows neither its target nor what it points to.
+        let run = a.run(&["build", "--drafts"]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("error[symbolic-link]"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("secret\n"), "{}", run.stderr);
+        fs::remove_file(a.root().join("content/x/link.txt")).unwrap();
+    }
     let run = a.run(&["build", "--drafts"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(

@@ -9,5 +9,6 @@ mod corpus;
 mod diagnostics;
 mod golden;
 mod new;
+mod safety;
 mod search;
 mod serve;

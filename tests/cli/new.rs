@@ -27,13 +27,51 @@ fn new_writes_a_draft_that_passes_check() {
 }
 
 #[test]
-fn new_refuses_to_overwrite() {
+fn new_never_overwrites_and_gives_a_second_incident_of_the_day_its_own_file() {
     let a = Archive::new();
     let args = ["new", "Same title", "--started", "2024-03-12T09:41:00Z"];
     assert_eq!(a.run(&args).code, 0);
+    let first = std::fs::read(a.root().join("content/2024-03-12-same-title.md")).unwrap();
     let again = a.run(&args);
-    assert_eq!(again.code, 2);
-    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout.trim(), "content/2024-03-12-same-title-2.md");
+    assert_eq!(
+        std::fs::read(a.root().join("content/2024-03-12-same-title.md")).unwrap(),
+        first
+    );
+    assert_eq!(a.run(&["check", "--deny-warnings"]).code, 0);
+}
+
+#[test]
+fn new_with_a_multi_line_or_non_latin_title_writes_a_file_that_reads_back() {
+    let a = Archive::new();
+    let run = a.run(&[
+        "new",
+        "Überlast\n+++\nim Zahlungsdienst",
+        "--started",
+        "2024-03-12T09:41:00Z",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim(),
+        "content/2024-03-12-uberlast-plus-plus-plus-im-zahlungsdienst.md"
+    );
+    let run = a.run(&["new", "東京 停電", "--started", "2024-03-12T09:41:00Z"]);
+    assert_eq!(
+        run.stdout.trim(),
+        "content/2024-03-12-dong-jing-ting-dian.md"
+    );
+    let check = a.run(&["check", "--deny-warnings", "--format", "json"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    let text = std::fs::read_to_string(
+        a.root()
+            .join("content/2024-03-12-uberlast-plus-plus-plus-im-zahlungsdienst.md"),
+    )
+    .unwrap();
+    assert!(
+        text.contains("title = \"Überlast +++ im Zahlungsdienst\""),
+        "{text}"
+    );
 }
 
 #[test]
