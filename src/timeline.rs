@@ -3,14 +3,17 @@
 //! A timeline is a Markdown table (a time column and an event column) or a list whose items start
 //! with a time. A row without a zone takes the zone of the table header ("Time (UTC)") or of a
 //! line such as "All times in CET.", else the post-mortem's zone. A row without a date takes the
-//! date of the row above, else of `started`. Rows whose time cannot be read stay as text.
+//! date of the row above, else of `started`. Times are 24-hour (`21:41`) or 12-hour with am or
+//! pm (`9:41 pm`, `9:41 p.m.`). Rows whose time cannot be read fully stay as text, with a
+//! `timeline-unparsed` warning: an out-of-range time (`25:00`, `13:10pm`) or words after it
+//! that are not a zone, a range's end or a `~`.
 
 use std::ops::Range;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
-use regex::Regex;
+use regex::{Captures, Regex};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::markdown;
@@ -101,6 +104,7 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)^
         (?:(?P<date>\d{4}-\d{2}-\d{2})[T\ ,]\s*)?
         (?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?
+        (?:\s*(?P<meridiem>[AaPp]\.?[Mm]\b\.?))?
         (?:\s*(?P<zone>Z|[+-]\d{2}:?\d{2}|(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?|[A-Z]{2,5}\b|[A-Za-z]+/[A-Za-z_]+(?:/[A-Za-z_]+)?))?",
     )
     .expect("valid regex")
@@ -116,52 +120,105 @@ static HEADER_ZONE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// What can follow a time in a time cell and still leave it read fully: nothing, the `~` of an
+/// approximate time, or the end of a range (`- 11:00`, `-12:??`, `– 2:30 pm`), whose start is
+/// the row's time.
+static TRAILER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)^\s*(?:
+        [~≈]
+        | (?:-|–|—|to)\s*[\d?]{1,2}:[\d?]{2}(?::[\d?]{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?
+        )?\s*$",
+    )
+    .expect("valid regex")
+});
+
 /// What was read from the start of a time cell.
 struct TimeToken {
-    date: Option<NaiveDate>,
-    time: NaiveTime,
+    /// The written date, if any, and the time of day; `None` when either is out of range
+    /// (`2024-02-30`, `25:00`, `13:10pm`, `0:30 am`).
+    value: Option<(Option<NaiveDate>, NaiveTime)>,
     zone: Option<Zone>,
+    /// Bytes of the text the time takes, its zone included.
     len: usize,
 }
 
+/// Reads the time at the start of `text`, or `None` when it does not start with one.
 fn read_time(text: &str) -> Option<TimeToken> {
     let caps = TIME.captures(text)?;
-    let date = match caps.name("date") {
-        Some(d) => Some(NaiveDate::parse_from_str(d.as_str(), "%Y-%m-%d").ok()?),
-        None => None,
-    };
-    let time = NaiveTime::from_hms_opt(
-        caps["h"].parse().ok()?,
-        caps["m"].parse().ok()?,
-        caps.name("s")
-            .map_or(Some(0), |s| s.as_str().parse().ok())?,
-    )?;
+    let value = date_and_time(&caps);
     let (zone, len) = match caps.name("zone") {
         Some(z) => match zone_named(z.as_str()) {
             Some(zone) => (Some(zone), z.end()),
             // why: "09:41 DB paged" — a capitalised word after the time is the event, not a zone.
             None => (
                 None,
-                caps.name("s").or(caps.name("m")).map_or(0, |m| m.end()),
+                caps.name("meridiem")
+                    .or(caps.name("s"))
+                    .or(caps.name("m"))
+                    .map_or(0, |m| m.end()),
             ),
         },
         None => (None, caps.get(0).map_or(0, |m| m.end())),
     };
-    Some(TimeToken {
-        date,
-        time,
-        zone,
-        len,
-    })
+    Some(TimeToken { value, zone, len })
+}
+
+/// The date and time of day a match of `TIME` names, `None` when either is out of range.
+fn date_and_time(caps: &Captures<'_>) -> Option<(Option<NaiveDate>, NaiveTime)> {
+    let date = match caps.name("date") {
+        Some(d) => Some(NaiveDate::parse_from_str(d.as_str(), "%Y-%m-%d").ok()?),
+        None => None,
+    };
+    let hour: u32 = caps["h"].parse().ok()?;
+    let hour = match caps.name("meridiem") {
+        Some(m) => twelve_hour(hour, m.as_str())?,
+        None => hour,
+    };
+    let time = NaiveTime::from_hms_opt(
+        hour,
+        caps["m"].parse().ok()?,
+        caps.name("s")
+            .map_or(Some(0), |s| s.as_str().parse().ok())?,
+    )?;
+    Some((date, time))
+}
+
+/// The 24-hour hour of a 12-hour `hour` with its `am` or `pm`: 12 am is 0, 12 pm is 12; `None`
+/// for an hour outside 1 to 12, which no 12-hour clock shows.
+fn twelve_hour(hour: u32, meridiem: &str) -> Option<u32> {
+    if !(1..=12).contains(&hour) {
+        return None;
+    }
+    let pm = meridiem.starts_with(['p', 'P']);
+    Some(hour % 12 + if pm { 12 } else { 0 })
 }
 
 /// Strips Markdown emphasis and code marks around a time: `**09:41**` → `09:41`.
 fn unwrap_marks(text: &str) -> &str {
-    text.trim()
-        .trim_matches(|c| matches!(c, '*' | '_' | '`' | '[' | ']'))
-        .trim()
+    skip_marks(text)
+        .trim_end()
+        .trim_end_matches(MARKS)
+        .trim_end()
+}
+
+/// `text` from where its time starts: after spaces, emphasis and code marks and a `~`.
+fn skip_marks(text: &str) -> &str {
+    text.trim_start()
+        .trim_start_matches(MARKS)
+        .trim_start()
         .trim_start_matches(['~', '≈'])
         .trim_start()
+}
+
+const MARKS: [char; 5] = ['*', '_', '`', '[', ']'];
+
+/// Why the time of a row could not be read.
+enum Unread<'a> {
+    /// There is no time, or it is out of range or does not exist in its zone.
+    Time,
+    /// The time is followed by this text, which is neither a zone nor a range's end.
+    After(&'a str),
 }
 
 /// A raw row before its time is resolved.
@@ -212,27 +269,33 @@ pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
             .map(|l| l.url)
             .filter(|u| !u.is_empty())
             .collect();
-        let token = read_time(&combined);
-        let time = token.as_ref().and_then(|t| {
+        let read = read_time(&combined).ok_or(Unread::Time).and_then(|t| {
+            let (written_date, time_of_day) = t.value.ok_or(Unread::Time)?;
+            let rest = &combined[t.len..];
+            if !TRAILER.is_match(rest) {
+                return Err(Unread::After(rest.trim()));
+            }
             let zone = t.zone.unwrap_or(default_zone);
-            let date = t
-                .date
+            let date = written_date
                 .or(last_date)
                 .unwrap_or_else(|| started_date(pm, zone));
-            let mut time = zone.resolve(date, t.time)?;
-            if t.date.is_none() {
+            let mut time = zone.resolve(date, time_of_day).ok_or(Unread::Time)?;
+            if written_date.is_none() {
                 if let Some(previous) = last_time {
                     // why: "23:50" then "00:10" crosses midnight; the row is on the next day.
-                    let next_day = zone.resolve(date + Duration::days(1), t.time)?;
+                    let next_day = zone
+                        .resolve(date + Duration::days(1), time_of_day)
+                        .ok_or(Unread::Time)?;
                     if time < previous && next_day - previous < Duration::hours(12) {
                         time = next_day;
                     }
                 }
             }
-            Some(time)
+            Ok(time)
         });
-        match time {
-            Some(time) => {
+        let time = read.as_ref().ok().copied();
+        match read {
+            Ok(time) => {
                 if let Some(previous) = last_time.filter(|p| time < *p) {
                     diagnostics.push(
                         Diagnostic::new(
@@ -252,7 +315,7 @@ pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
                 last_date = Some(time.date_naive());
                 last_time = Some(time);
             }
-            None => diagnostics.push(
+            Err(Unread::Time) => diagnostics.push(
                 Diagnostic::new(
                     Code::TimelineUnparsed,
                     format!(
@@ -262,8 +325,22 @@ pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
                 )
                 .at(&pm.path, &pm.source, time_span.clone())
                 .help(
-                    "start the row with a time such as `2024-03-12 09:41`, `09:41` or \
+                    "start the row with a time such as `2024-03-12 09:41`, `09:41`, `9:41 pm` or \
                      `2024-03-12T09:41:00+01:00`, optionally followed by a zone such as `UTC`",
+                ),
+            ),
+            Err(Unread::After(rest)) => diagnostics.push(
+                Diagnostic::new(
+                    Code::TimelineUnparsed,
+                    format!(
+                        "cannot read `{rest}` after the time in `{}` of a timeline row",
+                        combined.trim()
+                    ),
+                )
+                .at(&pm.path, &pm.source, narrow(&pm.source, &time_span, rest))
+                .help(
+                    "follow the time only with a zone such as `UTC`, `CET`, `+01:00` or \
+                     `Europe/Berlin`, or with `am` or `pm`; put other words in the event",
                 ),
             ),
         }
@@ -424,10 +501,17 @@ fn split_rows(markdown: &str, base: usize) -> (Vec<Row>, String, Option<(Zone, S
 /// Splits the text of a list item after its time: "09:41 — Paged" → ("09:41", "Paged").
 fn split_time_prefix(item: &str, token_len: usize) -> (String, String) {
     // The token was read on the unwrapped text; find where it ends in the original.
-    let lead = item.len() - item.trim_start_matches(['*', '_', '`', '[']).len();
+    let lead = item.len() - skip_marks(item).len();
     let mut end = (lead + token_len).min(item.len());
     while !item.is_char_boundary(end) {
         end -= 1;
+    }
+    // why: "10:05pmish" is not a time followed by an event; keep the word whole, so that the
+    // time is reported as unreadable rather than read as 10:05.
+    if item[end..].starts_with(char::is_alphanumeric) {
+        end = item[end..]
+            .find(char::is_whitespace)
+            .map_or(item.len(), |i| end + i);
     }
     let mut rest = &item[end..];
     rest = rest.trim_start_matches(['*', '_', '`', ']']);
@@ -604,6 +688,170 @@ mod tests {
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(times(&t), ["2024-03-13T10:00:00+00:00"]);
         assert_eq!(t.entries[0].event, "deployed — Ana");
+    }
+
+    #[test]
+    fn reads_twelve_hour_times_with_am_or_pm() {
+        let (t, d) = timeline(
+            "",
+            "| Time (UTC) | Event |\n|---|---|\n\
+             | 2024-03-12 9:41pm | a |\n\
+             | 2024-03-12 9:42 pm | b |\n\
+             | 2024-03-12 9:43 PM | c |\n\
+             | 2024-03-12 9:44 p.m. | d |\n\
+             | 2024-03-12 11:59 P.M. | e |\n\
+             | 2024-03-13 12:05am | f |\n\
+             | 2024-03-13 9:00 a.m. | g |\n\
+             | 2024-03-13 12:30pm | h |\n\
+             | 2024-03-13 4:49 PM UTC | i |\n\
+             | 2024-03-13 5:50 pm CET | j |\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            times(&t),
+            [
+                "2024-03-12T21:41:00+00:00",
+                "2024-03-12T21:42:00+00:00",
+                "2024-03-12T21:43:00+00:00",
+                "2024-03-12T21:44:00+00:00",
+                "2024-03-12T23:59:00+00:00",
+                "2024-03-13T00:05:00+00:00",
+                "2024-03-13T09:00:00+00:00",
+                "2024-03-13T12:30:00+00:00",
+                "2024-03-13T16:49:00+00:00",
+                "2024-03-13T17:50:00+01:00",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_twelve_hour_list_time_keeps_its_suffix_out_of_the_event() {
+        let (t, d) = timeline(
+            "",
+            "- 2024-03-12 11:50 pm UTC late\n- 12:10 a.m. UTC after midnight\n- **9:41 PM** — paged\n",
+        );
+        assert_eq!(
+            times(&t),
+            [
+                "2024-03-12T23:50:00+00:00",
+                "2024-03-13T00:10:00+00:00",
+                "2024-03-13T21:41:00+00:00"
+            ]
+        );
+        let events: Vec<&str> = t.entries.iter().map(|e| e.event.as_str()).collect();
+        assert_eq!(events, ["late", "after midnight", "paged"]);
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn an_approximate_list_time_is_read_whole() {
+        let (t, d) = timeline("", "- ~09:41 UTC Paged\n- ≈09:45 UTC Acked\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            times(&t),
+            ["2024-03-12T09:41:00+00:00", "2024-03-12T09:45:00+00:00"]
+        );
+        assert_eq!(t.entries[0].event, "Paged");
+    }
+
+    #[test]
+    fn times_that_cannot_be_read_fully_are_warned_about() {
+        let (t, d) = timeline(
+            "",
+            "| Time (UTC) | Event |\n|---|---|\n\
+             | 2024-03-12 13:10pm | a |\n\
+             | 2024-03-12 0:30 am | b |\n\
+             | 2024-03-12 25:00 | c |\n\
+             | 2024-03-12 09:41 XYZ | d |\n\
+             | 2024-03-12 09:42 (approx) | e |\n\
+             | 2024-03-12 10:00 | readable |\n\
+             \n\
+             - 10:05pmish f\n\
+             - 10:10 UTC g\n",
+        );
+        let unread: Vec<&str> = t
+            .entries
+            .iter()
+            .filter(|e| e.time.is_none())
+            .map(|e| e.time_text.as_str())
+            .collect();
+        assert_eq!(
+            unread,
+            [
+                "2024-03-12 13:10pm",
+                "2024-03-12 0:30 am",
+                "2024-03-12 25:00",
+                "2024-03-12 09:41 XYZ",
+                "2024-03-12 09:42 (approx)",
+                "10:05pmish"
+            ]
+        );
+        let rendered: Vec<String> = d.iter().map(crate::diagnostic::render_one).collect();
+        insta::assert_snapshot!(rendered.join("\n"), @r"
+        warning[timeline-unparsed]: cannot read the time `2024-03-12 13:10pm` of a timeline row
+          --> content/t.md:12:3
+           |
+        12 | | 2024-03-12 13:10pm | a |
+           |   ^^^^^^^^^^^^^^^^^^
+           = help: start the row with a time such as `2024-03-12 09:41`, `09:41`, `9:41 pm` or `2024-03-12T09:41:00+01:00`, optionally followed by a zone such as `UTC`
+
+        warning[timeline-unparsed]: cannot read the time `2024-03-12 0:30 am` of a timeline row
+          --> content/t.md:13:3
+           |
+        13 | | 2024-03-12 0:30 am | b |
+           |   ^^^^^^^^^^^^^^^^^^
+           = help: start the row with a time such as `2024-03-12 09:41`, `09:41`, `9:41 pm` or `2024-03-12T09:41:00+01:00`, optionally followed by a zone such as `UTC`
+
+        warning[timeline-unparsed]: cannot read the time `2024-03-12 25:00` of a timeline row
+          --> content/t.md:14:3
+           |
+        14 | | 2024-03-12 25:00 | c |
+           |   ^^^^^^^^^^^^^^^^
+           = help: start the row with a time such as `2024-03-12 09:41`, `09:41`, `9:41 pm` or `2024-03-12T09:41:00+01:00`, optionally followed by a zone such as `UTC`
+
+        warning[timeline-unparsed]: cannot read `XYZ` after the time in `2024-03-12 09:41 XYZ` of a timeline row
+          --> content/t.md:15:20
+           |
+        15 | | 2024-03-12 09:41 XYZ | d |
+           |                    ^^^
+           = help: follow the time only with a zone such as `UTC`, `CET`, `+01:00` or `Europe/Berlin`, or with `am` or `pm`; put other words in the event
+
+        warning[timeline-unparsed]: cannot read `(approx)` after the time in `2024-03-12 09:42 (approx)` of a timeline row
+          --> content/t.md:16:20
+           |
+        16 | | 2024-03-12 09:42 (approx) | e |
+           |                    ^^^^^^^^
+           = help: follow the time only with a zone such as `UTC`, `CET`, `+01:00` or `Europe/Berlin`, or with `am` or `pm`; put other words in the event
+
+        warning[timeline-unparsed]: cannot read `pmish` after the time in `10:05pmish` of a timeline row
+          --> content/t.md:19:8
+           |
+        19 | - 10:05pmish f
+           |        ^^^^^
+           = help: follow the time only with a zone such as `UTC`, `CET`, `+01:00` or `Europe/Berlin`, or with `am` or `pm`; put other words in the event
+        ");
+    }
+
+    #[test]
+    fn approximate_marks_and_ranges_after_a_time_are_read() {
+        let (t, d) = timeline(
+            "",
+            "| Time (UTC) | Event |\n|---|---|\n\
+             | 2024-03-12 10:45~ | approximate |\n\
+             | 2024-03-12 11:00 - 12:00 | a range |\n\
+             | 2024-03-12 12:26-12:?? | an open range |\n\
+             | 2024-03-12 1:00 pm – 2:30 pm | a 12-hour range |\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(
+            times(&t),
+            [
+                "2024-03-12T10:45:00+00:00",
+                "2024-03-12T11:00:00+00:00",
+                "2024-03-12T12:26:00+00:00",
+                "2024-03-12T13:00:00+00:00"
+            ]
+        );
     }
 
     #[test]
