@@ -115,3 +115,78 @@ pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<B
         files: 1 + files.len() + index.files.len(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Text from every kind of script and the characters that break byte-minded code: combining
+    /// marks, emoji with joiners, right-to-left marks, and Markdown's own syntax.
+    fn unicode_text(max: usize) -> impl Strategy<Value = String> {
+        let ranges = prop_oneof![
+            0x20u32..0x7f,       // ASCII, Markdown syntax included
+            0xc0u32..0x250,      // Latin with accents
+            0x300u32..0x370,     // combining marks
+            0x370u32..0x530,     // Greek, Cyrillic
+            0x590u32..0x700,     // Hebrew, Arabic
+            0x900u32..0x980,     // Devanagari
+            0xe00u32..0xe80,     // Thai
+            0x3040u32..0x3100,   // Hiragana, Katakana
+            0x4e00u32..0x4f00,   // CJK
+            0xac00u32..0xad00,   // Hangul
+            0x1f300u32..0x1fa00, // emoji
+            Just(0x200d),        // zero-width joiner
+            Just(0x200f),        // right-to-left mark
+            Just(0xfe0f),        // variation selector
+            Just(0x0a),          // line feed
+        ];
+        proptest::collection::vec(ranges, 0..max)
+            .prop_map(|codes| codes.into_iter().filter_map(char::from_u32).collect())
+    }
+
+    fn toml_string(text: &str) -> String {
+        toml::Value::String(text.to_string()).to_string()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Random text in every field a reader sees goes through parse, the rules, the whole
+        /// site's render and the search index without a panic.
+        #[test]
+        fn any_unicode_text_is_parsed_rendered_and_indexed(
+            title in unicode_text(40),
+            summary in unicode_text(80),
+            tag in unicode_text(12),
+            body in unicode_text(600),
+        ) {
+            let title = if title.trim().is_empty() { "x".to_string() } else { title };
+            let text = format!(
+                "+++\ntitle = {}\nseverity = \"SEV-2\"\nstatus = \"In Review\"\nstarted = 2024-03-12T09:41:00Z\nsummary = {}\ntags = [{}]\nservices = [{}]\n+++\n\n## Summary\n\n{body}\n\n## Timeline\n\n- 09:41 {body}\n\n## External message\n\n{body}\n",
+                toml_string(&title),
+                toml_string(&summary),
+                toml_string(&tag),
+                toml_string(&tag),
+            );
+            let config = Config::default();
+            let source = load::Source {
+                id: "2024-03-12-a".into(),
+                path: PathBuf::from("content/2024-03-12-a.md"),
+                bundle: None,
+                assets: Vec::new(),
+                bytes: text.into_bytes(),
+            };
+            let now = DateTime::parse_from_rfc3339("2024-04-01T00:00:00Z").unwrap().to_utc();
+            let (postmortems, _) = validate::validate(vec![parse::parse(&source, &config)]);
+            let archive = Archive::new(config, postmortems, now);
+            for pm in &archive.postmortems {
+                let _ = rules::check(pm, &archive.config, now);
+            }
+            let renderer = Renderer::new(Theme::embedded()).unwrap();
+            render::render(&archive, &renderer).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            index::build(&archive, &dir.path().join("index")).unwrap();
+        }
+    }
+}

@@ -108,6 +108,28 @@ fn broken_link() {
 }
 
 #[test]
+fn unsafe_link() {
+    let a = Archive::new().pm(
+        "a",
+        &minimal(
+            "",
+            "## Summary\n\nSee [the fix](javascript:fix()) and ![dump](data:text/html;base64,PGI+).\n",
+        ),
+    );
+    let run = a.run(&["check"]);
+    assert_eq!(run.code, 0, "unsafe links are warnings");
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_link() {
+    let a = Archive::new().pm("a", &minimal("", ""));
+    std::os::unix::fs::symlink("/etc/hostname", a.root().join("content/b.md")).unwrap();
+    insta::assert_snapshot!(check(&a));
+}
+
+#[test]
 fn timeline_unparsed_and_out_of_order() {
     let a = Archive::new()
         .file(
