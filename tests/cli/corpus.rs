@@ -24,7 +24,7 @@ fn the_sample_archive_builds_without_errors() {
 
 #[test]
 fn the_real_corpus_builds_without_errors() {
-    let corpus = repo().join("../shared/corpus/dfds");
+    let corpus = repo().join("tests/fixtures/dfds");
     assert!(
         corpus.is_dir(),
         "the corpus is expected at {}",

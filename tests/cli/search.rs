@@ -125,7 +125,7 @@ fn ranking_on_the_real_corpus() {
     let dir = tempfile::tempdir().unwrap();
     let content = dir.path().join("content");
     fs::create_dir_all(&content).unwrap();
-    for entry in fs::read_dir(repo().join("../shared/corpus/dfds")).unwrap() {
+    for entry in fs::read_dir(repo().join("tests/fixtures/dfds")).unwrap() {
         let entry = entry.unwrap();
         fs::copy(entry.path(), content.join(entry.file_name())).unwrap();
     }
