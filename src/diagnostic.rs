@@ -510,7 +510,8 @@ pub fn count(diagnostics: &[Diagnostic], level: Level) -> usize {
     diagnostics.iter().filter(|d| d.level == level).count()
 }
 
-fn plural(n: usize, word: &str) -> String {
+/// `n` and `word`, plural unless `n` is 1: "1 error", "3 post-mortems".
+pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {

@@ -13,6 +13,7 @@ pub mod archive;
 pub mod artifacts;
 pub mod calendar;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod diagnostic;
 pub mod index;

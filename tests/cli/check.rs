@@ -1,6 +1,6 @@
 //! `blameless check`: exit codes, formats, rule levels.
 
-use crate::harness::{minimal, Archive};
+use crate::harness::{minimal, run_in, Archive};
 
 fn broken_link_archive() -> Archive {
     Archive::new().pm("a", &minimal("", "## Summary\n\nSee [x](missing.md).\n"))
@@ -10,7 +10,7 @@ fn broken_link_archive() -> Archive {
 fn a_clean_archive_exits_zero() {
     let run = Archive::new().pm("a", &minimal("", "")).run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "checked 1 post-mortems: no problems\n");
+    assert_eq!(run.stderr, "checked 1 post-mortem: no problems\n");
 }
 
 #[test]
@@ -105,4 +105,30 @@ fn usage_errors_exit_two() {
     let run = Archive::new().run(&["check", "--format", "xml"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("invalid value 'xml'"), "{}", run.stderr);
+}
+
+#[test]
+fn check_given_files_reports_only_their_problems() {
+    let a = Archive::new()
+        .pm("a", &minimal("sumary = \"x\"\n", ""))
+        .pm("b", &minimal("", "See [c](c.md).\n"))
+        .pm("c", &minimal("", ""));
+    // `b` links to `c`, which exists: cross-file checks still see the whole archive.
+    let run = a.run(&["check", "content/b.md", "content/c.md"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "checked 2 files: no problems\n");
+    let run = run_in(&a.root().join("content"), &["check", "a.md"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown field `sumary`"),
+        "{}",
+        run.stderr
+    );
+    let run = a.run(&["check", "content/nope.md"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no file content/nope.md"),
+        "{}",
+        run.stderr
+    );
 }

@@ -118,3 +118,25 @@ fn message_email_and_digest_print_the_artifacts() {
         "error: no post-mortem `2024-b`: did you mean `2024-a`?\n"
     );
 }
+
+#[test]
+fn message_and_email_take_a_unique_start_of_an_id() {
+    let body = "## Summary\n\nShort.\n\n## External message\n\nSome customers could not log in.\n";
+    let a = Archive::new()
+        .pm(
+            "2024-03-12-checkout-errors",
+            &crate::harness::minimal("", body),
+        )
+        .pm("2024-03-12-login-slow", &crate::harness::minimal("", body))
+        .pm("2024-04-01-dns", &crate::harness::minimal("", body));
+    let run = a.run(&["message", "2024-04"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "Some customers could not log in.\n");
+    assert_eq!(a.run(&["email", "2024-03-12-ch"]).code, 0);
+    let run = a.run(&["message", "2024-03-12"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: `2024-03-12` starts 2 ids: `2024-03-12-checkout-errors`, `2024-03-12-login-slow`; give more of the one you mean\n"
+    );
+}

@@ -1,0 +1,75 @@
+//! The commands, one file each. `cli` parses the arguments, finds the archive and hands each
+//! command a [`Context`]; the commands print and return the exit code.
+
+pub mod build;
+pub mod check;
+pub mod digest;
+pub mod new;
+pub mod search;
+pub mod serve;
+pub mod show;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::diagnostic::{self, Format};
+use crate::pipeline::{self, BuildOptions, BuildReport, Checked};
+
+/// What every command is given: where the archive and the site are, "now", and the
+/// configuration.
+pub struct Context {
+    /// The archive root.
+    pub root: PathBuf,
+    /// The site directory.
+    pub out: PathBuf,
+    /// "Now", fixed for the whole run.
+    pub now: DateTime<Utc>,
+    /// `blameless.toml`, read.
+    pub config: Config,
+}
+
+/// What [`check_and_build`] did.
+pub struct Built {
+    /// The checked archive and its diagnostics (not yet printed).
+    pub checked: Checked,
+    /// The build, or `None` when the diagnostics stopped it and the site was left as it was.
+    pub report: Option<BuildReport>,
+}
+
+/// Checks the archive and builds the site when the diagnostics allow it: the one path that
+/// `build`, `serve` and `search` share.
+pub fn check_and_build(ctx: Context, drafts: bool, deny_warnings: bool) -> Result<Built> {
+    let checked = pipeline::check(&ctx.root, ctx.config, ctx.now)?;
+    if checked.fails(deny_warnings) {
+        return Ok(Built {
+            checked,
+            report: None,
+        });
+    }
+    let options = BuildOptions {
+        out: ctx.out,
+        drafts,
+    };
+    let report = pipeline::build(&ctx.root, &checked, &options)?;
+    Ok(Built {
+        checked,
+        report: Some(report),
+    })
+}
+
+/// The diagnostics as a person reads them.
+pub fn human(checked: &Checked) -> String {
+    diagnostic::render(&checked.diagnostics, Format::Human)
+}
+
+/// The exit code for diagnostics that do or do not fail the run.
+pub fn exit_for(fails: bool) -> u8 {
+    if fails {
+        crate::cli::EXIT_CONTENT
+    } else {
+        crate::cli::EXIT_OK
+    }
+}

@@ -1,0 +1,82 @@
+//! `blameless new "Title"`: a Draft with every section, ready to fill in.
+
+use std::fs;
+use std::io::Write as _;
+
+use anyhow::{bail, Context as _, Result};
+use chrono::DateTime;
+
+use super::Context;
+use crate::cli::{parse_time, EXIT_OK};
+use crate::load;
+use crate::scaffold;
+
+/// Writes `content/<date>-<slug>.md` and prints its path.
+pub fn run(ctx: Context, title: &str, severity: Option<&str>, started: Option<&str>) -> Result<u8> {
+    let (root, config, now) = (&ctx.root, &ctx.config, ctx.now);
+    let title = &scaffold::clean_title(title);
+    if title.is_empty() {
+        bail!("the title is empty: write `blameless new \"What happened\"`");
+    }
+    let severity = match severity {
+        Some(name) => match config.severity(name) {
+            Some((_, spec)) => spec.name.clone(),
+            None => bail!(
+                "unknown severity `{name}`: use one of {}",
+                config
+                    .severities
+                    .iter()
+                    .map(|s| format!("`{}`", s.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        None => config
+            .severities
+            .last()
+            .map_or_else(|| "SEV-3".to_string(), |s| s.name.clone()),
+    };
+    let started = match started {
+        Some(text) => parse_time(text, config)?,
+        None => {
+            let minute = now.timestamp() - now.timestamp().rem_euclid(60);
+            let utc = DateTime::from_timestamp(minute, 0).unwrap_or(now);
+            utc.with_timezone(&config.timezone).fixed_offset()
+        }
+    };
+    let content = root.join(load::CONTENT_DIR);
+    fs::create_dir_all(&content).with_context(|| format!("cannot create {}", content.display()))?;
+    let name = scaffold::file_name(title, started);
+    let stem = name.trim_end_matches(".md");
+    // why: two incidents of one day can share a title; the second gets `-2`, never the first's
+    // file. `create_new` makes taking the name and creating the file one step.
+    let (path, mut file) = (1..=100)
+        .map(|n| match n {
+            1 => content.join(&name),
+            n => content.join(format!("{stem}-{n}.md")),
+        })
+        .find_map(|path| {
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path);
+            match file {
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => None,
+                file => Some(
+                    file.map(|f| (path.clone(), f))
+                        .with_context(|| format!("cannot create {}", path.display())),
+                ),
+            }
+        })
+        .unwrap_or_else(|| {
+            bail!(
+                "{} and 99 more like it already exist: choose another title",
+                content.join(&name).display()
+            )
+        })?;
+    file.write_all(scaffold::source(title, &severity, started, config).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("{}", path.strip_prefix(root).unwrap_or(&path).display());
+    eprintln!("created a Draft: fill in the sections, then run `blameless check`");
+    Ok(EXIT_OK)
+}
