@@ -224,6 +224,31 @@ pub fn links(markdown: &str) -> Vec<BodyLink> {
         .collect()
 }
 
+/// `markdown` with its HTML comments (the template's hints) blanked out, byte for byte, so that
+/// the rules read what is published while their spans still point into the source.
+pub fn without_comments(markdown: &str) -> std::borrow::Cow<'_, str> {
+    if !markdown.contains("<!--") {
+        return markdown.into();
+    }
+    let mut out = String::with_capacity(markdown.len());
+    let mut rest = markdown;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find("-->")
+            .map_or(rest.len(), |i| start + i + 3);
+        // why: one space per byte, line ends kept, so every offset stays where it was.
+        out.extend(
+            rest[start..end]
+                .bytes()
+                .map(|b| if b == b'\n' { '\n' } else { ' ' }),
+        );
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -293,6 +318,16 @@ mod tests {
             .unwrap();
         assert!(html.0.contains("deep"), "{}", html.0);
         assert!(html.1.contains("deep"));
+    }
+
+    #[test]
+    fn comments_are_blanked_in_place() {
+        let text = "a <!-- no \"outage\"\nhere --> b <!-- open";
+        let blanked = without_comments(text);
+        assert_eq!(blanked.len(), text.len());
+        assert!(!blanked.contains("outage") && !blanked.contains("open"), "{blanked}");
+        assert_eq!(blanked.find('b'), text.find(" b").map(|i| i + 1));
+        assert_eq!(blanked.lines().count(), 2);
     }
 
     #[test]

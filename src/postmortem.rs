@@ -146,6 +146,23 @@ pub struct Section {
     pub content_offset: usize,
 }
 
+impl Section {
+    /// Whether nothing is written under the heading: no text once comments (the template's
+    /// hints) and blank lines are left out. The one test of "written" that the rules, the
+    /// page's checklist and the emails share.
+    pub fn is_empty(&self) -> bool {
+        let mut rest = self.markdown.trim_start();
+        while let Some(comment) = rest.strip_prefix("<!--") {
+            match comment.find("-->") {
+                Some(end) => rest = comment[end + 3..].trim_start(),
+                // why: an unclosed comment runs to the end, as it does when rendered.
+                None => return true,
+            }
+        }
+        rest.is_empty()
+    }
+}
+
 /// The sections the format knows, in their usual order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SectionKind {

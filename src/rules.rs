@@ -125,7 +125,7 @@ fn check_fields(pm: &PostMortem, out: &mut Vec<Diagnostic>) {
 pub fn has_section(pm: &PostMortem, kind: SectionKind) -> bool {
     pm.sections
         .iter()
-        .any(|s| s.kind == Some(kind) && !s.markdown.trim().is_empty())
+        .any(|s| s.kind == Some(kind) && !s.is_empty())
 }
 
 /// The sections the rules expect of this post-mortem from "In Review" on.
@@ -161,7 +161,7 @@ fn check_sections(pm: &PostMortem, out: &mut Vec<Diagnostic>) {
     for kind in expected_sections(pm) {
         let heading = kind.heading();
         if let Some(section) = pm.section(kind) {
-            if section.markdown.trim().is_empty() {
+            if section.is_empty() {
                 let end = pm.source[section.offset..]
                     .find('\n')
                     .map_or(pm.source.len(), |i| section.offset + i);
@@ -477,7 +477,7 @@ fn check_external_message(pm: &PostMortem, config: &Config, out: &mut Vec<Diagno
     let Some(section) = pm.section(SectionKind::ExternalMessage) else {
         return;
     };
-    let text = &section.markdown;
+    let text = &*crate::markdown::without_comments(&section.markdown);
     let offset = section.content_offset;
     if !pm.full_outage {
         for m in OUTAGE.find_iter(text) {
@@ -884,8 +884,9 @@ fn check_blame(pm: &PostMortem, config: &Config, out: &mut Vec<Diagnostic>) {
         .filter_map(|p| Some((p.as_str(), phrase_regex(p)?)))
         .collect();
     for section in &pm.sections {
+        let text = crate::markdown::without_comments(&section.markdown);
         for (phrase, re) in &phrases {
-            for m in re.find_iter(&section.markdown) {
+            for m in re.find_iter(&text) {
                 let start = section.content_offset + m.start();
                 out.push(place(
                     pm,

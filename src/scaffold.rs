@@ -181,4 +181,52 @@ mod tests {
         assert_eq!(pm.sections.len(), SectionKind::TABLE.len() - 1);
         assert_eq!(pm.timeline.entries.len(), 1);
     }
+
+    #[test]
+    fn the_hints_pass_every_rule_and_a_hint_alone_is_not_a_written_section() {
+        let config = Config::default();
+        let text = source("Checkout errors", "SEV-2", started(), &config)
+            .replace("status = \"Draft\"", "status = \"In Review\"")
+            .replace("customer_impact = false", "customer_impact = true");
+        let parsed = crate::parse::parse(
+            &Source {
+                id: "2024-03-12-a".into(),
+                path: PathBuf::from("content/2024-03-12-a.md"),
+                bundle: None,
+                assets: vec![],
+                bytes: text.into_bytes(),
+            },
+            &config,
+        );
+        let pm = parsed.postmortem.unwrap();
+        let now = "2024-03-13T00:00:00Z".parse().unwrap();
+        let found = crate::rules::check(&pm, &config, now);
+        let mut codes: Vec<&str> = found.iter().map(|d| d.code.name()).collect();
+        codes.dedup();
+        assert_eq!(
+            codes,
+            [
+                "missing-resolved",
+                "missing-owner",
+                "missing-actions",
+                "missing-section"
+            ],
+            "{found:?}"
+        );
+        let empty: Vec<&str> = found
+            .iter()
+            .filter(|d| d.message.ends_with("section is empty"))
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            empty,
+            [
+                "the `## Summary` section is empty",
+                "the `## Impact` section is empty",
+                "the `## Contributing factors` section is empty",
+                "the `## Resolution` section is empty",
+                "the `## External message` section is empty"
+            ]
+        );
+    }
 }

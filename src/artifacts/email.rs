@@ -46,7 +46,7 @@ pub fn internal_body(pm: &PostMortem, config: &Config) -> (String, Body) {
     let url = page_url(config, &pm.id);
     let mut subject = format!("{}: {}", pm.severity.name, pm.title);
     let body = match pm.section(SectionKind::InternalEmail) {
-        Some(section) if !section.markdown.trim().is_empty() => {
+        Some(section) if !section.is_empty() => {
             let mut markdown = section.markdown.trim_start().to_string();
             if let Some(first) = markdown.lines().next() {
                 if let Some(custom) = first.strip_prefix("Subject:") {

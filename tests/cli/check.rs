@@ -137,12 +137,19 @@ fn check_given_files_reports_only_their_problems() {
 fn a_post_mortem_with_a_problem_set_to_warning_is_published_and_found() {
     let a = Archive::new()
         .file("blameless.toml", "[rules]\nunknown-field = \"warning\"\n")
-        .pm("a", &minimal("sumary = \"x\"\n", "## External message\n\nSorry.\n"))
+        .pm(
+            "a",
+            &minimal("sumary = \"x\"\n", "## External message\n\nSorry.\n"),
+        )
         .pm("b", &minimal("", ""));
     assert_eq!(a.run(&["check"]).code, 0);
     let run = a.run(&["build", "--drafts"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("built 2 post-mortems"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("built 2 post-mortems"),
+        "{}",
+        run.stderr
+    );
     assert!(a.root().join("public/pm/a/index.html").is_file());
     let run = a.run(&["message", "a"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
