@@ -186,7 +186,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             title: "Post-mortems".into(),
-            base_url: "http://localhost:8000".into(),
+            base_url: DEFAULT_BASE_URL.into(),
             timezone: Tz::UTC,
             theme: "default".into(),
             causes: DEFAULT_CAUSES.iter().map(|c| c.to_string()).collect(),
@@ -233,6 +233,9 @@ fn default_severities() -> Vec<SeveritySpec> {
         spec(4, "Low: little or no customer impact", None),
     ]
 }
+
+/// The address links point to when `base_url` is not set: the preview server's.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:8000";
 
 // why: the raw structs mirror the file and stay private; `Config` is what the rest trusts.
 #[derive(Deserialize, Default)]

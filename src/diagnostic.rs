@@ -84,6 +84,7 @@ codes! {
     UnsafeLink = "unsafe-link", Warning;
     SymbolicLink = "symbolic-link", Error;
     InvalidConfig = "invalid-config", Error;
+    MissingBaseUrl = "missing-base-url", Warning;
 }
 
 impl Code {

@@ -325,7 +325,10 @@ mod tests {
         let text = "a <!-- no \"outage\"\nhere --> b <!-- open";
         let blanked = without_comments(text);
         assert_eq!(blanked.len(), text.len());
-        assert!(!blanked.contains("outage") && !blanked.contains("open"), "{blanked}");
+        assert!(
+            !blanked.contains("outage") && !blanked.contains("open"),
+            "{blanked}"
+        );
         assert_eq!(blanked.find('b'), text.find(" b").map(|i| i + 1));
         assert_eq!(blanked.lines().count(), 2);
     }

@@ -31,6 +31,15 @@ pub fn run(
                 .is_some_and(|f| only.contains(&display_path(f)))
         });
     }
+    if format == Format::Github {
+        // why: annotations land on a pull request's diff only with repository paths; an
+        // archive in a sub-folder has archive paths that differ.
+        if let Some(prefix) = repository_prefix(&ctx.root) {
+            for d in &mut checked.diagnostics {
+                d.file = d.file.take().map(|file| prefix.join(file));
+            }
+        }
+    }
     let rendered = diagnostic::render(&checked.diagnostics, format);
     if format == Format::Json {
         print!("{rendered}");
@@ -46,6 +55,22 @@ pub fn run(
         eprintln!("checked {what}: no problems");
     }
     Ok(exit_for(checked.fails(deny_warnings)))
+}
+
+/// Where the archive root is inside the repository: `GITHUB_WORKSPACE` when set, else the
+/// nearest directory upward with `.git`; `None` when the root is the repository or none is
+/// found.
+fn repository_prefix(root: &Path) -> Option<PathBuf> {
+    let root = root.canonicalize().ok()?;
+    let top = match std::env::var_os("GITHUB_WORKSPACE") {
+        Some(dir) => PathBuf::from(dir).canonicalize().ok()?,
+        None => root
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())?
+            .to_path_buf(),
+    };
+    let prefix = root.strip_prefix(&top).ok()?;
+    (!prefix.as_os_str().is_empty()).then(|| prefix.to_path_buf())
 }
 
 /// A file named on the command line (relative to `cwd`), as the path diagnostics use:

@@ -9,13 +9,13 @@ pub mod search;
 pub mod serve;
 pub mod show;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
-use crate::config::Config;
-use crate::diagnostic::{self, Format};
+use crate::config::{Config, DEFAULT_BASE_URL};
+use crate::diagnostic::{self, Code, Diagnostic, Format, Level};
 use crate::pipeline::{self, BuildOptions, BuildReport, Checked};
 
 /// What every command is given: where the archive and the site are, "now", and the
@@ -40,9 +40,22 @@ pub struct Built {
 }
 
 /// Checks the archive and builds the site when the diagnostics allow it: the one path that
-/// `build`, `serve` and `search` share.
+/// `build`, `serve` and `search` share. A site without `base_url` gets a `missing-base-url`
+/// warning here, where links are written, and not in `check`.
 pub fn check_and_build(ctx: Context, drafts: bool, deny_warnings: bool) -> Result<Built> {
-    let checked = pipeline::check(&ctx.root, ctx.config, ctx.now)?;
+    let mut checked = pipeline::check(&ctx.root, ctx.config, ctx.now)?;
+    let missing = Diagnostic::new(
+        Code::MissingBaseUrl,
+        format!("no `base_url`: emails, the feed, invites and the digest link to `{DEFAULT_BASE_URL}`"),
+    )
+    .in_file(Path::new(crate::config::FILE_NAME))
+    .help("add `base_url = \"https://postmortems.example.com\"` to blameless.toml, or pass `--base-url URL` to `build`");
+    let level = checked.archive.config.rules.level(Code::MissingBaseUrl);
+    if checked.archive.config.base_url == DEFAULT_BASE_URL && level != Level::Allow {
+        checked
+            .diagnostics
+            .insert(0, Diagnostic { level, ..missing });
+    }
     if checked.fails(deny_warnings) {
         return Ok(Built {
             checked,

@@ -23,19 +23,21 @@ pub fn run(ctx: Context, now: Option<String>, port: u16, drafts: bool) -> Result
     let (root, out) = (ctx.root, ctx.out);
     let site = out.clone();
     crate::serve::serve(&site, port, &watch, move || {
-        rebuild(&root, &out, drafts, now.as_deref())
+        rebuild(&root, &out, port, drafts, now.as_deref())
     })?;
     Ok(EXIT_OK)
 }
 
 /// One build for `serve`: `None` when it succeeded, else the problems to show.
-fn rebuild(root: &Path, out: &Path, drafts: bool, now: Option<&str>) -> Option<String> {
+fn rebuild(root: &Path, out: &Path, port: u16, drafts: bool, now: Option<&str>) -> Option<String> {
     let result = (|| -> Result<Option<String>> {
-        let config = match load::load_config(root) {
+        let mut config = match load::load_config(root) {
             Ok(config) => config,
             Err(ConfigError::Io(err)) => return Err(err),
             Err(ConfigError::Invalid(d)) => return Ok(Some(diagnostic::render(&d, Format::Human))),
         };
+        // why: a preview's links point at the preview.
+        config.base_url = format!("http://localhost:{port}");
         let ctx = Context {
             root: root.to_path_buf(),
             out: PathBuf::from(out),

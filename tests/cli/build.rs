@@ -213,3 +213,23 @@ fn long_backlogs_are_cut_in_digests_and_paged_in_actions() {
         "{second}"
     );
 }
+
+#[test]
+fn a_build_without_base_url_warns_once_and_shows_the_fix() {
+    let a = sample();
+    let run = a.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("warning[missing-base-url]").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--base-url URL"), "{}", run.stderr);
+    let run = a.run(&["build", "--base-url", "https://pm.example.com/"]);
+    assert!(!run.stderr.contains("missing-base-url"), "{}", run.stderr);
+    let feed = fs::read_to_string(a.root().join("public/feed.xml")).unwrap();
+    assert!(feed.contains("https://pm.example.com/pm/"), "{feed}");
+    // `check` judges the sources, not where the site will live.
+    assert!(!a.run(&["check"]).stderr.contains("missing-base-url"));
+}

@@ -155,3 +155,37 @@ fn a_post_mortem_with_a_problem_set_to_warning_is_published_and_found() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "Sorry.\n");
 }
+
+#[test]
+fn github_annotations_name_files_from_the_repository_top() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+    let root = repo.path().join("docs/incidents");
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    std::fs::write(
+        root.join("content/a.md"),
+        minimal("", "## Summary\n\nSee [x](missing.md).\n"),
+    )
+    .unwrap();
+    let run = |workspace: Option<&std::path::Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_blameless"));
+        command
+            .args(["check", "--format", "github"])
+            .current_dir(&root)
+            .env_remove("GITHUB_WORKSPACE");
+        if let Some(dir) = workspace {
+            command.env("GITHUB_WORKSPACE", dir);
+        }
+        String::from_utf8(command.output().unwrap().stderr).unwrap()
+    };
+    let found = run(None);
+    assert!(
+        found.starts_with("::warning file=docs/incidents/content/a.md,line=10,col=5,"),
+        "{found}"
+    );
+    let found = run(Some(&repo.path().join("docs")));
+    assert!(
+        found.starts_with("::warning file=incidents/content/a.md,"),
+        "{found}"
+    );
+}

@@ -47,3 +47,30 @@ fn the_real_corpus_builds_without_errors() {
         run.stderr
     );
 }
+
+/// The README's publish step, run on the sample archive years from now: date-driven reminders
+/// must never fail a publish.
+#[test]
+fn the_readme_publish_step_does_not_fail_as_time_passes() {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let publish = readme
+        .split("publish:")
+        .nth(1)
+        .expect("a publish job in the README");
+    let command = publish
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("- run: blameless build"))
+        .expect("a build step in the publish job");
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let mut args = vec!["build"];
+    args.extend(command.split_whitespace());
+    args.extend(["--out", site.to_str().unwrap(), "--now", "2035-01-01"]);
+    let run = run_in(&repo(), &args);
+    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    assert!(
+        run.stderr.contains("warning[meeting-overdue]"),
+        "{}",
+        run.stderr
+    );
+}
