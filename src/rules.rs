@@ -262,6 +262,8 @@ pub struct MeetingStatus {
     pub date: Option<NaiveDate>,
     /// Days past the deadline: of the meeting when late, of "now" when overdue; else 0.
     pub days_late: i64,
+    /// Whether the meeting's day has come (it is not only scheduled).
+    pub held: bool,
 }
 
 /// The meeting deadline of `pm`: `None` when its severity has none or it is not resolved yet.
@@ -290,20 +292,10 @@ pub fn meeting_status(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> M
     let at = pm.meeting.as_ref().and_then(|m| m.at);
     let date = at.map(|t| calendar::local_date(&t, pm.timezone));
     let today = calendar::local_date(&now, pm.timezone);
-    let mut days_late = 0;
-    let state = match (within, deadline, date) {
-        (None, _, _) => MeetingState::NotRequired,
-        (Some(_), Some(deadline), Some(date)) if date > deadline => {
-            days_late = (date - deadline).num_days();
-            MeetingState::Late
-        }
-        (Some(_), _, Some(_)) => MeetingState::Met,
-        (Some(_), _, None) if pm.status >= Status::Reviewed => MeetingState::Unrecorded,
-        (Some(_), Some(deadline), None) if today > deadline => {
-            days_late = (today - deadline).num_days();
-            MeetingState::Overdue
-        }
-        (Some(_), _, None) => MeetingState::Pending,
+    let (state, days_late) = match within {
+        None => (MeetingState::NotRequired, 0),
+        Some(_) if date.is_none() && pm.status >= Status::Reviewed => (MeetingState::Unrecorded, 0),
+        Some(_) => review_state(deadline, date, today),
     };
     MeetingStatus {
         state,
@@ -311,6 +303,41 @@ pub fn meeting_status(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> M
         deadline,
         date,
         days_late,
+        held: date.is_some_and(|d| d <= today),
+    }
+}
+
+/// Where a review with a meeting deadline stands on `today`, with the days it is behind: the
+/// one decision of lateness that the rules, the page's checklist, the home page and the digest
+/// share. A meeting on or before the deadline is met; after it, late (even while it is only
+/// scheduled); none yet, overdue once the deadline has passed.
+pub fn review_state(
+    deadline: Option<NaiveDate>,
+    meeting: Option<NaiveDate>,
+    today: NaiveDate,
+) -> (MeetingState, i64) {
+    match (deadline, meeting) {
+        (Some(deadline), Some(date)) if date > deadline => {
+            (MeetingState::Late, (date - deadline).num_days())
+        }
+        (_, Some(_)) => (MeetingState::Met, 0),
+        (Some(deadline), None) if today > deadline => {
+            (MeetingState::Overdue, (today - deadline).num_days())
+        }
+        (_, None) => (MeetingState::Pending, 0),
+    }
+}
+
+/// Whether a review in `state` needs someone now: overdue, or set for a day after its deadline
+/// and not `held` yet. The home page and the digest list exactly these.
+pub fn needs_attention(state: MeetingState, held: bool) -> bool {
+    state == MeetingState::Overdue || (state == MeetingState::Late && !held)
+}
+
+impl MeetingStatus {
+    /// See [`needs_attention`].
+    pub fn needs_attention(&self) -> bool {
+        needs_attention(self.state, self.held)
     }
 }
 
@@ -1045,18 +1072,39 @@ pub fn process(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> Process 
     }
 }
 
-/// A post-mortem whose review meeting is overdue.
+/// A post-mortem whose review is behind its deadline (see [`MeetingStatus::needs_attention`]).
 #[derive(Clone, Debug)]
 pub struct OverdueReview<'a> {
     /// The post-mortem.
     pub postmortem: &'a PostMortem,
-    /// The deadline that passed.
+    /// The deadline that passed (or that the scheduled meeting misses).
     pub deadline: NaiveDate,
-    /// Days since the deadline.
+    /// Days behind: since the deadline, or from the deadline to the scheduled meeting.
     pub days_overdue: i64,
+    /// The day of a meeting scheduled after the deadline.
+    pub scheduled: Option<NaiveDate>,
 }
 
-/// Post-mortems "In Review" whose meeting deadline has passed at `now`, most overdue first.
+impl OverdueReview<'_> {
+    /// How far behind, in words: "review due 2024-03-19, 3 days overdue" or "review due
+    /// 2024-03-19, meeting set for 2024-03-25, 6 days late".
+    pub fn detail(&self) -> String {
+        match self.scheduled {
+            Some(date) => format!(
+                "review due {}, meeting set for {date}, {} late",
+                self.deadline,
+                days(self.days_overdue)
+            ),
+            None => format!(
+                "review due {}, {} overdue",
+                self.deadline,
+                days(self.days_overdue)
+            ),
+        }
+    }
+}
+
+/// Post-mortems whose review needs attention at `now`, most overdue first.
 pub fn overdue_reviews<'a>(
     postmortems: &'a [PostMortem],
     config: &Config,
@@ -1064,13 +1112,14 @@ pub fn overdue_reviews<'a>(
 ) -> Vec<OverdueReview<'a>> {
     let mut out: Vec<OverdueReview<'a>> = postmortems
         .iter()
-        .filter(|pm| pm.status == Status::InReview)
+        .filter(|pm| pm.status != Status::Draft)
         .filter_map(|pm| {
             let status = meeting_status(pm, config, now);
-            (status.state == MeetingState::Overdue).then_some(OverdueReview {
+            status.needs_attention().then_some(OverdueReview {
                 postmortem: pm,
                 deadline: status.deadline?,
                 days_overdue: status.days_late,
+                scheduled: status.date,
             })
         })
         .collect();

@@ -134,16 +134,7 @@ pub fn attention(archive: &Archive) -> Attention {
     Attention {
         overdue_reviews: rules::overdue_reviews(pms, &archive.config, archive.now)
             .into_iter()
-            .map(|r| {
-                item(
-                    r.postmortem,
-                    format!(
-                        "review due {}, {} overdue",
-                        r.deadline,
-                        days(r.days_overdue)
-                    ),
-                )
-            })
+            .map(|r| item(r.postmortem, r.detail()))
             .collect(),
         unposted_messages: rules::unposted_messages(pms)
             .into_iter()

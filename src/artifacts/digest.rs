@@ -61,8 +61,10 @@ pub struct OverdueReview {
     pub postmortem: DigestItem,
     /// The deadline that passed, `YYYY-MM-DD`.
     pub deadline: String,
-    /// Days since the deadline.
+    /// Days behind: since the deadline, or from it to a meeting set later.
     pub days_overdue: i64,
+    /// How far behind, in the words of the home page: "review due …, 3 days overdue".
+    pub detail: String,
 }
 
 /// An open action past its due date at the digest's date.
@@ -289,13 +291,23 @@ fn digest_of(
 
     // why: a long backlog would repeat in every weekly digest; each lists the most overdue
     // and counts the rest, and the lists are built only for what is shown.
-    let mut late_reviews: Vec<(i64, &PostMortem, NaiveDate)> = backlog
+    // why: the deadline is worked out once per post-mortem (the backlog); lateness on the
+    // period's last day is the rules' own decision.
+    let mut late_reviews: Vec<(i64, &PostMortem, crate::rules::OverdueReview)> = backlog
         .reviews
         .iter()
-        .filter(|(_, _, held)| !held.is_some_and(|h| h <= as_of))
-        .filter_map(|&(pm, deadline, _)| {
-            let days = (today(pm.timezone) - deadline).num_days();
-            (days > 0).then_some((days, pm, deadline))
+        .filter_map(|&(pm, deadline, held)| {
+            let date = held.map(|t| local_date(&t, pm.timezone));
+            let today = today(pm.timezone);
+            let (state, days) = crate::rules::review_state(Some(deadline), date, today);
+            let held = date.is_some_and(|d| d <= today);
+            let late = crate::rules::OverdueReview {
+                postmortem: pm,
+                deadline,
+                days_overdue: days,
+                scheduled: date.filter(|_| state == crate::rules::MeetingState::Late),
+            };
+            crate::rules::needs_attention(state, held).then_some((days, pm, late))
         })
         .collect();
     late_reviews.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
@@ -303,10 +315,11 @@ fn digest_of(
     let overdue_reviews = late_reviews
         .into_iter()
         .take(LIST_LIMIT)
-        .map(|(days_overdue, pm, deadline)| OverdueReview {
+        .map(|(days_overdue, pm, late)| OverdueReview {
             postmortem: item(pm, config, local_date(&pm.started, pm.timezone)),
-            deadline: deadline.to_string(),
+            deadline: late.deadline.to_string(),
             days_overdue,
+            detail: late.detail(),
         })
         .collect();
 
@@ -479,17 +492,16 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
             let owner = p.owner.as_deref().unwrap_or("no owner");
             let _ = writeln!(
                 text,
-                "- {}: {}: review due {}, {} days overdue ({owner})\n  {}\n",
-                p.severity, p.title, r.deadline, r.days_overdue, p.url
+                "- {}: {}: {} ({owner})\n  {}\n",
+                p.severity, p.title, r.detail, p.url
             );
             let _ = writeln!(
                 html,
-                "<li><a href=\"{}\">{}: {}</a>: review due {}, {} days overdue ({})</li>",
+                "<li><a href=\"{}\">{}: {}</a>: {} ({})</li>",
                 escape_html(&p.url),
                 escape_html(&p.severity),
                 escape_html(&p.title),
-                r.deadline,
-                r.days_overdue,
+                escape_html(&r.detail),
                 escape_html(owner)
             );
         }

@@ -233,3 +233,55 @@ fn a_build_without_base_url_warns_once_and_shows_the_fix() {
     // `check` judges the sources, not where the site will live.
     assert!(!a.run(&["check"]).stderr.contains("missing-base-url"));
 }
+
+/// A review set for a day after its deadline: the rules, the home page and the digest agree.
+#[test]
+fn a_meeting_scheduled_after_its_deadline_is_late_everywhere() {
+    let a = Archive::new()
+        .file("blameless.toml", "base_url = \"https://pm.example.com\"\n")
+        .pm(
+            "2024-03-12-late",
+            &minimal(
+                "resolved = 2024-03-12T11:00:00Z\nowner = \"Ana\"\n[meeting]\nat = 2024-04-05T10:00:00Z\n",
+                "## Summary\n\nx\n",
+            )
+            .replace("SEV-3", "SEV-2")
+            .replace("Draft", "In Review"),
+        );
+    let now = ["--now", "2024-03-25T12:00:00Z"];
+    let check = a.run(&["check", "--format", "json", now[0], now[1]]);
+    assert!(
+        check.stdout.contains("\"meeting-late\""),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        !check.stdout.contains("\"meeting-overdue\""),
+        "{}",
+        check.stdout
+    );
+    let run = a.run(&["build", now[0], now[1]]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let home = fs::read_to_string(a.root().join("public/index.html")).unwrap();
+    assert!(
+        home.contains("review due 2024-03-19, meeting set for 2024-04-05, 17 days late"),
+        "{home}"
+    );
+    let digest = a.run(&[
+        "digest",
+        "--since",
+        "2024-03-18",
+        "--until",
+        "2024-03-24",
+        now[0],
+        now[1],
+    ]);
+    let message = mail_parser::MessageParser::default()
+        .parse(digest.stdout.as_bytes())
+        .unwrap();
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("review due 2024-03-19, meeting set for 2024-04-05, 17 days late"),
+        "{text}"
+    );
+}
