@@ -207,8 +207,8 @@ mod tests {
             codes,
             [
                 "missing-resolved",
-                "missing-owner",
                 "missing-actions",
+                "missing-owner",
                 "missing-section"
             ],
             "{found:?}"
