@@ -47,7 +47,7 @@ pub fn document(pm: &PostMortem) -> SearchDoc {
         causes: pm.causes.clone(),
         severity: pm.severity.name.clone(),
         status: pm.status.name().to_string(),
-        detection: pm.detection.clone(),
+        detection: pm.detection.map(|d| d.name().to_string()),
         started: pm.started.timestamp(),
     }
 }

@@ -19,8 +19,8 @@ use crate::diagnostic::{did_you_mean, Code, Diagnostic, LineIndex};
 use crate::load::Source;
 use crate::markdown;
 use crate::postmortem::{
-    Action, Meeting, PostMortem, Section, SectionKind, Severity, Status, ACTION_KINDS,
-    ACTION_STATUSES, DETECTIONS, PRIORITIES,
+    Action, ActionKind, ActionStatus, Detection, Meeting, PostMortem, Priority, Section,
+    SectionKind, Severity, Status,
 };
 use crate::timeline;
 
@@ -677,7 +677,9 @@ impl<'a> Reader<'a> {
             .into_iter()
             .map(|(s, _)| s)
             .collect();
-        let detection = self.one_of(table, "detection", DETECTIONS);
+        let detection = self
+            .one_of(table, "detection", Detection::NAMES)
+            .and_then(|n| Detection::from_name(&n));
         let customer_impact = self.bool(table, "customer_impact");
         let full_outage = self.bool(table, "full_outage");
         let owner = self.string(table, "owner").filter(|s| !s.is_empty());
@@ -825,8 +827,12 @@ impl<'a> Reader<'a> {
                 continue;
             };
             let span = self.span(action["title"].span());
-            let priority = self.one_of(action, "priority", PRIORITIES);
-            let kind = self.one_of(action, "kind", ACTION_KINDS);
+            let priority = self
+                .one_of(action, "priority", Priority::NAMES)
+                .and_then(|n| Priority::from_name(&n));
+            let kind = self
+                .one_of(action, "kind", ActionKind::NAMES)
+                .and_then(|n| ActionKind::from_name(&n));
             actions.push(Action {
                 title,
                 owner: self.string(action, "owner").filter(|s| !s.is_empty()),
@@ -835,8 +841,9 @@ impl<'a> Reader<'a> {
                 ticket: self.string(action, "ticket").filter(|s| !s.is_empty()),
                 due: self.date(action, "due"),
                 status: self
-                    .one_of(action, "status", ACTION_STATUSES)
-                    .unwrap_or_else(|| "open".into()),
+                    .one_of(action, "status", ActionStatus::NAMES)
+                    .and_then(|n| ActionStatus::from_name(&n))
+                    .unwrap_or(ActionStatus::Open),
                 span,
             });
         }
@@ -1117,8 +1124,11 @@ mod tests {
         let text = text.replace("\"preventive\"", "\"prevent\"");
         let pm = parse_text(&text).postmortem.unwrap();
         assert_eq!(pm.actions.len(), 2);
-        assert_eq!(pm.actions[0].priority.as_deref(), Some("P1"));
-        assert_eq!(pm.actions[0].status, "open");
+        assert_eq!(
+            pm.actions[0].priority,
+            Some(crate::postmortem::Priority::P1)
+        );
+        assert_eq!(pm.actions[0].status, crate::postmortem::ActionStatus::Open);
         assert_eq!(pm.meeting.unwrap().attendees, ["Ana"]);
         assert_eq!(pm.links["chat"], "https://chat");
     }

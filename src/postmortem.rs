@@ -65,23 +65,88 @@ impl Status {
     }
 }
 
-/// How the incident was noticed.
-pub const DETECTIONS: &[&str] = &[
-    "monitoring",
-    "alert",
-    "customer-report",
-    "internal-report",
-    "other",
-];
+/// A closed set of names written in front matter, as an enum: its values in order, each
+/// value's name, and the value of a name (any case).
+macro_rules! named {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($(#[$vdoc])* $variant,)* }
 
-/// Priorities of follow-up actions, most urgent first.
-pub const PRIORITIES: &[&str] = &["P0", "P1", "P2", "P3"];
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+            /// Every name, as written in front matter.
+            pub const NAMES: &'static [&'static str] = &[$($text,)*];
 
-/// Kinds of follow-up actions.
-pub const ACTION_KINDS: &[&str] = &["prevent", "mitigate", "detect", "process", "other"];
+            /// The name, as written in front matter.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
 
-/// States of follow-up actions.
-pub const ACTION_STATUSES: &[&str] = &["open", "done", "wontfix"];
+            /// The value a name stands for, in any case.
+            pub fn from_name(name: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.name().eq_ignore_ascii_case(name))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
+}
+
+named! {
+    /// How the incident was noticed.
+    Detection {
+        Monitoring = "monitoring",
+        Alert = "alert",
+        CustomerReport = "customer-report",
+        InternalReport = "internal-report",
+        Other = "other",
+    }
+}
+
+named! {
+    /// The priority of a follow-up action, most urgent first.
+    Priority {
+        P0 = "P0",
+        P1 = "P1",
+        P2 = "P2",
+        P3 = "P3",
+    }
+}
+
+named! {
+    /// What a follow-up action does.
+    ActionKind {
+        Prevent = "prevent",
+        Mitigate = "mitigate",
+        Detect = "detect",
+        Process = "process",
+        Other = "other",
+    }
+}
+
+named! {
+    /// Where a follow-up action stands.
+    ActionStatus {
+        /// Still to do.
+        Open = "open",
+        /// Done.
+        Done = "done",
+        /// Decided against.
+        Wontfix = "wontfix",
+    }
+}
 
 /// A severity as resolved against the archive's scale.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,15 +183,15 @@ pub struct Action {
     /// Who does it.
     pub owner: Option<String>,
     /// `P0` to `P3`.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     /// prevent, mitigate, detect, process or other.
-    pub kind: Option<String>,
+    pub kind: Option<ActionKind>,
     /// A tracker key or URL.
     pub ticket: Option<String>,
     /// When it is due.
     pub due: Option<NaiveDate>,
     /// open, done or wontfix.
-    pub status: String,
+    pub status: ActionStatus,
     /// Byte span of the action's `title` value in the source, for diagnostics.
     pub span: Range<usize>,
 }
@@ -293,7 +358,7 @@ pub struct PostMortem {
     /// Causes from the archive's vocabulary.
     pub causes: Vec<String>,
     /// How the incident was noticed.
-    pub detection: Option<String>,
+    pub detection: Option<Detection>,
     /// Whether customers were affected.
     pub customer_impact: bool,
     /// Whether it was a full outage (only then may the message say "outage").

@@ -312,7 +312,10 @@ fn site_artifacts(
         bytes("actions.csv".into(), artifacts::actions::csv(&rows)),
         bytes("actions.json".into(), artifacts::actions::json(&rows)),
     ];
-    let open = rows.iter().filter(|r| r.status == "open").count();
+    let open = rows
+        .iter()
+        .filter(|r| r.status == crate::postmortem::ActionStatus::Open)
+        .count();
     let overdue = rows.iter().filter(|r| r.overdue).count();
     let everything: Vec<usize> = (0..rows.len()).collect();
     let pages: Vec<Result<OutputFile>> = paginate("actions/", &everything, ACTIONS_PAGE_SIZE)

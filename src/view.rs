@@ -436,7 +436,7 @@ pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
         times,
         durations,
         causes: pm.causes.iter().map(|c| Term::new(c)).collect(),
-        detection: pm.detection.clone(),
+        detection: pm.detection.map(|d| d.name().to_string()),
         customer_impact: pm.customer_impact,
         full_outage: pm.full_outage,
         people,
@@ -448,15 +448,15 @@ pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
             .map(|a| ActionView {
                 title: a.title.clone(),
                 owner: a.owner.clone(),
-                priority: a.priority.clone(),
-                kind: a.kind.clone(),
+                priority: a.priority.map(|p| p.name().to_string()),
+                kind: a.kind.map(|k| k.name().to_string()),
                 ticket_url: a
                     .ticket
                     .as_deref()
                     .and_then(|t| ticket_url(t, archive.config.ticket_url.as_deref())),
                 ticket: a.ticket.clone(),
                 due: a.due.map(|d| d.format("%Y-%m-%d").to_string()),
-                status: a.status.clone(),
+                status: a.status.name().to_string(),
             })
             .collect(),
         related: pm

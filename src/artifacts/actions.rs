@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::page_url;
 use crate::archive::Archive;
 use crate::calendar::local_date;
-use crate::postmortem::{PostMortem, PRIORITIES};
+use crate::postmortem::{ActionKind, ActionStatus, PostMortem, Priority};
 
 /// One follow-up action with what the actions page and the tracker import need.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -33,11 +33,11 @@ pub struct ActionRow {
     /// Who does it.
     pub owner: Option<String>,
     /// `P0` to `P3`.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     /// prevent, mitigate, detect, process or other.
-    pub kind: Option<String>,
+    pub kind: Option<ActionKind>,
     /// open, done or wontfix.
-    pub status: String,
+    pub status: ActionStatus,
     /// The due date, `YYYY-MM-DD`.
     pub due: Option<String>,
     /// Whether it is open and past its due date.
@@ -98,9 +98,9 @@ pub fn rows(archive: &Archive) -> Vec<ActionRow> {
                 started: started.to_string(),
                 title: action.title.clone(),
                 owner: action.owner.clone(),
-                priority: action.priority.clone(),
-                kind: action.kind.clone(),
-                status: action.status.clone(),
+                priority: action.priority,
+                kind: action.kind,
+                status: action.status,
                 due: action.due.map(|d| d.to_string()),
                 overdue,
                 days_overdue,
@@ -109,22 +109,19 @@ pub fn rows(archive: &Archive) -> Vec<ActionRow> {
                 ticket_url,
                 labels: labels.clone(),
             };
-            let urgency = action
-                .priority
-                .as_deref()
-                .and_then(|p| PRIORITIES.iter().position(|q| *q == p))
-                .unwrap_or(PRIORITIES.len());
+            // why: an action without a priority comes after every priority.
+            let urgency = action.priority.map_or(Priority::ALL.len(), |p| p as usize);
             rows.push((row, urgency, pm.started.to_utc(), index));
         }
     }
     rows.sort_by(
         |(a, a_urgency, a_started, a_index), (b, b_urgency, b_started, b_index)| {
-            let open = |r: &ActionRow| r.status != "open";
+            let open = |r: &ActionRow| r.status != ActionStatus::Open;
             open(a)
                 .cmp(&open(b))
                 .then_with(|| b.days_overdue.cmp(&a.days_overdue))
                 .then_with(|| {
-                    if a.status == "open" {
+                    if a.status == ActionStatus::Open {
                         // why: `None` sorts first in `Option`; an action without a due date goes last.
                         (a.due.is_none(), &a.due, a_urgency).cmp(&(
                             b.due.is_none(),
@@ -164,11 +161,11 @@ pub fn csv(rows: &[ActionRow]) -> String {
                 "Follow-up of the post-mortem \"{}\" ({}, {}): {}",
                 row.postmortem, row.severity, row.started, row.url
             ),
-            row.priority.clone().unwrap_or_default(),
+            row.priority.map(|p| p.to_string()).unwrap_or_default(),
             row.due.clone().unwrap_or_default(),
             row.labels.join(" "),
             row.owner.clone().unwrap_or_default(),
-            row.status.clone(),
+            row.status.to_string(),
             row.ticket.clone().unwrap_or_default(),
         ]);
     }
@@ -216,7 +213,7 @@ mod tests {
                 format!(
                     "{} | {} | {} | due {} | overdue {} ({} d) | age {} d | {} | {}",
                     r.status,
-                    r.priority.as_deref().unwrap_or("-"),
+                    r.priority.map_or("-", |p| p.name()),
                     r.title,
                     r.due.as_deref().unwrap_or("-"),
                     r.overdue,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::page_url;
 use crate::archive::Archive;
-use crate::postmortem::PostMortem;
+use crate::postmortem::{ActionKind, ActionStatus, Detection, PostMortem, Priority};
 
 /// The catalog document.
 #[derive(Clone, Debug, Serialize)]
@@ -57,7 +57,7 @@ pub struct Entry {
     /// Causes from the archive's vocabulary.
     pub causes: Vec<String>,
     /// How the incident was noticed.
-    pub detection: Option<String>,
+    pub detection: Option<Detection>,
     /// Whether customers were affected.
     pub customer_impact: bool,
     /// Whether it was a full outage.
@@ -105,15 +105,15 @@ pub struct Action {
     /// Who does it.
     pub owner: Option<String>,
     /// `P0` to `P3`.
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     /// prevent, mitigate, detect, process or other.
-    pub kind: Option<String>,
+    pub kind: Option<ActionKind>,
     /// A tracker key or URL.
     pub ticket: Option<String>,
     /// When it is due, `YYYY-MM-DD`.
     pub due: Option<String>,
     /// open, done or wontfix.
-    pub status: String,
+    pub status: ActionStatus,
 }
 
 /// One parsed timeline row.
@@ -163,7 +163,7 @@ pub fn entry(pm: &PostMortem, archive: &Archive) -> Entry {
         tags: pm.tags.clone(),
         services: pm.services.clone(),
         causes: pm.causes.clone(),
-        detection: pm.detection.clone(),
+        detection: pm.detection,
         customer_impact: pm.customer_impact,
         full_outage: pm.full_outage,
         owner: pm.owner.clone(),
@@ -184,11 +184,11 @@ pub fn entry(pm: &PostMortem, archive: &Archive) -> Entry {
             .map(|a| Action {
                 title: a.title.clone(),
                 owner: a.owner.clone(),
-                priority: a.priority.clone(),
-                kind: a.kind.clone(),
+                priority: a.priority,
+                kind: a.kind,
                 ticket: a.ticket.clone(),
                 due: a.due.map(|d| d.to_string()),
-                status: a.status.clone(),
+                status: a.status,
             })
             .collect(),
         timeline: pm

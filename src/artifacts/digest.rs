@@ -81,7 +81,7 @@ pub struct OverdueAction {
     /// Who does it.
     pub owner: Option<String>,
     /// Its priority.
-    pub priority: Option<String>,
+    pub priority: Option<crate::postmortem::Priority>,
     /// When it was due, `YYYY-MM-DD`.
     pub due: String,
     /// Days since it was due.
@@ -231,7 +231,7 @@ impl<'a> Backlog<'a> {
             .iter()
             .filter(|pm| pm.status != Status::Draft)
             .flat_map(|pm| pm.actions.iter().map(move |a| (pm, a)))
-            .filter(|(_, a)| a.status == "open")
+            .filter(|(_, a)| a.status == crate::postmortem::ActionStatus::Open)
             .filter_map(|(pm, a)| Some((pm, a, a.due?)))
             .collect();
         Backlog {
@@ -346,7 +346,7 @@ fn digest_of(
             url: page_url(config, &pm.id),
             title: a.title.clone(),
             owner: a.owner.clone(),
-            priority: a.priority.clone(),
+            priority: a.priority,
             due: due.to_string(),
             days_overdue,
             ticket: a.ticket.clone(),
@@ -524,7 +524,7 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
         html.push_str("<ul>\n");
         for a in &digest.overdue_actions {
             let facts: Vec<String> = [
-                a.priority.clone(),
+                a.priority.map(|p| p.to_string()),
                 a.owner.clone(),
                 Some(format!("due {}, {} days overdue", a.due, a.days_overdue)),
                 a.ticket.clone(),

@@ -204,8 +204,8 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
             if let Some(owner) = &action.owner {
                 details.push(format!("owner {owner}"));
             }
-            if let Some(priority) = &action.priority {
-                details.push(priority.clone());
+            if let Some(priority) = action.priority {
+                details.push(priority.to_string());
             }
             if let Some(due) = action.due {
                 details.push(format!("due {due}"));
@@ -217,7 +217,7 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
                 (Some(ticket), _) => details.push(ticket.clone()),
                 (None, _) => details.push("no ticket".into()),
             }
-            details.push(action.status.clone());
+            details.push(action.status.to_string());
             let _ = writeln!(text, "- {}\n  {}", action.title, details.join(" · "));
             let cell = |v: Option<&String>| v.map_or_else(String::new, |v| escape_html(v));
             let ticket_cell = match (&action.ticket, &ticket_url) {
@@ -234,9 +234,9 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{ticket_cell}</td><td>{}</td></tr>",
                 escape_html(&action.title),
                 cell(action.owner.as_ref()),
-                cell(action.priority.as_ref()),
+                action.priority.map_or("", |p| p.name()),
                 action.due.map(|d| d.to_string()).unwrap_or_default(),
-                escape_html(&action.status),
+                action.status,
             );
         }
         html.push_str("</tbody>\n</table>\n");

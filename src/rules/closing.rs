@@ -97,7 +97,7 @@ pub struct OverdueAction<'a> {
 /// Whether an action is open and its due date has passed at `now` in `zone` (an action due
 /// today is not overdue yet).
 pub fn is_overdue(action: &Action, zone: Tz, now: DateTime<Utc>) -> bool {
-    action.status == "open"
+    action.status == crate::postmortem::ActionStatus::Open
         && action
             .due
             .is_some_and(|due| calendar::local_date(&now, zone) > due)
