@@ -432,6 +432,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn named_values_read_in_any_case_and_keep_their_order() {
+        assert_eq!(Priority::from_name("p1"), Some(Priority::P1));
+        assert!(Priority::P0 < Priority::P3);
+        assert_eq!(
+            Detection::from_name("Customer-Report"),
+            Some(Detection::CustomerReport)
+        );
+        assert_eq!(ActionStatus::NAMES, ["open", "done", "wontfix"]);
+        assert_eq!(ActionKind::from_name("fix"), None);
+        assert_eq!(
+            serde_json::to_string(&ActionStatus::Wontfix).unwrap(),
+            "\"wontfix\""
+        );
+    }
+
+    #[test]
     fn status_parse_is_forgiving_about_case_and_spacing() {
         assert_eq!(Status::parse("In Review"), Some(Status::InReview));
         assert_eq!(Status::parse("in-review"), Some(Status::InReview));
