@@ -52,9 +52,32 @@ pub fn local_date<T: chrono::TimeZone>(time: &DateTime<T>, zone: Tz) -> NaiveDat
     time.with_timezone(&zone).date_naive()
 }
 
+/// "1 h 24 min", "6 min", "2 d 3 h": a duration as people say it.
+pub fn duration(d: chrono::TimeDelta) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn durations_read_like_speech() {
+        assert_eq!(duration(TimeDelta::minutes(6)), "6 min");
+        assert_eq!(duration(TimeDelta::minutes(84)), "1 h 24 min");
+        assert_eq!(duration(TimeDelta::minutes(120)), "2 h");
+        assert_eq!(duration(TimeDelta::minutes(60 * 51)), "2 d 3 h");
+        assert_eq!(duration(TimeDelta::minutes(-5)), "0 min");
+    }
 
     fn at(text: &str) -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339(text).unwrap()

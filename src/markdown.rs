@@ -265,9 +265,41 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// Whether `url` is safe to put in an `href` that the source chose: http, https or mailto.
+pub fn is_web_url(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    ["https://", "http://", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+}
+
+/// The URL of a ticket: itself when it is a URL, else the archive's template.
+pub fn ticket_url(ticket: &str, template: Option<&str>) -> Option<String> {
+    if is_web_url(ticket) {
+        return Some(ticket.to_string());
+    }
+    if ticket.contains(':') || ticket.contains('/') {
+        return None;
+    }
+    template.map(|t| t.replace("{ticket}", ticket))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tickets_link_through_the_template() {
+        assert_eq!(
+            ticket_url("OPS-1", Some("https://t.example/browse/{ticket}")).as_deref(),
+            Some("https://t.example/browse/OPS-1")
+        );
+        assert_eq!(ticket_url("OPS-1", None), None);
+        assert_eq!(
+            ticket_url("https://t/1", None).as_deref(),
+            Some("https://t/1")
+        );
+    }
 
     fn same() -> Rewriter {
         Arc::new(|u: &str| u.to_string())

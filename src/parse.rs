@@ -211,7 +211,10 @@ pub fn parse(source: &Source, config: &Config) -> Parsed {
     parsed.diagnostics.append(&mut reader.diagnostics);
     if let Some(mut pm) = postmortem {
         pm.field_spans = reader.spans;
-        let (timeline, diagnostics) = timeline::parse(&pm);
+        let (timeline, diagnostics) = match pm.timeline_input() {
+            Some(input) => timeline::parse(&input),
+            None => Default::default(),
+        };
         pm.timeline = timeline;
         // why: a Draft is lenient; only the format rules apply to it.
         if pm.status != Status::Draft {

@@ -402,6 +402,19 @@ impl PostMortem {
         diagnostic.at_line(&self.path, &self.source, lines, span)
     }
 
+    /// What its `## Timeline` section is read from, if it has one.
+    pub fn timeline_input(&self) -> Option<crate::timeline::Input<'_>> {
+        let section = self.section(SectionKind::Timeline)?;
+        Some(crate::timeline::Input {
+            path: &self.path,
+            source: &self.source,
+            markdown: &section.markdown,
+            offset: section.content_offset,
+            started: self.started,
+            timezone: self.timezone,
+        })
+    }
+
     /// The span of a front-matter key, or of the front matter's start when it is absent.
     pub fn field_span(&self, key: &str) -> Range<usize> {
         self.field_spans.get(key).cloned().unwrap_or(0..3)

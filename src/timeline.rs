@@ -9,6 +9,7 @@
 //! that are not a zone, a range's end or a `~`.
 
 use std::ops::Range;
+use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
@@ -17,7 +18,6 @@ use regex::{Captures, Regex};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::markdown;
-use crate::postmortem::{PostMortem, SectionKind};
 
 /// The parsed timeline of one post-mortem.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -230,12 +230,26 @@ struct Row {
     date_text: Option<String>,
 }
 
-/// Parses the timeline of `pm`, returning it with its `timeline-*` diagnostics.
-pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
-    let Some(section) = pm.section(SectionKind::Timeline) else {
-        return (Timeline::default(), Vec::new());
-    };
-    let (rows, notes, header_zone) = split_rows(&section.markdown, section.content_offset);
+/// What the timeline is read from: its section of one source, and the post-mortem's start and
+/// zone that rows without a date or a zone take.
+pub struct Input<'a> {
+    /// The source file, for diagnostics.
+    pub path: &'a Path,
+    /// The whole source text.
+    pub source: &'a str,
+    /// The `## Timeline` section's Markdown.
+    pub markdown: &'a str,
+    /// Where that Markdown starts in `source`.
+    pub offset: usize,
+    /// When impact began.
+    pub started: DateTime<FixedOffset>,
+    /// The post-mortem's zone.
+    pub timezone: Tz,
+}
+
+/// Parses a timeline section, returning it with its `timeline-*` diagnostics.
+pub fn parse(pm: &Input<'_>) -> (Timeline, Vec<Diagnostic>) {
+    let (rows, notes, header_zone) = split_rows(pm.markdown, pm.offset);
     let note_zone = ZONE_LINE
         .captures(&notes)
         .and_then(|c| zone_named(&c["zone"]).map(|z| (z, c["zone"].to_string())));
@@ -249,7 +263,7 @@ pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
     let mut last_time: Option<DateTime<FixedOffset>> = None;
     for row in rows {
         let cell = unwrap_marks(&row.time_text);
-        let time_span = narrow(&pm.source, &row.span, row.time_text.trim());
+        let time_span = narrow(pm.source, &row.span, row.time_text.trim());
         let date_cell = row.date_text.as_deref().map(unwrap_marks);
         let combined = match date_cell {
             Some(d) if !d.is_empty() => format!("{d} {cell}"),
@@ -308,7 +322,7 @@ pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
                                     .format("%Y-%m-%d %H:%M %Z")
                             ),
                         )
-                        .at(&pm.path, &pm.source, time_span.clone())
+                        .at(pm.path, pm.source, time_span.clone())
                         .help("put the rows in time order, or check the date and zone of this row"),
                     );
                 }
@@ -323,7 +337,7 @@ pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
                         combined.trim()
                     ),
                 )
-                .at(&pm.path, &pm.source, time_span.clone())
+                .at(pm.path, pm.source, time_span.clone())
                 .help(
                     "start the row with a time such as `2024-03-12 09:41`, `09:41`, `9:41 pm` or \
                      `2024-03-12T09:41:00+01:00`, optionally followed by a zone such as `UTC`",
@@ -337,7 +351,7 @@ pub fn parse(pm: &PostMortem) -> (Timeline, Vec<Diagnostic>) {
                         combined.trim()
                     ),
                 )
-                .at(&pm.path, &pm.source, narrow(&pm.source, &time_span, rest))
+                .at(pm.path, pm.source, narrow(pm.source, &time_span, rest))
                 .help(
                     "follow the time only with a zone such as `UTC`, `CET`, `+01:00` or \
                      `Europe/Berlin`, or with `am` or `pm`; put other words in the event",
@@ -370,7 +384,7 @@ fn narrow(source: &str, row: &Range<usize>, needle: &str) -> Range<usize> {
     }
 }
 
-fn started_date(pm: &PostMortem, zone: Zone) -> NaiveDate {
+fn started_date(pm: &Input<'_>, zone: Zone) -> NaiveDate {
     match zone {
         Zone::Fixed(offset) => pm.started.with_timezone(&offset).date_naive(),
         Zone::Named(tz) => pm.started.with_timezone(&tz).date_naive(),
@@ -594,7 +608,10 @@ mod tests {
         };
         let parsed = crate::parse::parse(&source, &Config::default());
         let pm = parsed.postmortem.expect("parses");
-        parse(&pm)
+        match pm.timeline_input() {
+            Some(input) => parse(&input),
+            None => (Timeline::default(), Vec::new()),
+        }
     }
 
     fn times(t: &Timeline) -> Vec<String> {

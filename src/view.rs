@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use crate::archive::Archive;
 use crate::artifacts;
+use crate::calendar::duration;
 use crate::diagnostic::display_path;
 use crate::markdown::{self, LinkTarget, Rewriter};
+use crate::markdown::{is_web_url, ticket_url};
 use crate::postmortem::{PostMortem, SectionKind, Status};
 use crate::rules;
 use crate::slug::slugify;
@@ -242,19 +244,6 @@ fn local(time: DateTime<FixedOffset>, zone: Tz) -> DateTime<Tz> {
     time.with_timezone(&zone)
 }
 
-/// "1 h 24 min", "6 min", "2 d 3 h": a duration as people say it.
-pub fn duration(d: chrono::TimeDelta) -> String {
-    let minutes = d.num_minutes().max(0);
-    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
-    match (days, hours, mins) {
-        (0, 0, m) => format!("{m} min"),
-        (0, h, 0) => format!("{h} h"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, 0, _) => format!("{d} d"),
-        (d, h, _) => format!("{d} d {h} h"),
-    }
-}
-
 #[derive(Serialize)]
 pub struct PostMortemView {
     #[serde(flatten)]
@@ -337,25 +326,6 @@ pub fn rewriter() -> Rewriter {
         LinkTarget::File(file) => file,
         LinkTarget::Outside => "#".to_string(),
     })
-}
-
-/// Whether `url` is safe to put in an `href` that the source chose: http, https or mailto.
-pub fn is_web_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    ["https://", "http://", "mailto:"]
-        .iter()
-        .any(|scheme| lower.starts_with(scheme))
-}
-
-/// The URL of a ticket: itself when it is a URL, else the archive's template.
-pub fn ticket_url(ticket: &str, template: Option<&str>) -> Option<String> {
-    if is_web_url(ticket) {
-        return Some(ticket.to_string());
-    }
-    if ticket.contains(':') || ticket.contains('/') {
-        return None;
-    }
-    template.map(|t| t.replace("{ticket}", ticket))
 }
 
 /// Everything the post-mortem page shows.
@@ -523,16 +493,6 @@ fn timeline_view(pm: &PostMortem, rewrite: &Rewriter) -> Vec<EntryView> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeDelta;
-
-    #[test]
-    fn durations_read_like_speech() {
-        assert_eq!(duration(TimeDelta::minutes(6)), "6 min");
-        assert_eq!(duration(TimeDelta::minutes(84)), "1 h 24 min");
-        assert_eq!(duration(TimeDelta::minutes(120)), "2 h");
-        assert_eq!(duration(TimeDelta::minutes(60 * 51)), "2 d 3 h");
-        assert_eq!(duration(TimeDelta::minutes(-5)), "0 min");
-    }
 
     #[test]
     fn rewriter_maps_sources_to_pages_and_neutralises_escapes() {
@@ -541,18 +501,5 @@ mod tests {
         assert_eq!(r.to_html("graph.png"), "graph.png");
         assert_eq!(r.to_html("../../../etc/passwd"), "#");
         assert_eq!(r.to_html("https://x.example/"), "https://x.example/");
-    }
-
-    #[test]
-    fn tickets_link_through_the_template() {
-        assert_eq!(
-            ticket_url("OPS-1", Some("https://t.example/browse/{ticket}")).as_deref(),
-            Some("https://t.example/browse/OPS-1")
-        );
-        assert_eq!(ticket_url("OPS-1", None), None);
-        assert_eq!(
-            ticket_url("https://t/1", None).as_deref(),
-            Some("https://t/1")
-        );
     }
 }

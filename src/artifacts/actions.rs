@@ -89,7 +89,7 @@ pub fn rows(archive: &Archive) -> Vec<ActionRow> {
             let ticket_url = action
                 .ticket
                 .as_deref()
-                .and_then(|t| crate::view::ticket_url(t, config.ticket_url.as_deref()));
+                .and_then(|t| crate::markdown::ticket_url(t, config.ticket_url.as_deref()));
             let row = ActionRow {
                 id: pm.id.clone(),
                 postmortem: pm.title.clone(),

@@ -140,7 +140,7 @@ pub(crate) fn facts(pm: &PostMortem) -> String {
     if let Some(resolved) = pm.resolved {
         facts.push(format!(
             "resolved after {}",
-            crate::view::duration(resolved - pm.started)
+            crate::calendar::duration(resolved - pm.started)
         ));
     }
     if let Some(owner) = &pm.owner {
@@ -199,7 +199,7 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
             let ticket_url = action
                 .ticket
                 .as_deref()
-                .and_then(|t| crate::view::ticket_url(t, config.ticket_url.as_deref()));
+                .and_then(|t| crate::markdown::ticket_url(t, config.ticket_url.as_deref()));
             let mut details = Vec::new();
             if let Some(owner) = &action.owner {
                 details.push(format!("owner {owner}"));
