@@ -66,14 +66,7 @@ mod tests {
             let text = format!(
                 "+++\ntitle = \"{id}\"\nseverity = \"SEV-3\"\nstatus = \"{status}\"\nstarted = {started}\n+++\n"
             );
-            let source = crate::load::Source {
-                id: id.into(),
-                path: format!("content/{id}.md").into(),
-                bundle: None,
-                assets: Vec::new(),
-                bytes: text.into_bytes(),
-            };
-            crate::parse::parse(&source, &config).postmortem.unwrap()
+            crate::testing::parse(id, &text, &config)
         };
         let mut archive = Archive::new(
             config.clone(),

@@ -30,6 +30,8 @@ pub(crate) mod scaffold;
 pub(crate) mod serve;
 pub(crate) mod slug;
 pub(crate) mod terminal;
+#[cfg(test)]
+mod testing;
 pub mod theme;
 pub mod timeline;
 pub(crate) mod validate;

@@ -953,17 +953,8 @@ fn heading_text(line: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::diagnostic::{render_one, Level};
-    use std::path::PathBuf;
 
-    pub(crate) fn source(id: &str, text: &str) -> Source {
-        Source {
-            id: id.into(),
-            path: PathBuf::from(format!("content/{id}.md")),
-            bundle: None,
-            assets: Vec::new(),
-            bytes: text.as_bytes().to_vec(),
-        }
-    }
+    use crate::testing::source;
 
     const MINIMAL: &str = "+++\ntitle = \"Disk full\"\nseverity = \"SEV-3\"\nstatus = \"Draft\"\nstarted = 2024-03-12T09:41:00Z\n+++\n\n## Summary\n\nThe **disk** filled up.\n";
 

@@ -170,13 +170,7 @@ mod tests {
                 toml_string(&tag),
             );
             let config = Config::default();
-            let source = load::Source {
-                id: "2024-03-12-a".into(),
-                path: PathBuf::from("content/2024-03-12-a.md"),
-                bundle: None,
-                assets: Vec::new(),
-                bytes: text.into_bytes(),
-            };
+            let source = crate::testing::source("2024-03-12-a", &text);
             let now = DateTime::parse_from_rfc3339("2024-04-01T00:00:00Z").unwrap().to_utc();
             let (postmortems, _) = validate::validate(vec![parse::parse(&source, &config)]);
             let archive = Archive::new(config, postmortems, now);

@@ -110,8 +110,6 @@ fn toml_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::Source;
-    use std::path::PathBuf;
 
     fn started() -> DateTime<FixedOffset> {
         DateTime::parse_from_rfc3339("2024-03-12T09:41:00+01:00").unwrap()
@@ -147,16 +145,7 @@ mod tests {
         let title = clean_title("Disk full\n+++\nstatus = \"Done\"\r\u{1b}[31m red");
         assert_eq!(title, "Disk full +++ status = \"Done\" [31m red");
         let text = source(&title, "SEV-2", started(), &Config::default());
-        let parsed = crate::parse::parse(
-            &Source {
-                id: "2024-03-12-a".into(),
-                path: PathBuf::from("content/2024-03-12-a.md"),
-                bundle: None,
-                assets: vec![],
-                bytes: text.into_bytes(),
-            },
-            &Config::default(),
-        );
+        let parsed = crate::testing::parsed("2024-03-12-a", &text, &Config::default());
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         assert_eq!(parsed.postmortem.unwrap().title, title);
     }
@@ -165,16 +154,7 @@ mod tests {
     fn the_scaffold_is_a_clean_draft_with_every_section() {
         let config = Config::default();
         let text = source("A \"quoted\" title", "SEV-2", started(), &config);
-        let parsed = crate::parse::parse(
-            &Source {
-                id: "2024-03-12-a".into(),
-                path: PathBuf::from("content/2024-03-12-a.md"),
-                bundle: None,
-                assets: vec![],
-                bytes: text.into_bytes(),
-            },
-            &config,
-        );
+        let parsed = crate::testing::parsed("2024-03-12-a", &text, &config);
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         let pm = parsed.postmortem.unwrap();
         assert_eq!(pm.title, "A \"quoted\" title");
@@ -188,16 +168,7 @@ mod tests {
         let text = source("Checkout errors", "SEV-2", started(), &config)
             .replace("status = \"Draft\"", "status = \"In Review\"")
             .replace("customer_impact = false", "customer_impact = true");
-        let parsed = crate::parse::parse(
-            &Source {
-                id: "2024-03-12-a".into(),
-                path: PathBuf::from("content/2024-03-12-a.md"),
-                bundle: None,
-                assets: vec![],
-                bytes: text.into_bytes(),
-            },
-            &config,
-        );
+        let parsed = crate::testing::parsed("2024-03-12-a", &text, &config);
         let pm = parsed.postmortem.unwrap();
         let now = "2024-03-13T00:00:00Z".parse().unwrap();
         let found = crate::rules::check(&pm, &config, now);

@@ -592,22 +592,12 @@ fn split_cells(line: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::load::Source;
-    use std::path::PathBuf;
 
     fn timeline(front: &str, body: &str) -> (Timeline, Vec<Diagnostic>) {
         let text = format!(
             "+++\ntitle = \"t\"\nseverity = \"SEV-2\"\nstatus = \"In Review\"\nstarted = 2024-03-12T09:41:00+01:00\n{front}+++\n\n## Timeline\n\n{body}"
         );
-        let source = Source {
-            id: "t".into(),
-            path: PathBuf::from("content/t.md"),
-            bundle: None,
-            assets: vec![],
-            bytes: text.into_bytes(),
-        };
-        let parsed = crate::parse::parse(&source, &Config::default());
-        let pm = parsed.postmortem.expect("parses");
+        let pm = crate::testing::parse("t", &text, &Config::default());
         match pm.timeline_input() {
             Some(input) => parse(&input),
             None => (Timeline::default(), Vec::new()),

@@ -79,7 +79,6 @@ pub(crate) mod fixtures {
 
     use crate::archive::Archive;
     use crate::config::{Config, EmailConfig};
-    use crate::load::Source;
     use crate::postmortem::PostMortem;
 
     /// A Closed SEV-2 with every field, an external message and an internal email section.
@@ -237,18 +236,7 @@ Purges were rate-limited.
 
     /// Parses a fixture as `content/{id}.md`.
     pub fn parse(id: &str, text: &str) -> PostMortem {
-        let source = Source {
-            id: id.into(),
-            path: format!("content/{id}.md").into(),
-            bundle: None,
-            assets: Vec::new(),
-            bytes: text.as_bytes().to_vec(),
-        };
-        let parsed = crate::parse::parse(&source, &config());
-        match parsed.postmortem {
-            Some(pm) => pm,
-            None => panic!("fixture {id} does not parse: {:?}", parsed.diagnostics),
-        }
+        crate::testing::parse(id, text, &config())
     }
 
     /// The Closed fixture.

@@ -2,8 +2,6 @@
 
 use super::*;
 use crate::diagnostic::render_one;
-use crate::load::Source;
-use std::path::PathBuf;
 
 pub(crate) const IN_REVIEW: &str = r#"+++
 title = "Checkout errors after a stalled failover"
@@ -64,18 +62,7 @@ pub(crate) fn config() -> Config {
 }
 
 pub(crate) fn parse(text: &str) -> PostMortem {
-    let source = Source {
-        id: "pm".into(),
-        path: PathBuf::from("content/pm.md"),
-        bundle: None,
-        assets: Vec::new(),
-        bytes: text.as_bytes().to_vec(),
-    };
-    let parsed = crate::parse::parse(&source, &config());
-    match parsed.postmortem {
-        Some(pm) => pm,
-        None => panic!("fixture does not parse: {:?}", parsed.diagnostics),
-    }
+    crate::testing::parse("pm", text, &config())
 }
 
 fn now(text: &str) -> DateTime<Utc> {
