@@ -16,7 +16,7 @@ use crate::artifacts;
 use crate::diagnostic::display_path;
 use crate::markdown;
 use crate::theme::Theme;
-use crate::view::{attention, card, facets, postmortem_view, SiteView};
+use crate::view::{attention, card, facets, postmortem_view, severities, SiteView};
 
 /// One file of the site.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,7 +150,7 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
         .map(|pm| {
             let mut context = Context::new();
             context.insert("root", ROOT_MARKER);
-            context.insert("pm", &card(pm));
+            context.insert("pm", &card(pm, &archive.config));
             renderer
                 .page("card.html", &context)
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -301,6 +301,9 @@ fn site_artifacts(
     site: &SiteView,
 ) -> Result<Vec<OutputFile>> {
     let rows = artifacts::actions::rows(archive);
+    // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
+    // and email forms; the pages look its view up by that name.
+    let severities = severities(&archive.config);
     // why: the catalog and the digests are the two large pieces of work here.
     let (catalog, weeks) = rayon::join(
         || artifacts::catalog::json(archive),
@@ -327,6 +330,7 @@ fn site_artifacts(
             context.insert("site", site);
             context.insert("root", &page.root);
             context.insert("actions", &shown);
+            context.insert("severities", &severities);
             context.insert("total", &rows.len());
             context.insert("open", &open);
             context.insert("overdue", &overdue);
@@ -361,6 +365,7 @@ fn site_artifacts(
             context.insert("site", site);
             context.insert("root", "../../");
             context.insert("week", week);
+            context.insert("severities", &severities);
             Ok(vec![
                 OutputFile::Bytes {
                     path: format!("digest/{}/index.html", week.week),
@@ -393,6 +398,322 @@ pub fn base_path(base_url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use chrono::Utc;
+
+    use crate::config::Config;
+    use crate::view::SEVERITY_COLOURS;
+
+    /// The site of one post-mortem `2024-03-12-a` with `front` and `body`, by path.
+    fn site_of(config: &str, front: &str, body: &str) -> BTreeMap<String, String> {
+        let config = Config::parse(config, Path::new("blameless.toml")).unwrap();
+        let text = format!(
+            "+++\ntitle = \"A\"\nseverity = \"SEV-1\"\nstatus = \"In Review\"\nstarted = 2024-03-12T09:41:00Z\n{front}+++\n\n{body}"
+        );
+        let source = crate::load::Source {
+            id: "2024-03-12-a".into(),
+            path: "content/2024-03-12-a.md".into(),
+            bundle: None,
+            assets: Vec::new(),
+            bytes: text.into_bytes(),
+        };
+        let pm = crate::parse::parse(&source, &config).postmortem.unwrap();
+        let archive = Archive::new(config, vec![pm], Utc::now());
+        let renderer = Renderer::new(Theme::embedded()).unwrap();
+        render(&archive, &renderer)
+            .unwrap()
+            .into_iter()
+            .filter_map(|f| match f {
+                OutputFile::Bytes { path, contents } if path.ends_with(".html") => {
+                    Some((path, String::from_utf8(contents).unwrap()))
+                }
+                OutputFile::Bytes { .. } | OutputFile::Copy { .. } => None,
+            })
+            .collect()
+    }
+
+    fn page() -> String {
+        site_of(
+            "",
+            "detected = 2024-03-12T09:47:00Z\nresolved = 2024-03-12T11:05:00Z\nowner = \"Ana Ruiz\"\n",
+            "## Summary\n\nThe disk filled.\n\n## Timeline\n\n- ~09:41 UTC disk at 100% [graph](https://grafana.example/d/1)\n- 09:47 UTC paged\n",
+        )
+        .remove("pm/2024-03-12-a/index.html")
+        .unwrap()
+    }
+
+    #[test]
+    fn key_facts_come_before_the_sections_and_the_process() {
+        let page = page();
+        let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("{needle}"));
+        // why: on a phone and on paper the page reads in document order.
+        assert!(at("id=\"key-facts\"") < at("id=\"summary\""));
+        assert!(at("id=\"summary\"") < at("class=\"facts process\""));
+        let facts = &page[at("id=\"key-facts\"")..at("class=\"pm-body\"")];
+        for fact in [
+            "SEV-1",
+            "In Review",
+            "Started",
+            "Detected",
+            "Resolved",
+            "1 h 24 min",
+            "Ana Ruiz",
+        ] {
+            assert!(
+                facts.contains(fact),
+                "{fact} missing from the key facts: {facts}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_timeline_shows_approximate_times_milestones_and_phases() {
+        let page = page();
+        assert!(
+            page.contains(
+                "<time datetime=\"2024-03-12T09:41:00+00:00\" title=\"approximate\">~09:41</time>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("<span class=\"pin pin-started\">Impact started</span>"));
+        assert!(page.contains("<span class=\"pin pin-detected\">Detected</span>"));
+        assert!(page.contains("<span class=\"pin pin-resolved\">Resolved</span>"));
+        assert!(
+            page.contains("tl-inserted"),
+            "resolved has no row of its own"
+        );
+        assert!(page.contains("class=\"phase phase-detected\" style=\"width: 7.1%\""));
+        assert!(page.contains("<strong>Resolution</strong> 1 h 18 min"));
+    }
+
+    #[test]
+    fn severity_badges_have_a_colour_and_say_what_they_mean() {
+        let site = site_of(
+            "[[severity]]\nname = \"Critical\"\naliases = [\"SEV-1\"]\ndescription = \"Everything is down\"\n",
+            "causes = [\"deploy\"]\n[[actions]]\ntitle = \"Alert on disk\"\n",
+            "",
+        );
+        let badge = "class=\"sev sev-c0\" title=\"Everything is down\">Critical<";
+        for path in [
+            "index.html",
+            "pm/2024-03-12-a/index.html",
+            "actions/index.html",
+        ] {
+            assert!(site[path].contains(badge), "{path}: {}", site[path]);
+        }
+        assert!(site["severity/critical/index.html"].contains("Everything is down"));
+        assert!(site["severity/index.html"].contains("Everything is down"));
+        assert!(site["index.html"].contains("class=\"chip chip-cause\""));
+        for (path, html) in &site {
+            assert!(
+                !html.contains("sev-sev-"),
+                "{path} has a severity class from its name"
+            );
+        }
+    }
+
+    /// The rules of a stylesheet, nested in their at-rules: (prelude, declarations, children).
+    struct Rule {
+        prelude: String,
+        declarations: Vec<(String, String)>,
+        children: Vec<Rule>,
+    }
+
+    fn parse_css(css: &str) -> Vec<Rule> {
+        let mut text = css.to_string();
+        while let Some(start) = text.find("/*") {
+            let end = text[start..]
+                .find("*/")
+                .map_or(text.len(), |e| start + e + 2);
+            text.replace_range(start..end, "");
+        }
+        fn block(text: &str, at: &mut usize) -> (Vec<(String, String)>, Vec<Rule>) {
+            let (mut declarations, mut children) = (Vec::new(), Vec::new());
+            let mut pending = String::new();
+            while *at < text.len() {
+                let c = text[*at..].chars().next().unwrap();
+                *at += c.len_utf8();
+                match c {
+                    '{' => {
+                        let prelude = std::mem::take(&mut pending).trim().to_string();
+                        let (declarations, grandchildren) = block(text, at);
+                        children.push(Rule {
+                            prelude,
+                            declarations,
+                            children: grandchildren,
+                        });
+                    }
+                    '}' => break,
+                    ';' => {
+                        if let Some((name, value)) = std::mem::take(&mut pending).split_once(':') {
+                            declarations.push((name.trim().into(), value.trim().into()));
+                        }
+                    }
+                    _ => pending.push(c),
+                }
+            }
+            if let Some((name, value)) = pending.split_once(':') {
+                declarations.push((name.trim().into(), value.trim().into()));
+            }
+            (declarations, children)
+        }
+        block(&text, &mut 0).1
+    }
+
+    fn custom_properties(rules: &[Rule], into: &mut BTreeMap<String, String>) {
+        for rule in rules.iter().filter(|r| r.prelude == ":root") {
+            for (name, value) in &rule.declarations {
+                if name.starts_with("--") {
+                    into.insert(name.clone(), value.clone());
+                }
+            }
+        }
+    }
+
+    /// A colour as sRGB bytes: `#rgb`, `#rrggbb`, or `var(--x)` of the palette.
+    fn colour(value: &str, palette: &BTreeMap<String, String>) -> Option<[u8; 3]> {
+        let value = value.trim().trim_end_matches("!important").trim();
+        if let Some(name) = value.strip_prefix("var(").and_then(|v| v.strip_suffix(')')) {
+            let name = name.split(',').next()?.trim();
+            return colour(palette.get(name)?, palette);
+        }
+        let hex = value.strip_prefix('#')?;
+        let hex: String = match hex.len() {
+            3 => hex.chars().flat_map(|c| [c, c]).collect(),
+            6 => hex.to_string(),
+            _ => return None,
+        };
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+        Some([byte(0)?, byte(2)?, byte(4)?])
+    }
+
+    /// The WCAG 2 contrast ratio of two colours.
+    fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+        let luminance = |c: [u8; 3]| {
+            let linear = |v: u8| {
+                let v = f64::from(v) / 255.0;
+                if v <= 0.04045 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * linear(c[0]) + 0.7152 * linear(c[1]) + 0.0722 * linear(c[2])
+        };
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn contrast_sums_agree_with_wcag() {
+        assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 1e-9);
+        // The dark palette's old button: white on #58a6ff.
+        assert!((contrast([255, 255, 255], [0x58, 0xa6, 0xff]) - 2.53).abs() < 0.01);
+    }
+
+    #[test]
+    fn every_text_colour_meets_wcag_aa_in_light_and_dark() {
+        let theme = Theme::embedded();
+        let css = std::str::from_utf8(&theme.files["static/style.css"]).unwrap();
+        let rules = parse_css(css);
+        let mut light = BTreeMap::new();
+        custom_properties(&rules, &mut light);
+        let mut dark = light.clone();
+        let dark_rules: Vec<&Rule> = rules
+            .iter()
+            .filter(|r| r.prelude.contains("prefers-color-scheme: dark"))
+            .collect();
+        assert_eq!(dark_rules.len(), 1, "one dark palette");
+        custom_properties(&dark_rules[0].children, &mut dark);
+
+        // Text colours on every surface, each severity on its own background, and every rule
+        // of the screen styles that sets both a colour and a background.
+        let foregrounds = ["--text", "--muted", "--accent", "--ok", "--warn", "--bad"];
+        let surfaces = ["--bg", "--surface", "--surface-2"];
+        let mut pairs: Vec<(String, String, String)> = Vec::new();
+        for fg in foregrounds
+            .iter()
+            .map(|s| s.to_string())
+            .chain((0..SEVERITY_COLOURS).map(|n| format!("--sev{n}")))
+        {
+            for bg in surfaces {
+                pairs.push((
+                    format!("{fg} on {bg}"),
+                    format!("var({fg})"),
+                    format!("var({bg})"),
+                ));
+            }
+        }
+        for n in 0..SEVERITY_COLOURS {
+            pairs.push((
+                format!("--sev{n} on --sev{n}-bg"),
+                format!("var(--sev{n})"),
+                format!("var(--sev{n}-bg)"),
+            ));
+        }
+        fn rule_pairs(rules: &[Rule], pairs: &mut Vec<(String, String, String)>) {
+            for rule in rules {
+                if rule.prelude.starts_with("@media print") {
+                    continue;
+                }
+                let get = |names: &[&str]| {
+                    rule.declarations
+                        .iter()
+                        .find(|(n, _)| names.contains(&n.as_str()))
+                        .map(|(_, v)| v.clone())
+                };
+                if let (Some(fg), Some(bg)) =
+                    (get(&["color"]), get(&["background", "background-color"]))
+                {
+                    pairs.push((rule.prelude.clone(), fg, bg));
+                }
+                rule_pairs(&rule.children, pairs);
+            }
+        }
+        rule_pairs(&rules, &mut pairs);
+        assert!(pairs.len() > 60, "{} pairs", pairs.len());
+
+        let mut failures = Vec::new();
+        for (name, palette) in [("light", &light), ("dark", &dark)] {
+            for (what, fg, bg) in &pairs {
+                // why: `currentColor`, `inherit` and `transparent` take their colour from
+                // elsewhere; the surface pairs above cover what they inherit.
+                let (Some(f), Some(b)) = (colour(fg, palette), colour(bg, palette)) else {
+                    continue;
+                };
+                let ratio = contrast(f, b);
+                if ratio < 4.5 {
+                    failures.push(format!("{name}: {what}: {fg} on {bg} is {ratio:.2}:1"));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "below 4.5:1:\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn the_palette_has_every_severity_colour_in_light_and_dark() {
+        let theme = Theme::embedded();
+        let css = std::str::from_utf8(&theme.files["static/style.css"]).unwrap();
+        const { assert!(SEVERITY_COLOURS >= 5) };
+        for n in 0..SEVERITY_COLOURS {
+            assert!(css.contains(&format!(
+                ".sev-c{n} {{ color: var(--sev{n}); background: var(--sev{n}-bg); }}"
+            )));
+            assert!(css.contains(&format!(".dot.sev-c{n} {{ background: var(--sev{n}); }}")));
+            assert_eq!(
+                css.matches(&format!("--sev{n}: #")).count(),
+                2,
+                "--sev{n} light and dark"
+            );
+            assert_eq!(
+                css.matches(&format!("--sev{n}-bg: #")).count(),
+                2,
+                "--sev{n}-bg light and dark"
+            );
+        }
+    }
 
     #[test]
     fn base_path_is_the_url_path_with_a_slash() {

@@ -11,12 +11,13 @@ use serde::Serialize;
 use crate::archive::Archive;
 use crate::artifacts;
 use crate::calendar::duration;
+use crate::config::Config;
 use crate::diagnostic::display_path;
-use crate::markdown::{self, LinkTarget, Rewriter};
-use crate::markdown::{is_web_url, ticket_url};
-use crate::postmortem::{PostMortem, SectionKind, Status};
+use crate::markdown::{self, is_web_url, ticket_url, LinkTarget, Rewriter};
+use crate::postmortem::{PostMortem, SectionKind, Severity, Status};
 use crate::rules;
 use crate::slug::slugify;
+use crate::timeline::Entry;
 
 /// The site-wide values every page sees.
 #[derive(Serialize)]
@@ -45,12 +46,65 @@ impl Term {
     }
 }
 
+/// How many severity colours the theme's palette has: `--sev0` (the most severe) to `--sev5`.
+pub const SEVERITY_COLOURS: usize = 6;
+
+/// A severity as every template shows it: the one view of a severity, so that any scale
+/// (`SEV-1`…, `P0`…, `Critical`…) gets a slug, a colour and its meaning the same way.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SeverityView {
+    /// The canonical name, such as `SEV-1`.
+    pub name: String,
+    /// URL-safe form, for the facet page's path.
+    pub slug: String,
+    /// Position in the scale: 0 is the most severe.
+    pub rank: usize,
+    /// The theme's colour (`sev-c0` … `sev-c5`): the rank, clamped to the palette.
+    pub colour: usize,
+    /// What the severity means, from the scale; may be empty.
+    pub description: String,
+}
+
+impl SeverityView {
+    /// The view of `severity` on the scale of `config`.
+    pub fn new(severity: &Severity, config: &Config) -> SeverityView {
+        SeverityView {
+            name: severity.name.clone(),
+            slug: severity.slug(),
+            rank: severity.rank,
+            colour: severity.rank.min(SEVERITY_COLOURS - 1),
+            description: config
+                .severities
+                .get(severity.rank)
+                .map(|s| s.description.clone())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Every step of the scale by name, for templates whose rows carry only the severity's name
+/// (the action list, the digest).
+pub fn severities(config: &Config) -> BTreeMap<String, SeverityView> {
+    config
+        .severities
+        .iter()
+        .enumerate()
+        .map(|(rank, spec)| {
+            let severity = Severity {
+                name: spec.name.clone(),
+                rank,
+            };
+            (spec.name.clone(), SeverityView::new(&severity, config))
+        })
+        .collect()
+}
+
 /// A post-mortem as a row in a list.
 #[derive(Clone, Debug, Serialize)]
 pub struct Card {
     id: String,
     title: String,
-    severity: Term,
+    severity: SeverityView,
     status: Term,
     date: String,
     year: i32,
@@ -58,6 +112,7 @@ pub struct Card {
     summary: String,
     services: Vec<Term>,
     tags: Vec<Term>,
+    causes: Vec<Term>,
     duration: Option<String>,
 }
 
@@ -68,6 +123,8 @@ pub struct FacetValue {
     /// URL-safe form of the value.
     pub slug: String,
     count: usize,
+    /// The severity, on the severity facet only.
+    severity: Option<SeverityView>,
     /// Indexes of the post-mortems with this value, newest first.
     #[serde(skip)]
     pub members: Vec<usize>,
@@ -120,7 +177,7 @@ pub struct Attention {
 struct AttentionItem {
     id: String,
     title: String,
-    severity: Term,
+    severity: SeverityView,
     detail: String,
 }
 
@@ -130,7 +187,7 @@ pub fn attention(archive: &Archive) -> Attention {
     let item = |pm: &PostMortem, detail: String| AttentionItem {
         id: pm.id.clone(),
         title: pm.title.clone(),
-        severity: Term::new(&pm.severity.name),
+        severity: SeverityView::new(&pm.severity, &archive.config),
         detail,
     };
     Attention {
@@ -191,6 +248,8 @@ pub fn facets(archive: &Archive) -> Vec<Facet> {
                                 name,
                                 slug,
                                 count: 0,
+                                severity: (*key == "severity")
+                                    .then(|| SeverityView::new(&pm.severity, &archive.config)),
                                 members: Vec::new(),
                             },
                         )
@@ -219,11 +278,11 @@ pub fn facets(archive: &Archive) -> Vec<Facet> {
 }
 
 /// A post-mortem as a row of a list.
-pub fn card(pm: &PostMortem) -> Card {
+pub fn card(pm: &PostMortem, config: &Config) -> Card {
     Card {
         id: pm.id.clone(),
         title: pm.title.clone(),
-        severity: Term::new(&pm.severity.name),
+        severity: SeverityView::new(&pm.severity, config),
         status: Term {
             name: pm.status.name().into(),
             slug: pm.status.slug().into(),
@@ -236,6 +295,7 @@ pub fn card(pm: &PostMortem) -> Card {
         summary: pm.summary.clone(),
         services: pm.services.iter().map(|s| Term::new(s)).collect(),
         tags: pm.tags.iter().map(|t| Term::new(t)).collect(),
+        causes: pm.causes.iter().map(|c| Term::new(c)).collect(),
         duration: pm.resolved.map(|r| duration(r - pm.started)),
     }
 }
@@ -244,14 +304,14 @@ fn local(time: DateTime<FixedOffset>, zone: Tz) -> DateTime<Tz> {
     time.with_timezone(&zone)
 }
 
+/// Everything the post-mortem page shows.
 #[derive(Serialize)]
 pub struct PostMortemView {
     #[serde(flatten)]
     card: Card,
     zone: String,
     times: Vec<KeyTime>,
-    durations: Vec<(String, String)>,
-    causes: Vec<Term>,
+    phases: Vec<PhaseView>,
     detection: Option<String>,
     customer_impact: bool,
     full_outage: bool,
@@ -269,11 +329,94 @@ pub struct PostMortemView {
     has_invite: bool,
 }
 
+/// The key times of an incident, in the order they happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Milestone {
+    Started,
+    Detected,
+    Mitigated,
+    Resolved,
+}
+
+impl Milestone {
+    /// The front-matter field, also the CSS class.
+    fn key(self) -> &'static str {
+        match self {
+            Milestone::Started => "started",
+            Milestone::Detected => "detected",
+            Milestone::Mitigated => "mitigated",
+            Milestone::Resolved => "resolved",
+        }
+    }
+
+    /// The name of the key time.
+    fn label(self) -> &'static str {
+        match self {
+            Milestone::Started => "Started",
+            Milestone::Detected => "Detected",
+            Milestone::Mitigated => "Mitigated",
+            Milestone::Resolved => "Resolved",
+        }
+    }
+
+    /// The pin on the timeline row that records it.
+    fn pin(self) -> &'static str {
+        match self {
+            Milestone::Started => "Impact started",
+            other => other.label(),
+        }
+    }
+
+    /// The phase of the incident that ends here.
+    fn phase(self) -> &'static str {
+        match self {
+            Milestone::Started => "Impact",
+            Milestone::Detected => "Detection",
+            Milestone::Mitigated => "Mitigation",
+            Milestone::Resolved => "Resolution",
+        }
+    }
+}
+
+/// The milestones the front matter has, in order.
+fn milestones(pm: &PostMortem) -> Vec<(Milestone, DateTime<FixedOffset>)> {
+    [
+        (Milestone::Started, Some(pm.started)),
+        (Milestone::Detected, pm.detected),
+        (Milestone::Mitigated, pm.mitigated),
+        (Milestone::Resolved, pm.resolved),
+    ]
+    .into_iter()
+    .filter_map(|(m, t)| t.map(|t| (m, t)))
+    .collect()
+}
+
 #[derive(Serialize)]
 struct KeyTime {
     label: &'static str,
+    key: &'static str,
+    /// Date, time and zone.
     display: String,
+    /// The time and zone alone when it is on the day impact started.
+    short: String,
     iso: String,
+    /// How long after the start of impact: "5 min".
+    after: Option<String>,
+}
+
+/// One phase of the incident, between two milestones, for the phase bar.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+struct PhaseView {
+    /// "Detection": the phase is named for the milestone it ends at.
+    name: &'static str,
+    /// That milestone, as a CSS class: `detected`, `mitigated` or `resolved`.
+    ends: &'static str,
+    from: String,
+    to: String,
+    duration: String,
+    /// Its share of the whole incident in percent with one decimal, for the bar's width;
+    /// the shares add up to exactly 100.
+    width: String,
 }
 
 #[derive(Serialize)]
@@ -286,15 +429,27 @@ struct SectionView {
     notes_html: String,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct EntryView {
     date: Option<String>,
     time: String,
     iso: Option<String>,
     offset: Option<String>,
+    /// The time was written as approximate (`~09:41`, `09:41~`).
+    approximate: bool,
     html: String,
     evidence: usize,
     unparsed: bool,
+    /// The milestones this row records.
+    milestones: Vec<MilestoneView>,
+    /// A row the timeline lacks, put in for a milestone of the front matter.
+    inserted: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+struct MilestoneView {
+    key: &'static str,
+    label: &'static str,
 }
 
 #[derive(Serialize)]
@@ -332,26 +487,17 @@ pub fn rewriter() -> Rewriter {
 pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
     let zone = pm.timezone;
     let show = |t: DateTime<FixedOffset>| local(t, zone).format("%Y-%m-%d %H:%M %Z").to_string();
-    let mut times = vec![KeyTime {
-        label: "Started",
-        display: show(pm.started),
-        iso: pm.started.to_rfc3339(),
-    }];
-    let mut durations = Vec::new();
-    for (label, time, duration_label) in [
-        ("Detected", pm.detected, "Time to detect"),
-        ("Mitigated", pm.mitigated, "Time to mitigate"),
-        ("Resolved", pm.resolved, "Time to resolve"),
-    ] {
-        if let Some(t) = time {
-            times.push(KeyTime {
-                label,
-                display: show(t),
-                iso: t.to_rfc3339(),
-            });
-            durations.push((duration_label.to_string(), duration(t - pm.started)));
-        }
-    }
+    let times = milestones(pm)
+        .into_iter()
+        .map(|(milestone, t)| KeyTime {
+            label: milestone.label(),
+            key: milestone.key(),
+            display: show(t),
+            short: short_time(pm, t, "%H:%M %Z"),
+            iso: t.to_rfc3339(),
+            after: (milestone != Milestone::Started).then(|| duration(t - pm.started)),
+        })
+        .collect();
     let rewrite = rewriter();
     let sections = pm
         .sections
@@ -400,12 +546,12 @@ pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
             people.push((role.to_string(), p.clone()));
         }
     }
+    let config = &archive.config;
     PostMortemView {
-        card: card(pm),
+        card: card(pm, config),
         zone: zone.name().to_string(),
         times,
-        durations,
-        causes: pm.causes.iter().map(|c| Term::new(c)).collect(),
+        phases: phases(pm),
         detection: pm.detection.map(|d| d.name().to_string()),
         customer_impact: pm.customer_impact,
         full_outage: pm.full_outage,
@@ -423,7 +569,7 @@ pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
                 ticket_url: a
                     .ticket
                     .as_deref()
-                    .and_then(|t| ticket_url(t, archive.config.ticket_url.as_deref())),
+                    .and_then(|t| ticket_url(t, config.ticket_url.as_deref())),
                 ticket: a.ticket.clone(),
                 due: a.due.map(|d| d.format("%Y-%m-%d").to_string()),
                 status: a.status.name().to_string(),
@@ -433,7 +579,7 @@ pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
             .related
             .iter()
             .filter_map(|id| archive.get(id))
-            .map(card)
+            .map(|related| card(related, config))
             .collect(),
         links: pm
             .links
@@ -448,43 +594,184 @@ pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
             recording: m.recording.clone().filter(|u| is_web_url(u)),
         }),
         source: display_path(&pm.path),
-        process: rules::process(pm, &archive.config, archive.now),
+        process: rules::process(pm, config, archive.now),
         external_message: artifacts::message::external_message(pm),
         message_posted: pm.external_message_posted.map(show),
         has_invite: pm.meeting.as_ref().is_some_and(|m| m.at.is_some()),
     }
 }
 
+/// `t` in the post-mortem's zone with `format`, preceded by the date when it is not the day
+/// impact started.
+fn short_time(pm: &PostMortem, t: DateTime<FixedOffset>, format: &str) -> String {
+    let (t, start) = (local(t, pm.timezone), local(pm.started, pm.timezone));
+    if t.date_naive() == start.date_naive() {
+        t.format(format).to_string()
+    } else {
+        t.format(&format!("%Y-%m-%d {format}")).to_string()
+    }
+}
+
+/// The phases between the milestones the front matter has, with their share of the whole.
+fn phases(pm: &PostMortem) -> Vec<PhaseView> {
+    let points = milestones(pm);
+    let (Some((_, first)), Some((_, last))) = (points.first(), points.last()) else {
+        return Vec::new();
+    };
+    let total = (*last - *first).num_seconds();
+    if total <= 0 {
+        return Vec::new();
+    }
+    // why: rounding each share on its own can add up to 99.9 or 100.1; rounding where each
+    // phase ends, in tenths of a percent, makes the bar exactly full.
+    let edge = |t: DateTime<FixedOffset>| ((t - *first).num_seconds() * 1000 + total / 2) / total;
+    points
+        .windows(2)
+        .map(|pair| {
+            let ((_, from), (milestone, to)) = (pair[0], pair[1]);
+            let width = edge(to) - edge(from);
+            PhaseView {
+                name: milestone.phase(),
+                ends: milestone.key(),
+                from: short_time(pm, from, "%H:%M"),
+                to: short_time(pm, to, "%H:%M"),
+                duration: duration(to - from),
+                width: format!("{}.{}", width / 10, width % 10),
+            }
+        })
+        .collect()
+}
+
+/// How long after a milestone a timeline row may be and still be the row that records it.
+// why: a detection at 17:02 is recorded by the row "17:03 the alert pages on-call"; a row an
+// hour later records something else, so the milestone gets a row of its own.
+const MILESTONE_SLACK: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+
+/// Whether a timeline row's time was written as approximate: `~09:41`, `≈09:41`, `09:41~`.
+// why: the timeline parser reads past a leading mark and keeps no flag for it, so the view
+// looks at the time as written and at the row's source just before it.
+fn is_approximate(pm: &PostMortem, entry: &Entry) -> bool {
+    const MARKS: [char; 2] = ['~', '≈'];
+    if entry.time_text.contains(MARKS) {
+        return true;
+    }
+    let Some(row) = pm.source.get(entry.span.clone()) else {
+        return false;
+    };
+    let words = entry.time_text.split_whitespace();
+    // The date and the time may sit in different cells: look before each.
+    let tokens = [
+        words.clone().next(),
+        words.clone().find(|w| w.contains(':')),
+    ];
+    tokens.into_iter().flatten().any(|token| {
+        row.find(token).is_some_and(|at| {
+            row[..at]
+                .trim_end_matches([' ', '\t', '*', '_', '`', '['])
+                .ends_with(MARKS)
+        })
+    })
+}
+
+/// A row of the timeline as shown: a row of the source, or one put in for a milestone.
+enum Row<'a> {
+    Source(&'a Entry, Vec<Milestone>),
+    Inserted(DateTime<FixedOffset>, Vec<Milestone>),
+}
+
 fn timeline_view(pm: &PostMortem, rewrite: &Rewriter) -> Vec<EntryView> {
+    let entries = &pm.timeline.entries;
+    let mut pins: Vec<Vec<Milestone>> = vec![Vec::new(); entries.len()];
+    let mut unrecorded = Vec::new();
+    for (milestone, at) in milestones(pm) {
+        let row = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.time.map(|t| (t, i)))
+            .filter(|(t, _)| *t >= at && *t - at <= MILESTONE_SLACK)
+            .min();
+        match row {
+            Some((_, i)) => pins[i].push(milestone),
+            None => unrecorded.push((milestone, at)),
+        }
+    }
+    unrecorded.sort_by_key(|(_, at)| *at);
+    let mut unrecorded = unrecorded.into_iter().peekable();
+    let mut rows: Vec<Row> = Vec::new();
+    let insert =
+        |rows: &mut Vec<Row>, (milestone, at): (Milestone, DateTime<FixedOffset>)| match rows
+            .last_mut()
+        {
+            Some(Row::Inserted(t, pins)) if *t == at => pins.push(milestone),
+            _ => rows.push(Row::Inserted(at, vec![milestone])),
+        };
+    for (entry, pins) in entries.iter().zip(pins) {
+        if let Some(t) = entry.time {
+            while let Some(m) = unrecorded.next_if(|(_, at)| *at < t) {
+                insert(&mut rows, m);
+            }
+        }
+        rows.push(Row::Source(entry, pins));
+    }
+    for m in unrecorded {
+        insert(&mut rows, m);
+    }
+
+    let offset = |t: DateTime<FixedOffset>| {
+        let d = t - pm.started;
+        if d < chrono::TimeDelta::zero() {
+            format!("−{}", duration(-d))
+        } else {
+            format!("+{}", duration(d))
+        }
+    };
+    let pinned = |pins: Vec<Milestone>| -> Vec<MilestoneView> {
+        pins.into_iter()
+            .map(|m| MilestoneView {
+                key: m.key(),
+                label: m.pin(),
+            })
+            .collect()
+    };
     let mut last_date = None;
-    pm.timeline
-        .entries
-        .iter()
-        .map(|e| {
-            let local_time = e.time.map(|t| local(t, pm.timezone));
+    rows.into_iter()
+        .map(|row| {
+            let time = match &row {
+                Row::Source(e, _) => e.time,
+                Row::Inserted(t, _) => Some(*t),
+            };
+            let local_time = time.map(|t| local(t, pm.timezone));
             let date = local_time.map(|t| t.format("%a %Y-%m-%d").to_string());
             let show_date = date.clone().filter(|d| Some(d) != last_date.as_ref());
             if date.is_some() {
                 last_date = date;
             }
-            EntryView {
-                date: show_date,
-                time: match local_time {
-                    Some(t) => t.format("%H:%M").to_string(),
-                    None => e.time_text.clone(),
+            let clock = local_time.map(|t| t.format("%H:%M").to_string());
+            match row {
+                Row::Source(e, pins) => EntryView {
+                    date: show_date,
+                    time: clock.unwrap_or_else(|| e.time_text.clone()),
+                    iso: e.time.map(|t| t.to_rfc3339()),
+                    offset: e.time.map(offset),
+                    approximate: is_approximate(pm, e),
+                    html: markdown::inline_to_html(&e.event, rewrite),
+                    evidence: e.evidence.len(),
+                    unparsed: e.time.is_none(),
+                    milestones: pinned(pins),
+                    inserted: false,
                 },
-                iso: e.time.map(|t| t.to_rfc3339()),
-                offset: e.time.map(|t| {
-                    let d = t - pm.started;
-                    if d < chrono::TimeDelta::zero() {
-                        format!("−{}", duration(-d))
-                    } else {
-                        format!("+{}", duration(d))
-                    }
-                }),
-                html: markdown::inline_to_html(&e.event, rewrite),
-                evidence: e.evidence.len(),
-                unparsed: e.time.is_none(),
+                Row::Inserted(t, pins) => EntryView {
+                    date: show_date,
+                    time: clock.unwrap_or_default(),
+                    iso: Some(t.to_rfc3339()),
+                    offset: Some(offset(t)),
+                    approximate: false,
+                    html: String::new(),
+                    evidence: 0,
+                    unparsed: false,
+                    milestones: pinned(pins),
+                    inserted: true,
+                },
             }
         })
         .collect()
@@ -493,6 +780,204 @@ fn timeline_view(pm: &PostMortem, rewrite: &Rewriter) -> Vec<EntryView> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
+    use std::path::Path;
+
+    /// An archive of one post-mortem, `2024-03-12-a`, read with `config`.
+    fn archive_of(config: &str, front: &str, body: &str) -> Archive {
+        let config = Config::parse(config, Path::new("blameless.toml")).unwrap();
+        let text = format!(
+            "+++\ntitle = \"A\"\nseverity = \"SEV-2\"\nstatus = \"Draft\"\nstarted = 2024-03-12T09:41:00Z\n{front}+++\n\n{body}"
+        );
+        let source = crate::load::Source {
+            id: "2024-03-12-a".into(),
+            path: "content/2024-03-12-a.md".into(),
+            bundle: None,
+            assets: Vec::new(),
+            bytes: text.into_bytes(),
+        };
+        let parsed = crate::parse::parse(&source, &config);
+        let pm = parsed
+            .postmortem
+            .unwrap_or_else(|| panic!("{:?}", parsed.diagnostics));
+        Archive::new(config, vec![pm], Utc::now())
+    }
+
+    fn timeline_of(front: &str, rows: &str) -> Vec<EntryView> {
+        let archive = archive_of("", front, &format!("## Timeline\n\n{rows}"));
+        timeline_view(&archive.postmortems[0], &rewriter())
+    }
+
+    fn pins(entry: &EntryView) -> Vec<&str> {
+        entry.milestones.iter().map(|m| m.key).collect()
+    }
+
+    #[test]
+    fn approximate_times_keep_their_mark() {
+        let rows = timeline_of(
+            "",
+            "- ~09:41 UTC paged\n- ≈09:45 UTC acked\n- 09:50 UTC exact, about ~10 users\n\n\
+             | Time (UTC) | Event |\n|---|---|\n\
+             | 2024-03-12 10:45~ | after |\n\
+             | ~2024-03-12 10:50 | before the date |\n\
+             | **~10:55** | bold |\n\
+             | 11:00 | exact |\n",
+        );
+        let marked: Vec<(&str, bool)> = rows
+            .iter()
+            .map(|e| (e.time.as_str(), e.approximate))
+            .collect();
+        assert_eq!(
+            marked,
+            [
+                ("09:41", true),
+                ("09:45", true),
+                ("09:50", false),
+                ("10:45", true),
+                ("10:50", true),
+                ("10:55", true),
+                ("11:00", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn severities_of_any_scale_get_a_colour_and_their_description() {
+        let mut config = String::new();
+        for n in 0..8 {
+            config.push_str(&format!(
+                "[[severity]]\nname = \"P{n}\"\ndescription = \"level {n}\"\n"
+            ));
+        }
+        let config = Config::parse(&config, Path::new("blameless.toml")).unwrap();
+        let scale = severities(&config);
+        let colours: Vec<(usize, usize)> = config
+            .severities
+            .iter()
+            .map(|s| (scale[&s.name].rank, scale[&s.name].colour))
+            .collect();
+        assert_eq!(
+            colours,
+            [
+                (0, 0),
+                (1, 1),
+                (2, 2),
+                (3, 3),
+                (4, 4),
+                (5, 5),
+                (6, 5),
+                (7, 5)
+            ]
+        );
+        assert_eq!(scale["P6"].description, "level 6");
+        assert_eq!(scale["P6"].slug, "p6");
+    }
+
+    #[test]
+    fn cards_and_facets_carry_the_severity_view_and_causes() {
+        let archive = archive_of(
+            "[[severity]]\nname = \"Critical\"\ndescription = \"Everything is down\"\n\
+             [[severity]]\nname = \"Major\"\naliases = [\"SEV-2\"]\n",
+            "causes = [\"deploy\"]\n",
+            "",
+        );
+        let pm = &archive.postmortems[0];
+        let card = card(pm, &archive.config);
+        assert_eq!(card.severity.name, "Major");
+        assert_eq!((card.severity.rank, card.severity.colour), (1, 1));
+        assert_eq!(card.causes, [Term::new("deploy")]);
+        let facets = facets(&archive);
+        let severity = &facets[0].values[0];
+        assert_eq!(severity.severity.as_ref(), Some(&card.severity));
+        assert!(facets[1].values[0].severity.is_none());
+    }
+
+    #[test]
+    fn milestones_pin_the_row_at_or_just_after_them() {
+        let rows = timeline_of(
+            "detected = 2024-03-12T09:44:00Z\nmitigated = 2024-03-12T10:00:00Z\nresolved = 2024-03-12T10:00:00Z\n",
+            "- 09:30 UTC deploy\n- 09:41 UTC errors\n- 09:47 UTC paged\n- 10:00 UTC rolled back\n",
+        );
+        let pinned: Vec<(&str, Vec<&str>, bool)> = rows
+            .iter()
+            .map(|e| (e.time.as_str(), pins(e), e.inserted))
+            .collect();
+        assert_eq!(
+            pinned,
+            [
+                ("09:30", vec![], false),
+                ("09:41", vec!["started"], false),
+                ("09:47", vec!["detected"], false),
+                ("10:00", vec!["mitigated", "resolved"], false),
+            ]
+        );
+    }
+
+    #[test]
+    fn milestones_without_a_row_near_them_get_a_row_of_their_own() {
+        let rows = timeline_of(
+            "detected = 2024-03-12T09:50:00Z\nresolved = 2024-03-13T08:00:00Z\n",
+            "- 09:41 UTC errors\n- 11:00 UTC fixed\n",
+        );
+        let shown: Vec<(Option<&str>, &str, Vec<&str>, bool)> = rows
+            .iter()
+            .map(|e| (e.date.as_deref(), e.time.as_str(), pins(e), e.inserted))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (Some("Tue 2024-03-12"), "09:41", vec!["started"], false),
+                (None, "09:50", vec!["detected"], true),
+                (None, "11:00", vec![], false),
+                (Some("Wed 2024-03-13"), "08:00", vec!["resolved"], true),
+            ]
+        );
+        assert_eq!(rows[1].offset.as_deref(), Some("+9 min"));
+    }
+
+    #[test]
+    fn phases_are_in_proportion_and_fill_the_bar() {
+        let archive = archive_of(
+            "",
+            "detected = 2024-03-12T09:42:00Z\nmitigated = 2024-03-12T10:41:00Z\nresolved = 2024-03-12T12:22:00Z\n",
+            "",
+        );
+        let phases = phases(&archive.postmortems[0]);
+        let shown: Vec<(&str, &str, &str)> = phases
+            .iter()
+            .map(|p| (p.name, p.duration.as_str(), p.width.as_str()))
+            .collect();
+        // 1 + 59 + 101 = 161 minutes: 0.6 %, 36.6 %, 62.7 % when each is rounded alone.
+        assert_eq!(
+            shown,
+            [
+                ("Detection", "1 min", "0.6"),
+                ("Mitigation", "59 min", "36.7"),
+                ("Resolution", "1 h 41 min", "62.7")
+            ]
+        );
+        let tenths: i64 = phases
+            .iter()
+            .map(|p| p.width.replace('.', "").parse::<i64>().unwrap())
+            .sum();
+        assert_eq!(tenths, 1000);
+        assert_eq!(
+            (phases[1].from.as_str(), phases[1].to.as_str()),
+            ("09:42", "10:41")
+        );
+    }
+
+    #[test]
+    fn phases_skip_missing_milestones_and_need_an_end() {
+        let archive = archive_of("", "mitigated = 2024-03-12T10:41:00Z\n", "");
+        let names: Vec<&str> = phases(&archive.postmortems[0])
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["Mitigation"]);
+        assert!(phases(&archive_of("", "", "").postmortems[0]).is_empty());
+    }
+
 
     #[test]
     fn rewriter_maps_sources_to_pages_and_neutralises_escapes() {
