@@ -26,7 +26,7 @@ fn chromium() -> PathBuf {
     panic!("Chromium is needed for the browser tests: apt-get install chromium");
 }
 
-fn browser() -> Browser {
+pub(crate) fn browser() -> Browser {
     let options = LaunchOptions::default_builder()
         .path(Some(chromium()))
         .sandbox(false)
@@ -159,7 +159,7 @@ fn wait_state(tab: &Tab) -> String {
     }
 }
 
-fn eval(tab: &Tab, js: &str) -> String {
+pub(crate) fn eval(tab: &Tab, js: &str) -> String {
     let value = tab.evaluate(js, false).expect("evaluate").value;
     match value {
         Some(serde_json::Value::String(s)) => s,

@@ -9,6 +9,7 @@ mod corpus;
 mod diagnostics;
 mod golden;
 mod new;
+mod pages;
 mod safety;
 mod search;
 mod serve;
