@@ -679,6 +679,8 @@ enum Row<'a> {
     Inserted(DateTime<FixedOffset>, Vec<Milestone>),
 }
 
+/// The timeline as shown: each row of the source with the milestones it records, a row put in
+/// (in time order) for each milestone that no row records, and the date above each new day.
 fn timeline_view(pm: &PostMortem, rewrite: &Rewriter) -> Vec<EntryView> {
     let entries = &pm.timeline.entries;
     let mut pins: Vec<Vec<Milestone>> = vec![Vec::new(); entries.len()];
