@@ -980,7 +980,6 @@ mod tests {
         assert!(phases(&archive_of("", "", "").postmortems[0]).is_empty());
     }
 
-
     #[test]
     fn rewriter_maps_sources_to_pages_and_neutralises_escapes() {
         let r = rewriter();
