@@ -1,17 +1,19 @@
 //! Index: the archive into the search index that the site, `blameless search` and `serve`
 //! answer from. The schema and engine live in the `blameless-search` crate; this module only
-//! turns a `PostMortem` into a `SearchDoc` and writes the index beside the rendered files.
+//! turns a `PostMortem` into a `SearchDoc`, the configuration into the index's `Vocabulary`
+//! (scale, lifecycle, causes), and writes the index beside the rendered files.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use blameless_search::{IndexStats, SearchDoc};
+use blameless_search::{IndexStats, SearchDoc, Step, Vocabulary};
 use rayon::prelude::*;
 
 use crate::archive::Archive;
+use crate::config::Config;
 use crate::markdown;
-use crate::postmortem::{PostMortem, SectionKind};
+use crate::postmortem::{PostMortem, SectionKind, Status};
 
 /// Where the index lives in the site.
 pub const SITE_DIR: &str = "search/index";
@@ -46,9 +48,47 @@ pub fn document(pm: &PostMortem) -> SearchDoc {
         services: pm.services.clone(),
         causes: pm.causes.clone(),
         severity: pm.severity.name.clone(),
+        severity_rank: pm.severity.rank as u64,
         status: pm.status.name().to_string(),
+        status_rank: status_rank(pm.status),
         detection: pm.detection.map(|d| d.name().to_string()),
         started: pm.started.timestamp(),
+    }
+}
+
+/// The position of `status` in the lifecycle, 0 for `Draft`.
+fn status_rank(status: Status) -> u64 {
+    Status::ALL.iter().position(|s| *s == status).unwrap_or(0) as u64
+}
+
+/// The archive's controlled values as the search engine needs them: the severity scale
+/// (names, aliases, ranks and the same slugs as the site's pages), the status lifecycle and
+/// the causes. Slugs and orders are made here once; the search page only reads them.
+pub fn vocabulary(config: &Config) -> Vocabulary {
+    let severity = config
+        .severities
+        .iter()
+        .enumerate()
+        .map(|(rank, spec)| Step {
+            name: spec.name.clone(),
+            aliases: spec.aliases.clone(),
+            rank: rank as u64,
+            slug: crate::slug::slugify(&spec.name),
+        })
+        .collect();
+    let status = Status::ALL
+        .iter()
+        .map(|&status| Step {
+            name: status.name().to_string(),
+            aliases: Vec::new(),
+            rank: status_rank(status),
+            slug: status.slug().to_string(),
+        })
+        .collect();
+    Vocabulary {
+        severity,
+        status,
+        cause: config.causes.clone(),
     }
 }
 
@@ -89,7 +129,8 @@ pub fn build(archive: &Archive, dir: &Path) -> Result<IndexStats> {
     // why: the writer is single-threaded (for deterministic bytes); preparing the documents
     // (Markdown to text, identifiers) is not, and runs on every core first.
     let docs: Vec<SearchDoc> = archive.postmortems.par_iter().map(document).collect();
-    blameless_search::build_index(dir, docs).context("cannot build the search index")
+    blameless_search::build_index(dir, docs, &vocabulary(&archive.config))
+        .context("cannot build the search index")
 }
 
 /// Whether the index in `dir` is missing or older than any source, template or the config.

@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use blameless_search::{build_index, SearchDoc};
+use blameless_search::{build_index, SearchDoc, Step, Vocabulary};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -76,6 +76,7 @@ fn main() {
         ),
     ];
     let filler = "The team reviewed the timeline, the dashboards and the alerts together. ";
+    let vocabulary = vocabulary();
     let mut docs = Vec::new();
     for copy in 0..copies {
         for (id, title, severity, tags, services, causes, body, started) in &base {
@@ -97,13 +98,15 @@ fn main() {
                 services: services.iter().map(|s| s.to_string()).collect(),
                 causes: causes.iter().map(|s| s.to_string()).collect(),
                 severity: severity.to_string(),
+                severity_rank: rank(&vocabulary, "severity", severity),
                 status: "Closed".to_string(),
+                status_rank: rank(&vocabulary, "status", "Closed"),
                 detection: Some("monitoring".to_string()),
                 started: started - (copy as i64) * 86_400,
             });
         }
     }
-    match build_index(&out, docs) {
+    match build_index(&out, docs, &vocabulary) {
         Ok(stats) => println!(
             "{} documents, {} bytes of index, {} bytes of hot cache, in {}",
             stats.num_docs,
@@ -116,4 +119,32 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// The default scale and lifecycle of blameless, for the example's index.
+fn vocabulary() -> Vocabulary {
+    let step = |rank: usize, name: &str| Step {
+        name: name.to_string(),
+        aliases: Vec::new(),
+        rank: rank as u64,
+        slug: name.to_lowercase().replace(' ', "-"),
+    };
+    Vocabulary {
+        severity: ["SEV-1", "SEV-2", "SEV-3", "SEV-4"]
+            .iter()
+            .enumerate()
+            .map(|(rank, name)| step(rank, name))
+            .collect(),
+        status: ["Draft", "In Review", "Reviewed", "Closed"]
+            .iter()
+            .enumerate()
+            .map(|(rank, name)| step(rank, name))
+            .collect(),
+        cause: Vec::new(),
+    }
+}
+
+/// The rank of `name` on `field`'s scale.
+fn rank(vocabulary: &Vocabulary, field: &str, name: &str) -> u64 {
+    vocabulary.step(field, name).map_or(0, |step| step.rank)
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use blameless_search::tantivy::directory::OwnedBytes;
 use blameless_search::{
     build_index, open_lazy, record_hot_cache, Engine, FileFetcher, HotCache, SearchDoc,
-    SearchRequest, Sort,
+    SearchRequest, Sort, Step, Vocabulary,
 };
 
 /// A small deterministic generator (xorshift64*), so every run indexes the same text.
@@ -250,6 +250,7 @@ fn tail_word(i: usize) -> String {
 }
 
 fn make_docs(n: usize) -> Vec<SearchDoc> {
+    let vocabulary = vocabulary();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let tail: Vec<String> = (0..40_000).map(tail_word).collect();
     let start = 1_577_836_800i64; // 2020-01-01
@@ -299,7 +300,13 @@ fn make_docs(n: usize) -> Vec<SearchDoc> {
                 status: rng.pick(STATUSES).to_string(),
                 detection: Some("monitoring".to_string()),
                 started: start + (i as i64) * 3_600 * 7 + rng.below(3_600) as i64,
+                ..SearchDoc::default()
             }
+        })
+        .map(|mut doc| {
+            doc.severity_rank = rank(&vocabulary, "severity", &doc.severity);
+            doc.status_rank = rank(&vocabulary, "status", &doc.status);
+            doc
         })
         .collect()
 }
@@ -418,7 +425,7 @@ fn main() {
         let docs = make_docs(n);
         let dir = tmp.join(format!("n{n}"));
         let t = Instant::now();
-        let stats = build_index(&dir, docs).expect("build");
+        let stats = build_index(&dir, docs, &vocabulary()).expect("build");
         let build = t.elapsed().as_secs_f64();
         let (p50, p95) = engine_time_ms(&dir);
         for page in [4096u32, 8192, 16_384] {
@@ -438,4 +445,32 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
     }
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The default scale and lifecycle of blameless, for the example's index.
+fn vocabulary() -> Vocabulary {
+    let step = |rank: usize, name: &str| Step {
+        name: name.to_string(),
+        aliases: Vec::new(),
+        rank: rank as u64,
+        slug: name.to_lowercase().replace(' ', "-"),
+    };
+    Vocabulary {
+        severity: ["SEV-1", "SEV-2", "SEV-3", "SEV-4"]
+            .iter()
+            .enumerate()
+            .map(|(rank, name)| step(rank, name))
+            .collect(),
+        status: ["Draft", "In Review", "Reviewed", "Closed"]
+            .iter()
+            .enumerate()
+            .map(|(rank, name)| step(rank, name))
+            .collect(),
+        cause: Vec::new(),
+    }
+}
+
+/// The rank of `name` on `field`'s scale.
+fn rank(vocabulary: &Vocabulary, field: &str, name: &str) -> u64 {
+    vocabulary.step(field, name).map_or(0, |step| step.rank)
 }

@@ -30,8 +30,12 @@ pub struct SearchDoc {
     pub causes: Vec<String>,
     /// Severity name, such as `SEV-2`.
     pub severity: String,
+    /// The severity's rank on the archive's scale: 0 is the most severe.
+    pub severity_rank: u64,
     /// Status name, such as `In Review`.
     pub status: String,
+    /// The status's rank in the lifecycle: 0 is `Draft`.
+    pub status_rank: u64,
     /// How the incident was detected, when known.
     pub detection: Option<String>,
     /// When impact began, in unix seconds (UTC).
@@ -65,7 +69,9 @@ impl SearchDoc {
             }
         }
         doc.add_text(fields.severity, &self.severity);
+        doc.add_u64(fields.severity_rank, self.severity_rank);
         doc.add_text(fields.status, &self.status);
+        doc.add_u64(fields.status_rank, self.status_rank);
         if let Some(detection) = &self.detection {
             doc.add_text(fields.detection, detection);
         }

@@ -5,10 +5,18 @@
 
 use std::ops::Bound;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::directory::error::OpenReadError;
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
+};
+use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
+use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::Directory as _;
 use tantivy::{
     DateTime, DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
@@ -16,8 +24,10 @@ use tantivy::{
 use crate::explain::{explain, QueryErrorExplained};
 use crate::facets::FacetCounter;
 use crate::request::{SearchRequest, Sort, MAX_LIMIT};
-use crate::response::{Hit, SearchResponse};
+use crate::response::{Facets, FilterValue, Hit, SearchResponse};
 use crate::schema::{normalize_keyword, register_tokenizers, Fields};
+use crate::unknown::{replace_in_query, Known, UnknownValue};
+use crate::vocabulary::{Vocabulary, VOCABULARY_FILE};
 
 /// Boost of title matches over body matches, so that a title hit ranks first.
 const TITLE_BOOST: f32 = 3.0;
@@ -33,6 +43,7 @@ pub struct Engine {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    vocabulary: Vocabulary,
 }
 
 impl std::fmt::Debug for Engine {
@@ -43,10 +54,18 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Opens an index written by [`build_index`](crate::build_index), from any tantivy
-    /// directory (the file system, memory, or HTTP ranges in the browser).
+    /// directory (the file system, memory, or HTTP ranges in the browser), with the
+    /// [`Vocabulary`] beside it (an index without one opens with an empty vocabulary).
     pub fn open(index: Index) -> tantivy::Result<Engine> {
         register_tokenizers(&index);
         let fields = Fields::from_schema(&index.schema())?;
+        let vocabulary = match index.directory().atomic_read(Path::new(VOCABULARY_FILE)) {
+            Ok(bytes) => Vocabulary::from_json(&bytes).map_err(|e| {
+                tantivy::TantivyError::InvalidArgument(format!("`{VOCABULARY_FILE}`: {e}"))
+            })?,
+            Err(OpenReadError::FileDoesNotExist(_)) => Vocabulary::default(),
+            Err(error) => return Err(error.into()),
+        };
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -55,7 +74,13 @@ impl Engine {
             index,
             reader,
             fields,
+            vocabulary,
         })
+    }
+
+    /// The archive's vocabulary that came with the index.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
     }
 
     /// Opens the index in a directory of the file system.
@@ -86,31 +111,45 @@ impl Engine {
                 ..SearchResponse::default()
             };
         }
+        let mut unknown = Vec::new();
+        let (resolved, mut filters) = self.resolve_filters(&searcher, req, &mut unknown);
         let text_query = if q.is_empty() {
             None
         } else {
-            match self.parser(false).parse_query(q) {
+            let ast = query_grammar::parse_query(q)
+                .map(|ast| self.resolve_query(&searcher, ast, q, &mut unknown))
+                .map_err(|_| QueryParserError::SyntaxError(q.to_string()));
+            match ast.and_then(|ast| self.parser(false).build_query_from_user_input_ast(ast)) {
                 Ok(query) => Some(query),
                 Err(parse_error) => {
                     error = Some(explain(q, &parse_error));
                     // why: show what a best-effort reading finds under the explanation.
-                    let (query, _) = self.parser(false).parse_query_lenient(q);
+                    let (ast, _) = query_grammar::parse_query_lenient(q);
+                    let ast = self.resolve_query(&searcher, ast, q, &mut Vec::new());
+                    let (query, _) = self
+                        .parser(false)
+                        .build_query_from_user_input_ast_lenient(ast);
                     Some(query)
                 }
             }
         };
-        let mut response = match self.run(&searcher, req, text_query.as_deref()) {
+        let mut response = match self.run(&searcher, &resolved, text_query.as_deref()) {
             Ok(response) => response,
             Err(engine_error) => {
                 return SearchResponse {
                     error: Some(error.unwrap_or_else(|| QueryErrorExplained::engine(engine_error))),
+                    unknown,
                     ..SearchResponse::default()
                 }
             }
         };
         if response.total == 0 && error.is_none() && has_words(q) {
-            if let Ok(fuzzy_query) = self.parser(true).parse_query(q) {
-                if let Ok(retried) = self.run(&searcher, req, Some(&*fuzzy_query)) {
+            let fuzzy_query = query_grammar::parse_query(q).ok().and_then(|ast| {
+                let ast = self.resolve_query(&searcher, ast, q, &mut Vec::new());
+                self.parser(true).build_query_from_user_input_ast(ast).ok()
+            });
+            if let Some(fuzzy_query) = fuzzy_query {
+                if let Ok(retried) = self.run(&searcher, &resolved, Some(&*fuzzy_query)) {
                     if retried.total > 0 {
                         response = retried;
                         response.fuzzy = true;
@@ -118,8 +157,215 @@ impl Engine {
                 }
             }
         }
+        self.decorate(&mut response.facets);
+        // why: the page marks a facet value as chosen when a filter names it; give the
+        // value in the facet's own spelling (`Postgres` for `postgres`).
+        for filter in &mut filters {
+            let listed = response.facets.get_mut(&filter.field).and_then(|list| {
+                list.iter()
+                    .find(|f| f.value.to_lowercase() == filter.value.to_lowercase())
+            });
+            if let Some(facet) = listed {
+                filter.value = facet.value.clone();
+            }
+        }
         response.error = error;
+        response.filters = filters;
+        response.unknown = unknown;
         response
+    }
+
+    /// Reads the request's filter values: each one that names something becomes the
+    /// archive's spelling (`p1` becomes `SEV-1`); each one that names nothing is kept
+    /// (it matches nothing, honestly) and reported in `unknown`.
+    fn resolve_filters(
+        &self,
+        searcher: &Searcher,
+        req: &SearchRequest,
+        unknown: &mut Vec<UnknownValue>,
+    ) -> (SearchRequest, Vec<FilterValue>) {
+        let mut resolved = req.clone();
+        let mut filters = Vec::new();
+        for (field, values) in [
+            ("severity", &mut resolved.severity),
+            ("status", &mut resolved.status),
+            ("tag", &mut resolved.tag),
+            ("service", &mut resolved.service),
+            ("cause", &mut resolved.cause),
+        ] {
+            for value in values.iter_mut() {
+                match self.resolve_value(searcher, field, value) {
+                    Some(name) => {
+                        filters.push(FilterValue {
+                            field: field.to_string(),
+                            given: value.clone(),
+                            value: name.clone(),
+                        });
+                        *value = name;
+                    }
+                    None => self.report_unknown(searcher, field, value, None, unknown),
+                }
+            }
+        }
+        (resolved, filters)
+    }
+
+    /// The value of a keyword field that `value` names, or `None` when the archive has
+    /// no such value: a step of a scale by any of its names, else a value of the index.
+    fn resolve_value(&self, searcher: &Searcher, field: &str, value: &str) -> Option<String> {
+        if let Some(name) = self.vocabulary.resolve(field, value) {
+            return Some(name.to_string());
+        }
+        let handle = self.keyword_field(field)?;
+        let term = Term::from_field_text(handle, &normalize_keyword(value.trim()));
+        // why: an unreadable dictionary must not turn a filter into a false warning.
+        let known = searcher.doc_freq(&term).map_or(true, |n| n > 0);
+        known.then(|| value.to_string())
+    }
+
+    /// Records `value` of `field` as unknown, once, with the closest known values; for a
+    /// value of the query text, each suggestion carries the query with it in place.
+    fn report_unknown(
+        &self,
+        searcher: &Searcher,
+        field: &str,
+        value: &str,
+        q: Option<&str>,
+        unknown: &mut Vec<UnknownValue>,
+    ) {
+        let lower = value.to_lowercase();
+        let in_query = q.is_some();
+        if unknown
+            .iter()
+            .any(|u| u.field == field && u.in_query == in_query && u.value.to_lowercase() == lower)
+        {
+            return;
+        }
+        let indexed;
+        let known: Vec<Known<'_>> = match self.vocabulary.scale(field) {
+            Some(scale) if !scale.is_empty() => scale
+                .iter()
+                .map(|step| Known {
+                    value: &step.name,
+                    names: step.names().collect(),
+                })
+                .collect(),
+            _ if field == "cause" && self.vocabulary.lists(field) => self
+                .vocabulary
+                .cause
+                .iter()
+                .map(|cause| Known {
+                    value: cause,
+                    names: vec![cause],
+                })
+                .collect(),
+            _ => {
+                indexed = indexed_values(searcher, field);
+                indexed
+                    .iter()
+                    .map(|v| Known {
+                        value: v,
+                        names: vec![v],
+                    })
+                    .collect()
+            }
+        };
+        let mut found = UnknownValue::new(field, value, in_query, &known);
+        if let Some(q) = q {
+            for suggestion in &mut found.suggestions {
+                suggestion.q = replace_in_query(q, field, value, &suggestion.value);
+            }
+        }
+        unknown.push(found);
+    }
+
+    /// Rewrites the `field:value`s of a parsed query over keyword fields: a step of a
+    /// scale by any of its names becomes its canonical name (`severity:P1` finds SEV-1);
+    /// a value the archive does not have is reported in `unknown`.
+    fn resolve_query(
+        &self,
+        searcher: &Searcher,
+        ast: UserInputAst,
+        q: &str,
+        unknown: &mut Vec<UnknownValue>,
+    ) -> UserInputAst {
+        match ast {
+            UserInputAst::Clause(clauses) => UserInputAst::Clause(
+                clauses
+                    .into_iter()
+                    .map(|(occur, ast)| (occur, self.resolve_query(searcher, ast, q, unknown)))
+                    .collect(),
+            ),
+            UserInputAst::Boost(ast, boost) => UserInputAst::Boost(
+                Box::new(self.resolve_query(searcher, *ast, q, unknown)),
+                boost,
+            ),
+            UserInputAst::Leaf(leaf) => {
+                let mut resolve = |field: &str, value: &mut String| {
+                    if self.keyword_field(field).is_none() {
+                        return;
+                    }
+                    match self.resolve_value(searcher, field, value) {
+                        Some(name) => *value = name,
+                        None => self.report_unknown(searcher, field, value, Some(q), unknown),
+                    }
+                };
+                let leaf = match *leaf {
+                    // why: a prefix (`tag:post*`, where the grammar keeps the `*` in the
+                    // phrase) names no one value.
+                    UserInputLeaf::Literal(mut literal)
+                        if !literal.prefix && !literal.phrase.ends_with('*') =>
+                    {
+                        if let Some(field) = literal.field_name.clone() {
+                            resolve(&field, &mut literal.phrase);
+                        }
+                        UserInputLeaf::Literal(literal)
+                    }
+                    UserInputLeaf::Set {
+                        field: Some(field),
+                        mut elements,
+                    } => {
+                        for element in &mut elements {
+                            resolve(&field, element);
+                        }
+                        UserInputLeaf::Set {
+                            field: Some(field),
+                            elements,
+                        }
+                    }
+                    other => other,
+                };
+                UserInputAst::Leaf(Box::new(leaf))
+            }
+        }
+    }
+
+    /// The handle of a keyword field (one of [`FACET_FIELDS`](crate::FACET_FIELDS)) by name.
+    fn keyword_field(&self, name: &str) -> Option<Field> {
+        let f = &self.fields;
+        Some(match name {
+            "severity" => f.severity,
+            "status" => f.status,
+            "tag" => f.tag,
+            "service" => f.service,
+            "cause" => f.cause,
+            "detection" => f.detection,
+            _ => return None,
+        })
+    }
+
+    /// Gives the values of the scales their slugs.
+    fn decorate(&self, facets: &mut Facets) {
+        for field in ["severity", "status"] {
+            if let Some(list) = facets.get_mut(field) {
+                for facet in list {
+                    facet.slug = self
+                        .vocabulary
+                        .slug(field, &facet.value)
+                        .map(str::to_string);
+                }
+            }
+        }
     }
 
     /// A query parser over the default fields, with typo tolerance when `fuzzy`.
@@ -250,8 +496,7 @@ impl Engine {
             total,
             hits,
             facets,
-            fuzzy: false,
-            error: None,
+            ..SearchResponse::default()
         })
     }
 
@@ -289,11 +534,18 @@ impl Engine {
                 &body,
                 &summary,
             );
+            let (severity, status) = (text(f.severity), text(f.status));
+            let slug = |field, name: &str| {
+                let slug = self.vocabulary.slug(field, name);
+                slug.unwrap_or_default().to_string()
+            };
             hits.push(Hit {
                 id: text(f.id),
                 title: text(f.title),
-                severity: text(f.severity),
-                status: text(f.status),
+                severity_slug: slug("severity", &severity),
+                severity,
+                status_slug: slug("status", &status),
+                status,
                 started: doc
                     .get_first(f.started)
                     .and_then(|v| v.as_datetime())
@@ -360,6 +612,28 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// The values of a keyword field in the index, as first written, sorted by their lowercase
+/// form: the candidates for a "did you mean".
+fn indexed_values(searcher: &Searcher, field: &str) -> Vec<String> {
+    let mut by_key: BTreeMap<String, String> = BTreeMap::new();
+    for segment in searcher.segment_readers() {
+        let Ok(Some(column)) = segment.fast_fields().str(field) else {
+            continue;
+        };
+        let Ok(mut stream) = column.dictionary().stream() else {
+            continue;
+        };
+        while let Some((key, _)) = stream.next() {
+            if let Ok(text) = std::str::from_utf8(key) {
+                by_key
+                    .entry(text.to_lowercase())
+                    .or_insert_with(|| text.to_string());
+            }
+        }
+    }
+    by_key.into_values().collect()
+}
+
 /// True when the query has something to retry with typo tolerance.
 fn has_words(q: &str) -> bool {
     q.chars().any(char::is_alphanumeric)
@@ -380,7 +654,7 @@ pub fn search(index: &Index, req: &SearchRequest) -> SearchResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SearchDoc;
+    use crate::{FilterValue, SearchDoc};
 
     fn doc(id: &str, title: &str, body: &str, started: i64) -> SearchDoc {
         SearchDoc {
@@ -421,7 +695,7 @@ mod tests {
             },
             SearchDoc {
                 tags: vec!["Postgres".into(), "cdn".into()],
-                services: vec!["web".into()],
+                services: vec!["web".into(), "payment-gateway".into()],
                 causes: vec!["deploy".into()],
                 ..doc(
                     "2024-01-05-cdn",
@@ -461,10 +735,27 @@ mod tests {
         ]
     }
 
+    /// `docs` with their ranks on the default scale and lifecycle, as the build sets them.
+    fn ranked(docs: Vec<SearchDoc>) -> Vec<SearchDoc> {
+        let vocabulary = crate::vocabulary::tests::vocabulary();
+        let rank = |field, name: &str| vocabulary.step(field, name).map_or(0, |s| s.rank);
+        docs.into_iter()
+            .map(|doc| SearchDoc {
+                severity_rank: rank("severity", &doc.severity),
+                status_rank: rank("status", &doc.status),
+                ..doc
+            })
+            .collect()
+    }
+
+    fn build(dir: &std::path::Path, docs: Vec<SearchDoc>) -> crate::IndexStats {
+        crate::build_index(dir, ranked(docs), &crate::vocabulary::tests::vocabulary()).unwrap()
+    }
+
     fn engine() -> (tempfile::TempDir, Engine) {
         let dir = tempfile::tempdir().unwrap();
         let index_dir = dir.path().join("search");
-        crate::build_index(&index_dir, corpus()).unwrap();
+        build(&index_dir, corpus());
         let engine = Engine::open_dir(&index_dir).unwrap();
         (dir, engine)
     }
@@ -543,6 +834,11 @@ mod tests {
             ..SearchRequest::default()
         };
         assert_eq!(engine.search(&req).total, 3);
+        let req = SearchRequest {
+            service: vec!["Payment-Gateway".into()],
+            ..SearchRequest::default()
+        };
+        assert_eq!(ids(&engine.search(&req)), ["2024-01-05-cdn"]);
         let req = SearchRequest {
             q: "checkout".into(),
             severity: vec!["SEV-2".into()],
@@ -734,8 +1030,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut reversed = corpus();
         reversed.reverse();
-        let a = crate::build_index(&dir.path().join("a"), corpus()).unwrap();
-        let b = crate::build_index(&dir.path().join("b"), reversed).unwrap();
+        let a = build(&dir.path().join("a"), corpus());
+        let b = build(&dir.path().join("b"), reversed);
         assert_eq!(a.files, b.files);
         for name in a.files.keys() {
             let bytes_a = std::fs::read(dir.path().join("a").join(name)).unwrap();
@@ -744,6 +1040,204 @@ mod tests {
         }
         assert!(a.files.contains_key("meta.json"));
         assert!(a.files.contains_key(crate::HOTCACHE_FILE));
+        assert!(a.files.contains_key(crate::VOCABULARY_FILE));
+    }
+
+    #[test]
+    fn aliases_name_their_step_in_filters_and_in_the_query() {
+        let (_dir, engine) = engine();
+        let sev1 = ["2024-06-01-cert", "2024-03-12-failover"];
+        for alias in ["SEV-1", "P1", "p1", "sev1", "sev-1", "Sev 1"] {
+            let req = SearchRequest {
+                severity: vec![alias.into()],
+                ..SearchRequest::default()
+            };
+            let response = engine.search(&req);
+            assert_eq!(ids(&response), sev1, "filter {alias}");
+            assert!(response.unknown.is_empty(), "filter {alias}");
+            assert_eq!(
+                response.filters,
+                [FilterValue {
+                    field: "severity".into(),
+                    given: alias.into(),
+                    value: "SEV-1".into()
+                }]
+            );
+            let response = engine.search(&q(&format!("severity:{alias:?}")));
+            let mut by_query = ids(&response);
+            by_query.sort();
+            assert_eq!(
+                by_query,
+                ["2024-03-12-failover", "2024-06-01-cert"],
+                "query {alias}"
+            );
+        }
+        assert_eq!(engine.search(&q("severity:P2 OR severity:P1")).total, 3);
+        assert_eq!(engine.search(&q("-severity:P3")).total, 3);
+        let req = SearchRequest {
+            status: vec!["closed".into()],
+            tag: vec!["POSTGRES".into()],
+            ..SearchRequest::default()
+        };
+        let response = engine.search(&req);
+        assert_eq!(response.total, 2);
+        // why: the filter's value is spelt as the facet that it selects.
+        let values: Vec<&str> = response.filters.iter().map(|f| f.value.as_str()).collect();
+        assert_eq!(values, ["Closed", "Postgres"]);
+    }
+
+    #[test]
+    fn the_facets_of_a_scale_come_in_its_order_with_their_slugs() {
+        let dir = tempfile::tempdir().unwrap();
+        let step = |rank, name: &str| crate::Step {
+            name: name.into(),
+            aliases: Vec::new(),
+            rank,
+            slug: name.to_lowercase(),
+        };
+        let vocabulary = crate::Vocabulary {
+            severity: vec![step(0, "High"), step(1, "Medium"), step(2, "Low")],
+            ..crate::Vocabulary::default()
+        };
+        let docs: Vec<SearchDoc> = [("High", 0), ("Medium", 1), ("Medium", 1), ("Low", 2)]
+            .into_iter()
+            .chain([("Low", 2), ("Low", 2)])
+            .enumerate()
+            .map(|(i, (severity, rank))| SearchDoc {
+                severity: severity.into(),
+                severity_rank: rank,
+                ..doc(&format!("pm-{i}"), "Title", "Body", JAN_2024 + i as i64)
+            })
+            .collect();
+        crate::build_index(dir.path(), docs, &vocabulary).unwrap();
+        let engine = Engine::open_dir(dir.path()).unwrap();
+        let response = engine.search(&SearchRequest::default());
+        let severities: Vec<(&str, u64, Option<u64>, Option<&str>)> = response
+            .facets
+            .severity
+            .iter()
+            .map(|f| (f.value.as_str(), f.count, f.rank, f.slug.as_deref()))
+            .collect();
+        assert_eq!(
+            severities,
+            [
+                ("High", 1, Some(0), Some("high")),
+                ("Medium", 2, Some(1), Some("medium")),
+                ("Low", 3, Some(2), Some("low"))
+            ]
+        );
+        assert_eq!(response.hits[0].severity_slug, "low");
+        // why: no status in this vocabulary: ranks from the column, no slug.
+        assert_eq!(response.facets.status[0].slug, None);
+        assert_eq!(response.hits[0].status_slug, "");
+    }
+
+    #[test]
+    fn hits_and_facets_carry_the_slugs_of_the_vocabulary() {
+        let (_dir, engine) = engine();
+        let response = engine.search(&q("certificate"));
+        let hit = &response.hits[0];
+        assert_eq!(
+            (hit.severity_slug.as_str(), hit.status_slug.as_str()),
+            ("sev-1", "draft")
+        );
+        let everything = engine.search(&SearchRequest::default());
+        let statuses: Vec<(&str, Option<&str>)> = everything
+            .facets
+            .status
+            .iter()
+            .map(|f| (f.value.as_str(), f.slug.as_deref()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [("Draft", Some("draft")), ("Closed", Some("closed"))]
+        );
+    }
+
+    #[test]
+    fn unknown_filter_values_are_reported_with_the_closest_known_ones() {
+        let (_dir, engine) = engine();
+        let req = SearchRequest {
+            service: vec!["payments".into()],
+            severity: vec!["SEV-7".into(), "SEV-1".into()],
+            ..SearchRequest::default()
+        };
+        let response = engine.search(&req);
+        assert_eq!(response.total, 0, "an unknown service matches nothing");
+        let messages: Vec<&str> = response
+            .unknown
+            .iter()
+            .map(|u| u.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "no severity `SEV-7`: did you mean `SEV-1`, `SEV-2`, `SEV-3` or `SEV-4`?",
+                "no service `payments`: did you mean `payments-db`?",
+            ]
+        );
+        assert!(response.unknown.iter().all(|u| !u.in_query));
+        let tags = SearchRequest {
+            tag: vec!["certificate".into()],
+            cause: vec!["capacity".into(), "config-chnage".into()],
+            status: vec!["Reviewd".into()],
+            ..SearchRequest::default()
+        };
+        let messages: Vec<String> = engine
+            .search(&tags)
+            .unknown
+            .into_iter()
+            .map(|u| u.message)
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "no status `Reviewd`: did you mean `Reviewed`?",
+                "no tag `certificate`: did you mean `certificates`?",
+                "no cause `config-chnage`: did you mean `config-change`?",
+            ],
+            "`capacity` is a cause of the vocabulary, though no post-mortem has it"
+        );
+        let known_but_empty = SearchRequest {
+            severity: vec!["SEV-4".into()],
+            ..SearchRequest::default()
+        };
+        let response = engine.search(&known_but_empty);
+        assert_eq!((response.total, response.unknown.len()), (0, 0));
+    }
+
+    #[test]
+    fn unknown_values_of_the_query_come_with_the_query_fixed() {
+        let (_dir, engine) = engine();
+        let response = engine.search(&q("lag service:payments"));
+        let unknown = &response.unknown[0];
+        assert!(unknown.in_query);
+        assert_eq!(
+            unknown.message,
+            "no service `payments`: did you mean `payments-db`?"
+        );
+        assert_eq!(
+            unknown.suggestions[0].q.as_deref(),
+            Some("lag service:payments-db")
+        );
+        let fixed = engine.search(&q(unknown.suggestions[0].q.as_deref().unwrap()));
+        assert_eq!(ids(&fixed)[0], "2024-03-12-failover");
+        assert!(fixed.unknown.is_empty());
+        let prefix = engine.search(&q("tag:post*"));
+        assert!(prefix.unknown.is_empty(), "{:?}", prefix.unknown);
+        assert!(engine.search(&q("title:payments")).unknown.is_empty());
+    }
+
+    #[test]
+    fn the_vocabulary_comes_with_the_hot_cache() {
+        let (dir, engine) = engine();
+        let index_dir = dir.path().join("search");
+        let bytes = std::fs::read(index_dir.join(crate::HOTCACHE_FILE)).unwrap();
+        let hot = crate::HotCache::decode(tantivy::directory::OwnedBytes::new(bytes)).unwrap();
+        let (lazy, directory) = crate::open_lazy(hot, crate::FileFetcher::new(&index_dir)).unwrap();
+        assert_eq!(directory.stats().requests, 0, "opening fetched nothing");
+        assert_eq!(lazy.vocabulary(), engine.vocabulary());
+        assert_eq!(lazy.vocabulary().severity[0].aliases, ["P1", "sev1"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! [`Engine::search`], so one query syntax and one ranking hold everywhere.
 //!
 //! ```text
-//! SearchDoc* ─► build_index(dir) ─► dir/{meta.json, <hash>.*, hotcache.bin}
+//! SearchDoc* + Vocabulary ─► build_index(dir) ─► dir/{meta.json, <hash>.*, vocabulary.json, hotcache.bin}
 //! dir ─► Engine::open_dir ─┐
 //! HotCache + RangeFetcher ─► RangeDirectory ─► Index::open ─► Engine::open ─┤
 //!                                      SearchRequest ─► Engine::search ─► SearchResponse
@@ -18,8 +18,14 @@
 //! "phrases" work; `ident` holds hosts, services, error codes, ticket keys and the id,
 //! split on whitespace only, so `checkout-api` and `OPS-1234` match as one word; `tag`,
 //! `service`, `cause`, `severity`, `status` and `detection` are lowercase keywords
-//! (`tag:postgres`, `severity:sev-1`) with a column for facet counts; `started` is a date
-//! for the since/until range and newest-first sorting.
+//! (`tag:postgres`, `severity:sev-1`) with a column for facet counts; `severity_rank` and
+//! `status_rank` are columns of each document's rank on its scale, for the facets' order;
+//! `started` is a date for the since/until range and newest-first sorting.
+//!
+//! Beside the index, [`Vocabulary`] (`vocabulary.json`) names the archive's scales: so
+//! `P1` finds SEV-1 in a filter and in `severity:P1`, and hits and facets carry their
+//! slugs. A filter value that names nothing comes back in [`SearchResponse::unknown`] with
+//! the closest known values ([`UnknownValue`]), for the CLI and the page to show alike.
 //!
 //! The query syntax is tantivy's: words, "phrases", `AND`/`OR`/`-`, `field:value`, over
 //! title (boosted), summary, body and ident by default. A query that matches nothing is
@@ -38,6 +44,8 @@ mod range_directory;
 mod request;
 mod response;
 mod schema;
+mod unknown;
+mod vocabulary;
 #[cfg(feature = "writer")]
 mod writer;
 
@@ -50,9 +58,11 @@ pub use request::{
     check_query, parse_date_span, RequestError, SearchRequest, Sort, DEFAULT_LIMIT, MAX_LIMIT,
     MAX_QUERY_CHARS, MAX_QUERY_DEPTH,
 };
-pub use response::{FacetCount, Facets, Hit, SearchResponse};
+pub use response::{FacetCount, Facets, FilterValue, Hit, SearchResponse};
 pub use schema::{FACET_FIELDS, QUERY_FIELDS};
 pub use tantivy;
+pub use unknown::{Suggestion, UnknownValue};
+pub use vocabulary::{Step, Vocabulary, VOCABULARY_FILE};
 #[cfg(feature = "writer")]
 pub use writer::{build_index, record_hot_cache, BuildError, FileFetcher, IndexStats};
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::explain::QueryErrorExplained;
+use crate::unknown::UnknownValue;
 
 /// The answer to one [`SearchRequest`](crate::SearchRequest).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -18,6 +19,25 @@ pub struct SearchResponse {
     /// Why the query could not be read as typed, in plain words. When set, `hits` holds
     /// what a best-effort reading of the query found, possibly nothing.
     pub error: Option<QueryErrorExplained>,
+    /// Every filter value of the request that names something, and what it names (`p1`
+    /// names `SEV-1`), in the request's order.
+    pub filters: Vec<FilterValue>,
+    /// The filter values and `field:value`s of the query that name nothing in the
+    /// archive, with what to use instead. They match nothing; the rest of the request
+    /// still applies.
+    pub unknown: Vec<UnknownValue>,
+}
+
+/// A filter value of the request, as the engine read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilterValue {
+    /// The field: `severity`, `status`, `tag`, `service` or `cause`.
+    pub field: String,
+    /// The value as given: `p1`.
+    pub given: String,
+    /// The value it names, spelled as in [`Facets`] when they list it: `SEV-1`.
+    pub value: String,
 }
 
 /// One matching post-mortem.
@@ -29,8 +49,13 @@ pub struct Hit {
     pub title: String,
     /// Its severity, as written.
     pub severity: String,
+    /// The severity's slug, for CSS classes and paths (`sev-1`); empty when the index has
+    /// no vocabulary.
+    pub severity_slug: String,
     /// Its status, as written.
     pub status: String,
+    /// The status's slug (`in-review`); empty when the index has no vocabulary.
+    pub status_slug: String,
     /// When impact began, in unix seconds (UTC).
     pub started: i64,
     /// Affected services, as written.
@@ -43,7 +68,8 @@ pub struct Hit {
 
 /// How many matching post-mortems have each value, per keyword field.
 ///
-/// Each list is sorted by count (highest first), then by value.
+/// The lists of a scale (severity, status) are in its order, by rank; the others by count
+/// (highest first), then by value.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facets {
     /// Counts per severity.
@@ -77,9 +103,16 @@ impl Facets {
 
 /// One value of a keyword field and the number of matching post-mortems that have it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FacetCount {
     /// The value, as first written in the archive.
     pub value: String,
     /// Number of matching post-mortems with this value.
     pub count: u64,
+    /// For a step of a scale (severity, status): its rank, 0 first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u64>,
+    /// For a step of a scale: its slug, for CSS classes and paths (`sev-1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
 }

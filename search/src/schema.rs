@@ -18,6 +18,11 @@ pub(crate) const KEYWORD_TOKENIZER: &str = "blameless_keyword";
 /// The keyword fields that can be filtered on and counted as facets, in display order.
 pub const FACET_FIELDS: [&str; 6] = ["severity", "status", "tag", "service", "cause", "detection"];
 
+/// The keyword fields that are steps of a scale, and the fast column of each document's
+/// rank on it: facets list these in the scale's order, not by count.
+pub(crate) const RANK_FIELDS: [(&str, &str); 2] =
+    [("severity", "severity_rank"), ("status", "status_rank")];
+
 /// The field names a query may use (`title:word`), for error messages.
 pub const QUERY_FIELDS: [&str; 11] = [
     "title",
@@ -46,9 +51,12 @@ pub(crate) struct Fields {
     pub cause: Field,
     pub severity: Field,
     pub status: Field,
-    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
     pub detection: Field,
     pub started: Field,
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub severity_rank: Field,
+    #[cfg_attr(not(feature = "writer"), allow(dead_code))]
+    pub status_rank: Field,
 }
 
 impl Fields {
@@ -68,6 +76,8 @@ impl Fields {
             status: get("status")?,
             detection: get("detection")?,
             started: get("started")?,
+            severity_rank: get("severity_rank")?,
+            status_rank: get("status_rank")?,
         })
     }
 }
@@ -131,6 +141,10 @@ pub(crate) fn build_schema() -> Schema {
             .set_stored()
             .set_precision(DateTimePrecision::Seconds),
     );
+    // why: a column, not a term: only facets (and sorting) read the rank, never a query.
+    for (_, rank) in RANK_FIELDS {
+        builder.add_u64_field(rank, tantivy::schema::FAST);
+    }
     builder.build()
 }
 

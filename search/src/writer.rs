@@ -23,6 +23,7 @@ use crate::hotcache::{page_runs, HotCache, HotFile, DEFAULT_PAGE_SIZE, HOTCACHE_
 use crate::range_directory::{Fetched, RangeFetcher};
 use crate::request::{SearchRequest, Sort};
 use crate::schema::{build_schema, register_tokenizers, Fields};
+use crate::vocabulary::{Vocabulary, VOCABULARY_FILE};
 use crate::SearchDoc;
 
 /// Memory the indexer may use before it flushes a segment.
@@ -85,13 +86,15 @@ impl IndexStats {
 }
 
 /// Writes the index of `docs` into `dir` (created if missing; it must be empty), merged
-/// to one segment, then the hot cache ([`HOTCACHE_FILE`]) beside it.
+/// to one segment, the archive's `vocabulary` ([`VOCABULARY_FILE`]), then the hot cache
+/// ([`HOTCACHE_FILE`]) of what opening all of them reads.
 ///
 /// Documents are indexed newest first (ties by id), so that the input order does not
 /// matter and recent post-mortems sit together in the document store.
 pub fn build_index(
     dir: &Path,
     docs: impl IntoIterator<Item = SearchDoc>,
+    vocabulary: &Vocabulary,
 ) -> Result<IndexStats, BuildError> {
     let shown = dir.display();
     fs::create_dir_all(dir).map_err(context(format!("cannot create `{shown}`")))?;
@@ -142,6 +145,13 @@ pub fn build_index(
     drop(index);
 
     rename_segment_by_content(dir)?;
+    // why: before the hot cache, so that the engine's read of it at opening is recorded
+    // there and the browser needs no request of its own for it.
+    let vocabulary_path = dir.join(VOCABULARY_FILE);
+    fs::write(&vocabulary_path, vocabulary.to_json()).map_err(context(format!(
+        "cannot write `{}`",
+        vocabulary_path.display()
+    )))?;
     let hot_cache = record_hot_cache(dir, DEFAULT_PAGE_SIZE)?;
     let encoded = hot_cache.encode();
     fs::write(dir.join(HOTCACHE_FILE), &encoded).map_err(context(format!(

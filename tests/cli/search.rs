@@ -174,3 +174,20 @@ fn a_bad_date_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--since"), "{}", run.stderr);
 }
+
+#[test]
+fn severity_aliases_filter_like_their_names() {
+    let dir = sample();
+    let root = dir.path();
+    let by_name = ids(&hits(root, &["--severity", "SEV-1", "--limit", "50"]))
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    assert_eq!(by_name.len(), 3, "{by_name:?}");
+    for alias in ["P1", "p1", "sev1", "sev-1"] {
+        let found = hits(root, &["--severity", alias, "--limit", "50"]);
+        assert_eq!(ids(&found), by_name, "--severity {alias}");
+        let found = hits(root, &[&format!("severity:{alias}"), "--limit", "50"]);
+        assert_eq!(ids(&found), by_name, "severity:{alias}");
+    }
+}
