@@ -36,7 +36,7 @@ function fetchRange(namePtr, nameLen, start, end) {
     xhr.responseType = "arraybuffer";
     xhr.setRequestHeader("Range", "bytes=" + start + "-" + (end - 1));
     xhr.send();
-  } catch (e) {
+  } catch {
     return -1;
   }
   stats.requests += 1;
