@@ -224,6 +224,81 @@ fn check_search_page(base: &str) {
     );
     assert!(selected.starts_with("SEV-1"), "{selected}");
 
+    // An alias filters like the name it stands for, and selects that name's facet; the
+    // facets of the scale come in its order, and hits carry the scale's slugs.
+    search(
+        &tab,
+        &format!("{base}/search/?q=replication+lag&severity=p1"),
+    );
+    assert_eq!(titles(&tab), filtered);
+    let selected = eval(
+        &tab,
+        "JSON.stringify([...document.querySelectorAll('[data-field=severity] a[aria-current=true]')].map(a => a.textContent))",
+    );
+    assert!(
+        selected.starts_with("[\"SEV-1 (") && !selected.contains(','),
+        "{selected}"
+    );
+    search(&tab, &format!("{base}/search/"));
+    let scale = eval(
+        &tab,
+        "JSON.stringify([...document.querySelectorAll('[data-field=severity] a')].map(a => a.textContent.split(' ')[0]))",
+    );
+    assert_eq!(scale, r#"["SEV-1","SEV-2","SEV-3","SEV-4"]"#);
+    let classes = eval(
+        &tab,
+        "JSON.stringify([...new Set([...document.querySelectorAll('.search-hit-meta span')].map(s => s.className))].sort())",
+    );
+    assert!(
+        classes.contains("\"sev sev-sev-2\"") && classes.contains("\"status status-closed\""),
+        "{classes}"
+    );
+    search(&tab, &format!("{base}/search/?status=in-review"));
+    assert!(!titles(&tab).is_empty());
+    assert!(eval(
+        &tab,
+        "document.querySelector('.search-hit-meta .status').className"
+    )
+    .ends_with("status-in-review"));
+
+    // An unknown value is said so, with a link that searches with the closest known one.
+    search(&tab, &format!("{base}/search/?service=payments"));
+    assert!(titles(&tab).is_empty());
+    let notice = eval(&tab, "document.querySelector('.search-notice').textContent");
+    assert_eq!(notice, "No service payments: did you mean payments-db?");
+    let link = eval(
+        &tab,
+        "document.querySelector('.search-notice a').getAttribute('href')",
+    );
+    assert!(link.ends_with("?service=payments-db"), "{link}");
+    eval(
+        &tab,
+        "document.querySelector('.search-notice a').click(); 'ok'",
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    wait_state(&tab);
+    assert!(eval(&tab, "location.search").ends_with("service=payments-db"));
+    assert!(titles(&tab).len() >= 2, "{:?}", titles(&tab));
+    assert_eq!(
+        eval(
+            &tab,
+            "String(document.querySelectorAll('.search-notice').length)"
+        ),
+        "0"
+    );
+    search(&tab, &format!("{base}/search/?severity=SEV-7&q=failover"));
+    let links = eval(
+        &tab,
+        "JSON.stringify([...document.querySelectorAll('.search-notice a')].map(a => a.textContent))",
+    );
+    assert_eq!(links, r#"["SEV-1","SEV-2","SEV-3","SEV-4"]"#);
+    search(&tab, &format!("{base}/search/?q=service%3Apayments"));
+    let link = eval(
+        &tab,
+        "document.querySelector('.search-notice a').getAttribute('href')",
+    );
+    assert!(link.ends_with("?q=service%3Apayments-db"), "{link}");
+
     // Filters alone list matching post-mortems, newest first.
     search(
         &tab,

@@ -15,8 +15,14 @@
 //     data-index="/search/" data-pm="/pm/"></script>
 // Rendered markup: li.search-hit > a.search-hit-title + p.search-hit-meta + p.search-hit-snippet
 // (with <mark>); #search-facets > section.search-facet[data-field] > h2 + ul > li > a
-// (aria-current="true" when the filter is on); a button.search-more after the list
-// when more hits exist. The body gets data-search-state="loading|ready|error".
+// (aria-current="true" when the filter is on); a p.search-notice after the status for each
+// value that names nothing in the archive, its suggestions as links; a button.search-more
+// after the list when more hits exist. The body gets data-search-state="loading|ready|error".
+//
+// The engine decides, the page only shows: which filter value names which facet value
+// (response.filters: `p1` names `SEV-1`), the order of the facets (a scale by rank), the
+// slugs of severities and statuses, and what to say about an unknown value
+// (response.unknown). Nothing here derives a slug, an order or a spelling.
 "use strict";
 
 (function () {
@@ -122,19 +128,24 @@
     if (state.until) parts.push("until " + state.until);
     return parts.join(", ");
   }
-  function toggled(state, field, value) {
+  // The state with `givens` (the filter values that name a facet value) taken out of
+  // `field`, or with `value` added when nothing names it yet.
+  function toggled(state, field, value, givens) {
     const next = JSON.parse(JSON.stringify(state));
-    const list = next[field];
-    const i = list.findIndex((v) => v.toLowerCase() === value.toLowerCase());
-    if (i >= 0) list.splice(i, 1); else list.push(value);
+    if (givens.length) next[field] = next[field].filter((v) => !givens.includes(v));
+    else next[field].push(value);
     return next;
   }
-  const slug = (text) => text.toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "");
+  function replaced(state, field, given, value) {
+    const next = JSON.parse(JSON.stringify(state));
+    next[field] = next[field].map((v) => (v === given ? value : v));
+    return next;
+  }
   function hitNode(hit) {
     const date = new Date(hit.started * 1000).toISOString().slice(0, 10);
     const meta = el("p", { class: "search-hit-meta" },
-      el("span", { class: "sev sev-" + slug(hit.severity) }, hit.severity),
-      el("span", { class: "status status-" + slug(hit.status) }, hit.status),
+      el("span", { class: "sev sev-" + hit.severity_slug }, hit.severity),
+      el("span", { class: "status status-" + hit.status_slug }, hit.status),
       el("time", { datetime: date }, date));
     if (hit.services.length) meta.append(el("span", { class: "search-hit-services" }, hit.services.join(", ")));
     const snippet = el("p", { class: "search-hit-snippet" });
@@ -144,31 +155,55 @@
       meta,
       snippet);
   }
-  function renderFacets(state, facets) {
+  function renderFacets(state, res) {
     if (!facetsBox) return;
     facetsBox.replaceChildren();
     for (const field of FILTERS) {
-      const values = (facets[field] || []).slice();
-      // A scale reads best in its own order (SEV-1, SEV-2, …), the rest by count.
-      if (field === "severity") values.sort((a, b) => a.value.localeCompare(b.value, undefined, { numeric: true }));
-      const selected = state[field];
-      if (!values.length && !selected.length) continue;
+      const values = res.facets[field] || [];
+      // What each chosen value names: `p1` -> `SEV-1`; an unknown value names itself.
+      const givens = new Map();
+      for (const f of res.filters) if (f.field === field) givens.set(f.value, (givens.get(f.value) || []).concat(f.given));
+      for (const u of res.unknown) if (u.field === field && !u.in_query) givens.set(u.value, [u.value]);
+      if (!values.length && !givens.size) continue;
       const list = el("ul");
       const shown = new Set();
       for (const { value, count } of values) {
-        shown.add(value.toLowerCase());
-        list.append(facetItem(state, field, value, count));
+        shown.add(value);
+        list.append(facetItem(state, field, value, count, givens.get(value) || []));
       }
-      for (const value of selected) if (!shown.has(value.toLowerCase())) list.append(facetItem(state, field, value, 0));
+      for (const [value, given] of givens) if (!shown.has(value)) list.append(facetItem(state, field, value, 0, given));
       facetsBox.append(el("section", { class: "search-facet", "data-field": field }, el("h2", {}, LABELS[field]), list));
     }
   }
-  function facetItem(state, field, value, count) {
-    const on = state[field].some((v) => v.toLowerCase() === value.toLowerCase());
-    const a = el("a", { href: writeUrl(toggled(state, field, value)) }, value + " (" + count + ")");
-    if (on) a.setAttribute("aria-current", "true");
-    a.addEventListener("click", (e) => { e.preventDefault(); go(toggled(state, field, value), true); });
+  function facetItem(state, field, value, count, givens) {
+    const next = toggled(state, field, value, givens);
+    const a = el("a", { href: writeUrl(next) }, value + " (" + count + ")");
+    if (givens.length) a.setAttribute("aria-current", "true");
+    a.addEventListener("click", (e) => { e.preventDefault(); go(next, true); });
     return el("li", {}, a);
+  }
+  // One notice per value that names nothing: the engine's message, with its `values` as
+  // code and each suggestion as a link that searches with it instead.
+  function renderUnknown(state, unknown) {
+    return unknown.map((u) => {
+      const targets = new Map();
+      for (const s of u.suggestions) {
+        const next = u.in_query ? (s.q === null ? null : Object.assign(JSON.parse(JSON.stringify(state)), { q: s.q })) : replaced(state, u.field, u.value, s.value);
+        if (next) targets.set(s.value, next);
+      }
+      const p = el("p", { class: "search-notice attention" });
+      u.message.split("`").forEach((part, i) => {
+        if (i === 0) part = part.charAt(0).toUpperCase() + part.slice(1);
+        if (i % 2 === 0) { p.append(part); return; }
+        const next = i > 1 ? targets.get(part) : undefined;
+        if (!next) { p.append(el("code", {}, part)); return; }
+        const a = el("a", { href: writeUrl(next) }, el("code", {}, part));
+        a.addEventListener("click", (e) => { e.preventDefault(); go(next, true); });
+        p.append(a);
+      });
+      if (!u.message.endsWith("?")) p.append(".");
+      return p;
+    });
   }
   function renderEmpty(state) {
     const active = FILTERS.filter((f) => state[f].length);
@@ -199,7 +234,7 @@
     const { id, msg } = await ask(toRequest(state, 0));
     latest = Math.max(latest, id);
     if (id !== latest || state !== current) return; // a newer search was started
-    document.querySelectorAll(".search-error, .search-more").forEach((n) => n.remove());
+    document.querySelectorAll(".search-error, .search-notice, .search-more").forEach((n) => n.remove());
     if (msg.type === "error") {
       setState("error");
       statusBox.textContent = "Search failed: " + msg.message + ".";
@@ -211,7 +246,8 @@
     statusBox.textContent = res.total + (res.total === 1 ? " post-mortem" : " post-mortems") + (what ? " for " + what : "") +
       (res.fuzzy ? " (no exact match; showing similar spellings)" : "") + ".";
     if (res.error) statusBox.after(renderError(res.error));
-    renderFacets(state, res.facets);
+    statusBox.after(...renderUnknown(state, res.unknown));
+    renderFacets(state, res);
     if (res.total === 0) { renderEmpty(state); return; }
     results.replaceChildren(...res.hits.map(hitNode));
     addMore(state, res.total, res.hits.length);
