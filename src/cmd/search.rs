@@ -1,4 +1,10 @@
 //! `blameless search`: the site's engine and index, from the command line.
+//!
+//! The engine decides; this file prints. A filter value (or a `field:value` of the query)
+//! that names nothing in the archive is a warning on stderr with the engine's suggestion
+//! (``warning: no service `payments`: did you mean `payments-db`?``), and the search still
+//! answers, with no hits when nothing else matches: exit code 0, as for any search without
+//! hits, so that scripts tell "no such incident" from a usage error (2).
 
 use anyhow::{Context as _, Result};
 use blameless_search::SearchRequest;
@@ -31,26 +37,40 @@ pub fn request(
 }
 
 /// Answers a search from the index under `out`, building the site first when the index is
-/// missing or older than the sources.
+/// missing, older than the sources, or cannot be opened.
 pub fn answer(ctx: Context, request: &SearchRequest, json: bool) -> Result<u8> {
     let dir = ctx.out.join(crate::index::SITE_DIR);
     let base_url = ctx.config.base_url.clone();
-    if crate::index::is_stale(&ctx.root, &dir) {
-        eprintln!("the search index is missing or older than the sources: building the site");
-        let built = check_and_build(ctx, false, false)?;
-        if built.report.is_none() {
-            eprint!("{}", human(&built.checked));
-            return Ok(EXIT_CONTENT);
+    // why: an index this version cannot open (one written by an older blameless, with
+    // another schema) is rebuilt like a stale one, not reported as broken.
+    let opened = match crate::index::is_stale(&ctx.root, &dir) {
+        true => None,
+        false => blameless_search::Engine::open_dir(&dir).ok(),
+    };
+    let engine = match opened {
+        Some(engine) => engine,
+        None => {
+            eprintln!(
+                "the search index is missing, older than the sources or unreadable: building the site"
+            );
+            let built = check_and_build(ctx, false, false)?;
+            if built.report.is_none() {
+                eprint!("{}", human(&built.checked));
+                return Ok(EXIT_CONTENT);
+            }
+            blameless_search::Engine::open_dir(&dir)
+                .with_context(|| format!("cannot open the search index in {}", dir.display()))?
         }
-    }
-    let engine = blameless_search::Engine::open_dir(&dir)
-        .with_context(|| format!("cannot open the search index in {}", dir.display()))?;
+    };
     let response = engine.search(request);
     if let Some(error) = &response.error {
         eprintln!("warning: {}", error.message);
         if let Some(hint) = &error.hint {
             eprintln!("  = help: {hint}");
         }
+    }
+    for unknown in &response.unknown {
+        eprintln!("warning: {unknown}");
     }
     if response.fuzzy {
         eprintln!("no exact matches: showing matches with one typo allowed");

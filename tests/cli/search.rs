@@ -191,3 +191,87 @@ fn severity_aliases_filter_like_their_names() {
         assert_eq!(ids(&found), by_name, "severity:{alias}");
     }
 }
+
+#[test]
+fn an_unknown_filter_value_is_named_with_the_closest_known_one() {
+    let dir = sample();
+    let out = dir.path().join("public-test");
+    let out = out.to_str().unwrap();
+    let run = run_in(
+        dir.path(),
+        &["search", "--out", out, "--service", "payments"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: no service `payments`: did you mean `payments-db`?"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("no post-mortem matches"),
+        "{}",
+        run.stderr
+    );
+    let run = run_in(
+        dir.path(),
+        &[
+            "search",
+            "--out",
+            out,
+            "--json",
+            "--severity",
+            "SEV-7",
+            "--tag",
+            "postgress",
+        ],
+    );
+    assert_eq!((run.code, run.stdout.trim()), (0, "[]"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: no severity `SEV-7`: did you mean `SEV-1`, `SEV-2`, `SEV-3` or `SEV-4`?"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("warning: no tag `postgress`: did you mean `postgres`?"),
+        "{}",
+        run.stderr
+    );
+    for (flag, value, known) in [
+        ("--cause", "config-chnage", "config-change"),
+        ("--status", "reviewd", "Reviewed"),
+    ] {
+        let run = run_in(dir.path(), &["search", "--out", out, flag, value]);
+        let field = &flag[2..];
+        assert!(
+            run.stderr.contains(&format!(
+                "warning: no {field} `{value}`: did you mean `{known}`?"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    // A value of the vocabulary that no post-mortem has is not unknown: just no hits.
+    let run = run_in(dir.path(), &["search", "--out", out, "--cause", "hardware"]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
+#[test]
+fn search_rebuilds_an_index_it_cannot_open() {
+    let dir = sample();
+    let out = dir.path().join("public-test");
+    let first = hits(dir.path(), &["kafka"]);
+    // An index of another version: newer than the sources, but not one this version reads.
+    fs::write(out.join("search/index/meta.json"), "{}").unwrap();
+    let run = run_in(
+        dir.path(),
+        &["search", "--json", "--out", out.to_str().unwrap(), "kafka"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("building the site"), "{}", run.stderr);
+    let again: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(again, first);
+}
