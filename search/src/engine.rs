@@ -86,7 +86,7 @@ impl Engine {
     /// Opens the index in a directory of the file system.
     #[cfg(feature = "writer")]
     pub fn open_dir(dir: &std::path::Path) -> tantivy::Result<Engine> {
-        Engine::open(crate::writer::open_read_only(dir)?)
+        Engine::open(crate::read_only::open_read_only(dir)?)
     }
 
     /// The tantivy index, for tools that need more than [`Engine::search`].

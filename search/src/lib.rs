@@ -41,6 +41,8 @@ mod explain;
 mod facets;
 mod hotcache;
 mod range_directory;
+#[cfg(feature = "writer")]
+mod read_only;
 mod request;
 mod response;
 mod schema;
