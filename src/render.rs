@@ -4,6 +4,7 @@
 //! Every link in the site is relative (`../../pm/x/`), so the site works from any host, any
 //! sub-path and straight from the disk.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
@@ -192,6 +193,16 @@ pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>>
     let mut context = Context::new();
     context.insert("site", &site);
     context.insert("root", "../");
+    // why: the page colours a hit's badge as every other page does, from the severity views,
+    // rather than working a colour out in JavaScript.
+    let colours: BTreeMap<String, usize> = severities(&archive.config)
+        .into_values()
+        .map(|s| (s.slug, s.colour))
+        .collect();
+    context.insert(
+        "severity_colours",
+        &serde_json::to_string(&colours).context("cannot encode the severity colours")?,
+    );
     files.push(OutputFile::Bytes {
         path: "search/index.html".into(),
         contents: renderer.page("search.html", &context)?,

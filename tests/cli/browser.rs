@@ -250,7 +250,7 @@ fn check_search_page(base: &str) {
         "JSON.stringify([...new Set([...document.querySelectorAll('.search-hit-meta span')].map(s => s.className))].sort())",
     );
     assert!(
-        classes.contains("\"sev sev-sev-2\"") && classes.contains("\"status status-closed\""),
+        classes.contains("\"sev sev-c1\"") && classes.contains("\"status status-closed\""),
         "{classes}"
     );
     search(&tab, &format!("{base}/search/?status=in-review"));

@@ -33,6 +33,8 @@
   const statusBox = document.getElementById("search-status");
   if (!script || !form || !results || !statusBox) return;
   const cfg = script.dataset;
+  // The theme's colour of each severity, by slug, as the site's pages give it.
+  const colours = JSON.parse(cfg.severityColours || "{}");
   const pmBase = cfg.pm || "/pm/";
   const FILTERS = ["severity", "status", "tag", "service", "cause"];
   const LABELS = { severity: "Severity", status: "Status", tag: "Tags", service: "Services", cause: "Causes", detection: "Detection" };
@@ -144,7 +146,7 @@
   function hitNode(hit) {
     const date = new Date(hit.started * 1000).toISOString().slice(0, 10);
     const meta = el("p", { class: "search-hit-meta" },
-      el("span", { class: "sev sev-" + hit.severity_slug }, hit.severity),
+      el("span", { class: "sev" + (hit.severity_slug in colours ? " sev-c" + colours[hit.severity_slug] : "") }, hit.severity),
       el("span", { class: "status status-" + hit.status_slug }, hit.status),
       el("time", { datetime: date }, date));
     if (hit.services.length) meta.append(el("span", { class: "search-hit-services" }, hit.services.join(", ")));
