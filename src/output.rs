@@ -223,20 +223,7 @@ fn old_name(name: &str) -> String {
 /// another holds it. On Unix the directory itself is locked, so no lock file is left behind;
 /// elsewhere a `.NAME.lock` file beside the site is.
 fn lock(parent: &Path, name: &str) -> Result<File> {
-    #[cfg(unix)]
-    let (path, file) = (parent.to_path_buf(), File::open(parent));
-    #[cfg(not(unix))]
-    let (path, file) = {
-        let path = parent.join(format!(".{name}.lock"));
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path);
-        (path, file)
-    };
-    #[cfg(unix)]
-    let _ = name;
+    let (path, file) = lock_file(parent, name);
     let file = file.with_context(|| format!("cannot open {} to lock it", path.display()))?;
     match file.try_lock() {
         Ok(()) => return Ok(file),
@@ -253,6 +240,24 @@ fn lock(parent: &Path, name: &str) -> Result<File> {
     file.lock()
         .with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(file)
+}
+
+/// What [`lock`] locks: on Unix the output's parent directory itself.
+#[cfg(unix)]
+fn lock_file(parent: &Path, _name: &str) -> (PathBuf, io::Result<File>) {
+    (parent.to_path_buf(), File::open(parent))
+}
+
+/// What [`lock`] locks: elsewhere a `.NAME.lock` file beside the site.
+#[cfg(not(unix))]
+fn lock_file(parent: &Path, name: &str) -> (PathBuf, io::Result<File>) {
+    let path = parent.join(format!(".{name}.lock"));
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path);
+    (path, file)
 }
 
 /// Clears what killed builds left beside `out`: puts an old site back when `out` is missing,
