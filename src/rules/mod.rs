@@ -91,6 +91,9 @@ impl Item {
 pub struct Rule {
     /// Every code the rule can report, the first being the one a checklist line stands for.
     pub codes: &'static [Code],
+    /// Whether its items are lines of the page's checklist (else they are only problems, and
+    /// the checklist need not run it).
+    pub listed: bool,
     /// The check.
     pub check: fn(&Input<'_>) -> Vec<Item>,
 }
@@ -99,18 +102,22 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         codes: &[Code::MissingOwner],
+        listed: true,
         check: fields::owner,
     },
     Rule {
         codes: &[Code::MissingResolved],
+        listed: true,
         check: fields::resolved,
     },
     Rule {
         codes: &[Code::MissingSection],
+        listed: true,
         check: sections::check,
     },
     Rule {
         codes: &[Code::MissingActions],
+        listed: true,
         check: fields::actions,
     },
     Rule {
@@ -119,22 +126,27 @@ pub const RULES: &[Rule] = &[
             Code::MeetingLate,
             Code::MeetingOverdue,
         ],
+        listed: true,
         check: meeting::check,
     },
     Rule {
         codes: &[Code::ActionWithoutTicket],
+        listed: true,
         check: closing::tickets,
     },
     Rule {
         codes: &[Code::MessageNotPosted],
+        listed: true,
         check: closing::message_posted,
     },
     Rule {
         codes: &[Code::OutageWord, Code::InternalDetail],
+        listed: false,
         check: external::check,
     },
     Rule {
         codes: &[Code::BlameLanguage],
+        listed: false,
         check: blame::check,
     },
 ];

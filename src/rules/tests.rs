@@ -701,3 +701,22 @@ fn a_checklist_line_is_done_exactly_when_its_rule_finds_nothing() {
     }
     assert!(process.checklist.iter().any(|c| !c.done));
 }
+
+#[test]
+fn only_listed_rules_have_checklist_lines() {
+    let pm = parse(IN_REVIEW);
+    let input = Input {
+        pm: &pm,
+        config: &config(),
+        now: now("2024-03-20T12:00:00Z"),
+        status: Status::Closed,
+    };
+    for rule in RULES {
+        let labelled = (rule.check)(&input).iter().any(|item| item.label.is_some());
+        assert!(
+            !labelled || rule.listed,
+            "{:?} has checklist lines",
+            rule.codes
+        );
+    }
+}
