@@ -423,14 +423,7 @@ mod tests {
         let text = format!(
             "+++\ntitle = \"A\"\nseverity = \"SEV-1\"\nstatus = \"In Review\"\nstarted = 2024-03-12T09:41:00Z\n{front}+++\n\n{body}"
         );
-        let source = crate::load::Source {
-            id: "2024-03-12-a".into(),
-            path: "content/2024-03-12-a.md".into(),
-            bundle: None,
-            assets: Vec::new(),
-            bytes: text.into_bytes(),
-        };
-        let pm = crate::parse::parse(&source, &config).postmortem.unwrap();
+        let pm = crate::testing::parse("2024-03-12-a", &text, &config);
         let archive = Archive::new(config, vec![pm], Utc::now());
         let renderer = Renderer::new(Theme::embedded()).unwrap();
         render(&archive, &renderer)

@@ -791,14 +791,7 @@ mod tests {
         let text = format!(
             "+++\ntitle = \"A\"\nseverity = \"SEV-2\"\nstatus = \"Draft\"\nstarted = 2024-03-12T09:41:00Z\n{front}+++\n\n{body}"
         );
-        let source = crate::load::Source {
-            id: "2024-03-12-a".into(),
-            path: "content/2024-03-12-a.md".into(),
-            bundle: None,
-            assets: Vec::new(),
-            bytes: text.into_bytes(),
-        };
-        let parsed = crate::parse::parse(&source, &config);
+        let parsed = crate::testing::parsed("2024-03-12-a", &text, &config);
         let pm = parsed
             .postmortem
             .unwrap_or_else(|| panic!("{:?}", parsed.diagnostics));
