@@ -17,6 +17,7 @@ pub(crate) mod cmd;
 pub mod config;
 pub mod diagnostic;
 pub mod index;
+pub mod insights;
 pub mod load;
 pub(crate) mod markdown;
 pub mod output;
