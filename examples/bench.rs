@@ -345,7 +345,7 @@ fn main() -> Result<()> {
         // side by side, then publishes).
         let renderer = Renderer::new(Theme::embedded())?;
         let stage = Instant::now();
-        let files = render::render(&checked.archive, &renderer)?;
+        let files = render::render(&checked.published, &checked.analysis, &renderer)?;
         let render_time = stage.elapsed();
         let stage = Instant::now();
         let scratch = tempfile::tempdir()?;

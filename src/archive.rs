@@ -49,6 +49,11 @@ impl Archive {
         );
     }
 
+    /// The position of a post-mortem in `postmortems`, by id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.positions.get(id).copied()
+    }
+
     /// Finds a post-mortem by id.
     pub fn get(&self, id: &str) -> Option<&PostMortem> {
         self.positions.get(id).map(|&i| &self.postmortems[i])

@@ -42,6 +42,8 @@ pub struct Config {
     pub ticket_url: Option<String>,
     /// Rule levels and rule settings.
     pub rules: Rules,
+    /// The thresholds of the figures across incidents.
+    pub insights: InsightsConfig,
 }
 
 /// One step of the severity scale.
@@ -136,6 +138,35 @@ impl Default for ExternalConfig {
     }
 }
 
+/// `[insights]`: the thresholds of hot spots, repeat incidents and related incidents.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InsightsConfig {
+    /// A service or cause is a hot spot with this many incidents…
+    pub hot_spot_incidents: usize,
+    /// …within this many days.
+    pub hot_spot_days: u32,
+    /// Two post-mortems' text is "strongly similar" from this cosine of their TF-IDF vectors
+    /// (0 to 1) on, for repeat incidents.
+    pub repeat_similarity: f32,
+    /// P0 and P1 actions open for more than this many days are listed as stale.
+    pub stale_action_days: u32,
+    /// How many related post-mortems a page lists.
+    pub related: usize,
+}
+
+impl Default for InsightsConfig {
+    fn default() -> Self {
+        InsightsConfig {
+            hot_spot_incidents: 3,
+            hot_spot_days: 90,
+            repeat_similarity: 0.4,
+            stale_action_days: 30,
+            related: 5,
+        }
+    }
+}
+
 /// `[rules]`: levels per diagnostic code, and the settings of the rules.
 #[derive(Clone, Debug, Default)]
 pub struct Rules {
@@ -194,6 +225,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             external: ExternalConfig::default(),
             ticket_url: None,
+            insights: InsightsConfig::default(),
             rules: Rules {
                 blame_phrases: DEFAULT_BLAME_PHRASES
                     .iter()
@@ -250,6 +282,7 @@ struct RawConfig {
     email: EmailConfig,
     external: ExternalConfig,
     ticket_url: Option<Spanned<String>>,
+    insights: InsightsConfig,
     rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
@@ -364,6 +397,30 @@ impl Config {
                 .collect(),
         };
         let rules = parse_rules(&raw.rules, path, text, &mut problems);
+        let insights = &raw.insights;
+        if insights.hot_spot_incidents < 2 || insights.hot_spot_days == 0 {
+            problems.push(
+                Diagnostic::new(
+                    Code::InvalidConfig,
+                    "`[insights]` hot spots need `hot_spot_incidents` of 2 or more within `hot_spot_days` of 1 or more",
+                )
+                .in_file(path)
+                .help("the defaults are `hot_spot_incidents = 3` and `hot_spot_days = 90`"),
+            );
+        }
+        if !(insights.repeat_similarity > 0.0 && insights.repeat_similarity <= 1.0) {
+            problems.push(
+                Diagnostic::new(
+                    Code::InvalidConfig,
+                    format!(
+                        "`[insights] repeat_similarity` must be above 0 and at most 1, not {}",
+                        insights.repeat_similarity
+                    ),
+                )
+                .in_file(path)
+                .help("the default is `repeat_similarity = 0.4`; 1 means identical text"),
+            );
+        }
 
         if !problems.is_empty() {
             return Err(problems);
@@ -378,6 +435,7 @@ impl Config {
             email: raw.email,
             external: raw.external,
             ticket_url: raw.ticket_url.map(Spanned::into_inner),
+            insights: raw.insights,
             rules,
         })
     }
@@ -593,6 +651,20 @@ mod tests {
         assert_eq!(config.causes.len(), 12);
         assert_eq!(config.timezone, Tz::UTC);
         assert_eq!(config.rules.level(Code::OutageWord), Level::Warning);
+    }
+
+    #[test]
+    fn reads_the_insights_thresholds_and_refuses_impossible_ones() {
+        let config = parse("[insights]\nhot_spot_incidents = 4\nrepeat_similarity = 0.6\n").unwrap();
+        assert_eq!(config.insights.hot_spot_incidents, 4);
+        assert_eq!(config.insights.hot_spot_days, 90);
+        assert_eq!(config.insights.repeat_similarity, 0.6);
+        let errors = parse("[insights]\nhot_spot_days = 0\nrepeat_similarity = 1.5\n").unwrap_err();
+        let messages: Vec<&str> = errors.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[1].contains("not 1.5"), "{messages:?}");
+        let errors = parse("[insights]\nhot_spot_day = 30\n").unwrap_err();
+        assert!(errors[0].message.starts_with("unknown field `hot_spot_day`"));
     }
 
     #[test]

@@ -78,6 +78,7 @@ codes! {
     OutageWord = "outage-word", Warning;
     InternalDetail = "internal-detail", Error;
     BlameLanguage = "blame-language", Warning;
+    RepeatIncident = "repeat-incident", Warning;
     TimelineUnparsed = "timeline-unparsed", Warning;
     TimelineOutOfOrder = "timeline-out-of-order", Warning;
     BrokenLink = "broken-link", Warning;

@@ -57,7 +57,7 @@ pub const YEARS: std::ops::RangeInclusive<u16> = 1900..=2199;
 
 const MEETING_FIELDS: &[&str] = &["at", "attendees", "recording"];
 const ACTION_FIELDS: &[&str] = &[
-    "title", "owner", "priority", "kind", "ticket", "due", "status",
+    "title", "owner", "priority", "kind", "ticket", "due", "status", "done",
 ];
 
 /// The result of parsing one source: the post-mortem when it could be read, and its problems.
@@ -836,6 +836,19 @@ impl<'a> Reader<'a> {
             let kind = self
                 .one_of(action, "kind", ActionKind::NAMES)
                 .and_then(|n| ActionKind::from_name(&n));
+            let done = self.date(action, "done");
+            let status = self
+                .one_of(action, "status", ActionStatus::NAMES)
+                .and_then(|n| ActionStatus::from_name(&n));
+            // why: a done date says the action is finished; written with `status = "open"` it
+            // contradicts itself, and which one is true decides whether an incident repeats.
+            if let (Some(ActionStatus::Open), Some(_)) = (status, done) {
+                self.invalid(
+                    &action["done"],
+                    "the action has a `done` date but `status = \"open\"`".into(),
+                    "set `status = \"done\"`, or remove `done` if it is still to do".into(),
+                );
+            }
             actions.push(Action {
                 title,
                 owner: self.string(action, "owner").filter(|s| !s.is_empty()),
@@ -843,10 +856,12 @@ impl<'a> Reader<'a> {
                 kind,
                 ticket: self.string(action, "ticket").filter(|s| !s.is_empty()),
                 due: self.date(action, "due"),
-                status: self
-                    .one_of(action, "status", ActionStatus::NAMES)
-                    .and_then(|n| ActionStatus::from_name(&n))
-                    .unwrap_or(ActionStatus::Open),
+                status: status.unwrap_or(if done.is_some() {
+                    ActionStatus::Done
+                } else {
+                    ActionStatus::Open
+                }),
+                done,
                 span,
             });
         }
@@ -1125,6 +1140,39 @@ mod tests {
         assert_eq!(pm.actions[0].status, crate::postmortem::ActionStatus::Open);
         assert_eq!(pm.meeting.unwrap().attendees, ["Ana"]);
         assert_eq!(pm.links["chat"], "https://chat");
+    }
+
+    #[test]
+    fn a_done_date_closes_an_action_and_contradicts_an_open_status() {
+        use crate::postmortem::ActionStatus;
+        let with = |action: &str| {
+            MINIMAL.replace(
+                "+++\n\n",
+                &format!("[[actions]]\ntitle = \"Alert on lag\"\n{action}\n+++\n\n"),
+            )
+        };
+        let pm = parse_text(&with("done = 2024-05-02"))
+            .postmortem
+            .unwrap();
+        let action = &pm.actions[0];
+        assert_eq!(action.status, ActionStatus::Done);
+        assert_eq!(action.done, NaiveDate::from_ymd_opt(2024, 5, 2));
+        let day = |d: u32| NaiveDate::from_ymd_opt(2024, 5, d).unwrap();
+        assert!(action.open_on(day(1)));
+        assert!(!action.open_on(day(2)));
+
+        let pm = parse_text(&with("status = \"done\"")).postmortem.unwrap();
+        assert!(!pm.actions[0].open_on(day(1)), "done without a date: since forever");
+        let pm = parse_text(&with("status = \"open\"")).postmortem.unwrap();
+        assert!(pm.actions[0].open_on(day(1)));
+
+        let parsed = parse_text(&with("status = \"open\"\ndone = 2024-05-02"));
+        assert_eq!(codes(&parsed), ["invalid-value"]);
+        assert_eq!(
+            parsed.diagnostics[0].message,
+            "the action has a `done` date but `status = \"open\"`"
+        );
+        assert_eq!(codes(&parse_text(&with("done = \"yesterday\""))), ["invalid-value"]);
     }
 
     mod fuzz {

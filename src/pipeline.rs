@@ -11,6 +11,7 @@ use crate::archive::Archive;
 use crate::config::Config;
 use crate::diagnostic::{self, Diagnostic, Level};
 use crate::index;
+use crate::insights::Analysis;
 use crate::load;
 use crate::output;
 use crate::parse;
@@ -24,6 +25,10 @@ use crate::validate;
 pub struct Checked {
     /// Every post-mortem that could be read, drafts included.
     pub archive: Archive,
+    /// The same without the drafts: what a build publishes by default.
+    pub published: Archive,
+    /// What `published` teaches across incidents.
+    pub analysis: Analysis,
     /// Every problem, levels applied, `allow`ed ones removed, sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -48,10 +53,19 @@ pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked>
     let (postmortems, mut diagnostics) = validate::validate(parsed);
     diagnostics.extend(loaded.diagnostics);
     let archive = Archive::new(config, postmortems, now);
+    let mut published = archive.clone();
+    published.retain(|pm| pm.status != Status::Draft);
+    // why: the repeat rule and the pages read one analysis, of the archive a build publishes.
+    let analysis = Analysis::new(&published);
     let process: Vec<Vec<Diagnostic>> = archive
         .postmortems
         .par_iter()
-        .map(|pm| rules::check(pm, &archive.config, now))
+        .map(|pm| {
+            let repeats = published
+                .position(&pm.id)
+                .map_or(&[][..], |i| analysis.repeats_of(i));
+            rules::check(pm, &archive.config, now, repeats)
+        })
         .collect();
     diagnostics.extend(process.into_iter().flatten());
     diagnostics.retain_mut(|d| {
@@ -62,6 +76,8 @@ pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked>
     let diagnostics = diagnostic::bound(diagnostics);
     Ok(Checked {
         archive,
+        published,
+        analysis,
         diagnostics,
     })
 }
@@ -86,10 +102,15 @@ pub struct BuildReport {
 
 /// Renders and publishes a checked archive. The caller decides whether the diagnostics allow it.
 pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<BuildReport> {
-    let mut archive = checked.archive.clone();
-    if !options.drafts {
-        archive.retain(|pm| pm.status != Status::Draft);
-    }
+    let with_drafts;
+    let (archive, analysis) = if options.drafts {
+        let archive = checked.archive.clone();
+        let analysis = Analysis::new(&archive);
+        with_drafts = (archive, analysis);
+        (&with_drafts.0, &with_drafts.1)
+    } else {
+        (&checked.published, &checked.analysis)
+    };
     let theme_dir = root
         .join(crate::load::THEMES_DIR)
         .join(&archive.config.theme);
@@ -100,8 +121,8 @@ pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<B
     // why: indexing is single-threaded for deterministic bytes; it runs beside the rendering,
     // straight into the staging directory, so nothing is left elsewhere if the build is killed.
     let (files, index) = rayon::join(
-        || render::render(&archive, &renderer),
-        || index::build(&archive, &staging.path().join(index::SITE_DIR)),
+        || render::render(archive, analysis, &renderer),
+        || index::build(archive, &staging.path().join(index::SITE_DIR)),
     );
     let files = files?;
     let index = index?;
@@ -174,11 +195,12 @@ mod tests {
             let now = DateTime::parse_from_rfc3339("2024-04-01T00:00:00Z").unwrap().to_utc();
             let (postmortems, _) = validate::validate(vec![parse::parse(&source, &config)]);
             let archive = Archive::new(config, postmortems, now);
-            for pm in &archive.postmortems {
-                let _ = rules::check(pm, &archive.config, now);
+            let analysis = Analysis::new(&archive);
+            for (i, pm) in archive.postmortems.iter().enumerate() {
+                let _ = rules::check(pm, &archive.config, now, analysis.repeats_of(i));
             }
             let renderer = Renderer::new(Theme::embedded()).unwrap();
-            render::render(&archive, &renderer).unwrap();
+            render::render(&archive, &analysis, &renderer).unwrap();
             let dir = tempfile::tempdir().unwrap();
             index::build(&archive, &dir.path().join("index")).unwrap();
         }

@@ -192,8 +192,22 @@ pub struct Action {
     pub due: Option<NaiveDate>,
     /// open, done or wontfix.
     pub status: ActionStatus,
+    /// When it was done (or decided against); `None` for a closed action means "since
+    /// forever", as far as the archive can tell.
+    pub done: Option<NaiveDate>,
     /// Byte span of the action's `title` value in the source, for diagnostics.
     pub span: Range<usize>,
+}
+
+impl Action {
+    /// Whether the action was still to do on `day`: open, or closed only after it.
+    pub fn open_on(&self, day: NaiveDate) -> bool {
+        match (self.status, self.done) {
+            (ActionStatus::Open, _) => true,
+            (_, Some(done)) => done > day,
+            (_, None) => false,
+        }
+    }
 }
 
 /// A body section: a level-1 or level-2 heading and the Markdown under it.

@@ -13,6 +13,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::archive::Archive;
+use crate::insights::Analysis;
 use crate::artifacts;
 use crate::diagnostic::display_path;
 use crate::markdown;
@@ -140,7 +141,11 @@ fn paginate<'a>(dir: &str, items: &'a [usize], size: usize) -> Vec<ListPage<'a>>
 }
 
 /// Renders the whole site.
-pub fn render(archive: &Archive, renderer: &Renderer) -> Result<Vec<OutputFile>> {
+pub fn render(
+    archive: &Archive,
+    analysis: &Analysis,
+    renderer: &Renderer,
+) -> Result<Vec<OutputFile>> {
     let site = SiteView {
         title: &archive.config.title,
         base_url: &archive.config.base_url,
@@ -426,7 +431,7 @@ mod tests {
         let pm = crate::testing::parse("2024-03-12-a", &text, &config);
         let archive = Archive::new(config, vec![pm], Utc::now());
         let renderer = Renderer::new(Theme::embedded()).unwrap();
-        render(&archive, &renderer)
+        render(&archive, &Analysis::new(&archive), &renderer)
             .unwrap()
             .into_iter()
             .filter_map(|f| match f {

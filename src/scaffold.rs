@@ -171,7 +171,7 @@ mod tests {
         let parsed = crate::testing::parsed("2024-03-12-a", &text, &config);
         let pm = parsed.postmortem.unwrap();
         let now = "2024-03-13T00:00:00Z".parse().unwrap();
-        let found = crate::rules::check(&pm, &config, now);
+        let found = crate::rules::check(&pm, &config, now, &[]);
         let mut codes: Vec<&str> = found.iter().map(|d| d.code.name()).collect();
         codes.dedup();
         assert_eq!(

@@ -40,6 +40,8 @@ pub struct ActionRow {
     pub status: ActionStatus,
     /// The due date, `YYYY-MM-DD`.
     pub due: Option<String>,
+    /// When it was done, `YYYY-MM-DD`.
+    pub done: Option<String>,
     /// Whether it is open and past its due date.
     pub overdue: bool,
     /// Days past the due date when overdue, else 0.
@@ -102,6 +104,7 @@ pub fn rows(archive: &Archive) -> Vec<ActionRow> {
                 kind: action.kind,
                 status: action.status,
                 due: action.due.map(|d| d.to_string()),
+                done: action.done.map(|d| d.to_string()),
                 overdue,
                 days_overdue,
                 age_days: (now - pm.started.to_utc()).num_days().max(0),
@@ -184,7 +187,7 @@ pub fn csv(rows: &[ActionRow]) -> String {
 /// `=HYPERLINK(…)` in an action's title is not run as a formula when the file is opened.
 // why: applied to every cell, not only the free-text ones: a constant or validated cell never
 // starts with these characters, and a new column cannot be forgotten.
-fn defuse(cell: &str) -> String {
+pub(crate) fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

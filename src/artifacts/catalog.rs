@@ -114,6 +114,8 @@ pub struct Action {
     pub due: Option<String>,
     /// open, done or wontfix.
     pub status: ActionStatus,
+    /// When it was done, `YYYY-MM-DD`.
+    pub done: Option<String>,
 }
 
 /// One parsed timeline row.
@@ -189,6 +191,7 @@ pub fn entry(pm: &PostMortem, archive: &Archive) -> Entry {
                 ticket: a.ticket.clone(),
                 due: a.due.map(|d| d.to_string()),
                 status: a.status,
+                done: a.done.map(|d| d.to_string()),
             })
             .collect(),
         timeline: pm

@@ -16,6 +16,7 @@ mod closing;
 mod external;
 mod fields;
 mod meeting;
+mod repeat;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ use serde::{Serialize, Serializer};
 
 use crate::config::{Config, Deadline};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::insights::Repeat;
 use crate::postmortem::{PostMortem, Status};
 
 pub use closing::{is_overdue, overdue_actions, unposted_messages, OverdueAction};
@@ -50,6 +52,8 @@ pub struct Input<'a> {
     /// The status the rules judge by: the post-mortem's own in [`check`], the next one for
     /// the checklist.
     pub status: Status,
+    /// The earlier incidents this one repeats (see `insights::repeats`).
+    pub repeats: &'a [Repeat],
 }
 
 /// One thing a rule checks, and what it found.
@@ -149,12 +153,23 @@ pub const RULES: &[Rule] = &[
         listed: false,
         check: blame::check,
     },
+    Rule {
+        codes: &[Code::RepeatIncident],
+        listed: false,
+        check: repeat::check,
+    },
 ];
 
 /// Every process rule for one post-mortem, at the codes' default levels, sorted by position.
 ///
-/// A Draft gets none. `now` decides whether a review meeting is overdue.
-pub fn check(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> Vec<Diagnostic> {
+/// A Draft gets none. `now` decides whether a review meeting is overdue; `repeats` are the
+/// earlier incidents this one repeats.
+pub fn check(
+    pm: &PostMortem,
+    config: &Config,
+    now: DateTime<Utc>,
+    repeats: &[Repeat],
+) -> Vec<Diagnostic> {
     if pm.status == Status::Draft {
         return Vec::new();
     }
@@ -163,6 +178,7 @@ pub fn check(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> Vec<Diagno
         config,
         now,
         status: pm.status,
+        repeats,
     };
     let mut out: Vec<Diagnostic> = RULES
         .iter()
@@ -255,11 +271,13 @@ pub fn process(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> Process 
     let next = Status::ALL.into_iter().find(|s| *s > pm.status);
     let target = next.unwrap_or(Status::Closed);
     let meeting = meeting_status(pm, config, now);
+    // why: no checklist line comes from the repeats, so the checklist needs none.
     let input = Input {
         pm,
         config,
         now,
         status: target,
+        repeats: &[],
     };
     let checklist = RULES
         .iter()

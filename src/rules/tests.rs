@@ -76,7 +76,7 @@ fn run(text: &str) -> Vec<Diagnostic> {
 }
 
 fn run_at(text: &str, at: &str) -> Vec<Diagnostic> {
-    let mut found = check(&parse(text), &config(), now(at));
+    let mut found = check(&parse(text), &config(), now(at), &[]);
     crate::diagnostic::sort(&mut found);
     found
 }
@@ -113,7 +113,7 @@ fn a_complete_in_review_post_mortem_passes() {
 #[test]
 fn a_draft_gets_nothing() {
     let text = "+++\ntitle = \"x\"\nseverity = \"SEV-1\"\nstatus = \"Draft\"\nstarted = 2024-03-12T09:41:00Z\nresolved = 2024-03-12T10:00:00Z\ncustomer_impact = true\n+++\n\nThe outage was human error by ops@db1.acme.internal.\n";
-    assert!(check(&parse(text), &config(), now(NOW)).is_empty());
+    assert!(check(&parse(text), &config(), now(NOW), &[]).is_empty());
 }
 
 #[test]
@@ -360,7 +360,7 @@ fn business_deadline_skips_configured_holidays() {
     )]);
     let mut config = config();
     config.rules.holidays = vec![NaiveDate::from_ymd_opt(2024, 3, 15).unwrap()];
-    assert!(check(&parse(&text), &config, now(NOW)).is_empty());
+    assert!(check(&parse(&text), &config, now(NOW), &[]).is_empty());
 }
 
 #[test]
@@ -569,7 +569,7 @@ fn blame_phrases_match_curly_apostrophes() {
     let mut config = config();
     config.rules.blame_phrases = vec!["didn't bother".into()];
     let text = with(&[("A failover stalled.", "They didn\u{2019}t bother.")]);
-    let found = check(&parse(&text), &config, now(NOW));
+    let found = check(&parse(&text), &config, now(NOW), &[]);
     assert_eq!(codes(&found), ["blame-language"]);
 }
 
@@ -693,7 +693,7 @@ fn a_checklist_line_is_done_exactly_when_its_rule_finds_nothing() {
         .replace("ticket = \"OPS-1234\"\n", "");
     let pm = parse(&text);
     let now = now("2024-03-20T12:00:00Z");
-    let found = check(&pm, &config(), now);
+    let found = check(&pm, &config(), now, &[]);
     let process = process(&pm, &config(), now);
     for line in &process.checklist {
         let reported = found.iter().any(|d| d.code == line.code);
@@ -710,6 +710,7 @@ fn only_listed_rules_have_checklist_lines() {
         config: &config(),
         now: now("2024-03-20T12:00:00Z"),
         status: Status::Closed,
+        repeats: &[],
     };
     for rule in RULES {
         let labelled = (rule.check)(&input).iter().any(|item| item.label.is_some());

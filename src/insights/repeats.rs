@@ -1,0 +1,175 @@
+//! Repeat incidents: an incident that an earlier post-mortem's follow-up could have prevented.
+//!
+//! The later incident L repeats the earlier incident E when all of these hold:
+//! - neither is a Draft, and E was resolved (or, unresolved, started) before L started;
+//! - they share a service;
+//! - they share a cause, or their text is similar: the cosine of their TF-IDF vectors is at
+//!   least `[insights] repeat_similarity`;
+//! - an action of E of kind `prevent` or `detect` was still open on the day L started: its
+//!   status is `open`, or it is done (or won't-fix) with a `done` date after that day. A closed
+//!   action without `done` counts as closed since forever, so it never makes a repeat.
+//!
+//! Limits: an action is not tied to a service, so any prevent or detect action of E counts; an
+//! action's creation is taken as E's resolution; and text similarity is only as good as the
+//! words the two post-mortems share.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::day_of;
+use crate::archive::Archive;
+use crate::postmortem::{ActionKind, ActionStatus, PostMortem, Status};
+
+/// One action of the earlier incident that was open when the later one started.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpenAction {
+    /// Its position in the earlier post-mortem's `actions`.
+    pub index: usize,
+    /// Its ticket, else its title.
+    pub name: String,
+    /// prevent or detect.
+    pub kind: ActionKind,
+}
+
+/// A later incident that repeats an earlier one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Repeat {
+    /// The later incident's position in the archive.
+    pub later: usize,
+    /// The earlier incident's position in the archive.
+    pub earlier: usize,
+    /// The earlier incident's id.
+    pub earlier_id: String,
+    /// The later incident's id.
+    pub later_id: String,
+    /// The earlier incident's actions that were open when the later one started.
+    pub actions: Vec<OpenAction>,
+    /// Days from the earlier incident's resolution to the later one's start.
+    pub open_days: i64,
+    /// The services they share.
+    pub services: Vec<String>,
+    /// The causes they share.
+    pub causes: Vec<String>,
+    /// Whether their text is similar.
+    pub similar_text: bool,
+}
+
+impl Repeat {
+    /// Each open action as "OPS-123, open for 94 days".
+    pub fn describe_actions(&self) -> Vec<String> {
+        self.actions
+            .iter()
+            .map(|a| format!("{}, open for {}", a.name, crate::rules::days(self.open_days)))
+            .collect()
+    }
+
+    /// Why the two match: "same service `checkout`", "same cause `deploy`", "similar text".
+    pub fn reasons(&self) -> Vec<String> {
+        self.services
+            .iter()
+            .map(|s| format!("same service `{s}`"))
+            .chain(self.causes.iter().map(|c| format!("same cause `{c}`")))
+            .chain(self.similar_text.then(|| "similar text".to_string()))
+            .collect()
+    }
+}
+
+/// When an earlier incident's actions came to be: its resolution, else its start.
+fn written(pm: &PostMortem) -> DateTime<FixedOffset> {
+    pm.resolved.unwrap_or(pm.started)
+}
+
+/// Whether an action could make a repeat at some point: prevent or detect, and open or
+/// closed on a known day.
+fn may_repeat(pm: &PostMortem) -> bool {
+    pm.actions.iter().any(|a| {
+        matches!(a.kind, Some(ActionKind::Prevent | ActionKind::Detect))
+            && (a.status == ActionStatus::Open || a.done.is_some())
+    })
+}
+
+/// Every repeat in `archive`, sorted by the later incident's position, then the earlier's.
+/// `similarity` is the text similarity of two positions, in `[0, 1]`.
+pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) -> Vec<Repeat> {
+    let threshold = archive.config.insights.repeat_similarity;
+    let pms = &archive.postmortems;
+    let mut by_service: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, pm) in pms.iter().enumerate() {
+        if pm.status != Status::Draft && may_repeat(pm) {
+            for service in super::dedup(&pm.services) {
+                by_service.entry(service).or_default().push(i);
+            }
+        }
+    }
+    let found: Vec<Vec<Repeat>> = (0..pms.len())
+        .into_par_iter()
+        .map(|later| {
+            let pm = &pms[later];
+            if pm.status == Status::Draft {
+                return Vec::new();
+            }
+            let candidates: BTreeSet<usize> = pm
+                .services
+                .iter()
+                .filter_map(|s| by_service.get(s.as_str()))
+                .flatten()
+                .copied()
+                .filter(|&e| e != later && written(&pms[e]) < pm.started)
+                .collect();
+            let day = day_of(pm);
+            candidates
+                .into_iter()
+                .filter_map(|earlier| {
+                    let e = &pms[earlier];
+                    let shared = |a: &[String], b: &[String]| -> Vec<String> {
+                        super::dedup(a)
+                            .into_iter()
+                            .filter(|x| b.iter().any(|y| y == x))
+                            .map(str::to_string)
+                            .collect()
+                    };
+                    let causes = shared(&pm.causes, &e.causes);
+                    let similar_text = similarity(later, earlier) >= threshold;
+                    if causes.is_empty() && !similar_text {
+                        return None;
+                    }
+                    let actions: Vec<OpenAction> = e
+                        .actions
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, a)| a.open_on(day))
+                        .filter_map(|(index, a)| {
+                            let kind = a.kind.filter(|k| {
+                                matches!(k, ActionKind::Prevent | ActionKind::Detect)
+                            })?;
+                            Some(OpenAction {
+                                index,
+                                name: a.ticket.clone().unwrap_or_else(|| a.title.clone()),
+                                kind,
+                            })
+                        })
+                        .collect();
+                    if actions.is_empty() {
+                        return None;
+                    }
+                    Some(Repeat {
+                        later,
+                        earlier,
+                        earlier_id: e.id.clone(),
+                        later_id: pm.id.clone(),
+                        actions,
+                        open_days: (day - crate::calendar::local_date(&written(e), e.timezone))
+                            .num_days(),
+                        services: shared(&pm.services, &e.services),
+                        causes,
+                        similar_text,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    found.into_iter().flatten().collect()
+}
