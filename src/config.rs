@@ -655,7 +655,8 @@ mod tests {
 
     #[test]
     fn reads_the_insights_thresholds_and_refuses_impossible_ones() {
-        let config = parse("[insights]\nhot_spot_incidents = 4\nrepeat_similarity = 0.6\n").unwrap();
+        let config =
+            parse("[insights]\nhot_spot_incidents = 4\nrepeat_similarity = 0.6\n").unwrap();
         assert_eq!(config.insights.hot_spot_incidents, 4);
         assert_eq!(config.insights.hot_spot_days, 90);
         assert_eq!(config.insights.repeat_similarity, 0.6);
@@ -664,7 +665,9 @@ mod tests {
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages[1].contains("not 1.5"), "{messages:?}");
         let errors = parse("[insights]\nhot_spot_day = 30\n").unwrap_err();
-        assert!(errors[0].message.starts_with("unknown field `hot_spot_day`"));
+        assert!(errors[0]
+            .message
+            .starts_with("unknown field `hot_spot_day`"));
     }
 
     #[test]
@@ -713,7 +716,7 @@ mod tests {
     fn rejects_unknown_key_with_its_line_and_a_suggestion() {
         let errors = parse("title = \"x\"\ntimezon = \"UTC\"\n").unwrap_err();
         insta::assert_snapshot!(render_one(&errors[0]), @r#"
-        error[invalid-config]: unknown field `timezon`, expected one of `title`, `base_url`, `timezone`, `theme`, `causes`, `severity`, `email`, `external`, `ticket_url`, `rules`
+        error[invalid-config]: unknown field `timezon`, expected one of `title`, `base_url`, `timezone`, `theme`, `causes`, `severity`, `email`, `external`, `ticket_url`, `insights`, `rules`
          --> blameless.toml:2:1
           |
         2 | timezon = "UTC"

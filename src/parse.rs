@@ -57,7 +57,7 @@ pub const YEARS: std::ops::RangeInclusive<u16> = 1900..=2199;
 
 const MEETING_FIELDS: &[&str] = &["at", "attendees", "recording"];
 const ACTION_FIELDS: &[&str] = &[
-    "title", "owner", "priority", "kind", "ticket", "due", "status", "done",
+    "title", "owner", "priority", "kind", "ticket", "due", "status", "done", "service",
 ];
 
 /// The result of parsing one source: the post-mortem when it could be read, and its problems.
@@ -658,7 +658,12 @@ impl<'a> Reader<'a> {
         let external_message_posted = self.datetime(table, "external_message_posted", timezone);
         let meeting = self.meeting(table, timezone);
         let links = self.links(table);
-        let actions = self.actions(table);
+        let services: Vec<String> = self
+            .strings(table, "services")
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let actions = self.actions(table, &services);
 
         let summary_field = self.string(table, "summary");
         let sections = split_sections(text, body_offset);
@@ -674,11 +679,6 @@ impl<'a> Reader<'a> {
             .strings(table, "tags")
             .into_iter()
             .map(|(t, _)| t)
-            .collect();
-        let services = self
-            .strings(table, "services")
-            .into_iter()
-            .map(|(s, _)| s)
             .collect();
         let detection = self
             .one_of(table, "detection", Detection::NAMES)
@@ -795,7 +795,7 @@ impl<'a> Reader<'a> {
         links
     }
 
-    fn actions(&mut self, table: &Table<'_>) -> Vec<Action> {
+    fn actions(&mut self, table: &Table<'_>, services: &[String]) -> Vec<Action> {
         let Some(value) = table.get("actions") else {
             return Vec::new();
         };
@@ -849,6 +849,24 @@ impl<'a> Reader<'a> {
                     "set `status = \"done\"`, or remove `done` if it is still to do".into(),
                 );
             }
+            let service = self.string(action, "service");
+            if let Some(service) = service.as_ref().filter(|s| !services.contains(s)) {
+                let help = match did_you_mean(service, services.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if services.is_empty() => {
+                        "list the services involved in `services` first".to_string()
+                    }
+                    None => format!(
+                        "the post-mortem's services are {}",
+                        list(&services.iter().map(String::as_str).collect::<Vec<_>>())
+                    ),
+                };
+                self.invalid(
+                    &action["service"],
+                    format!("the action's service `{service}` is not one of `services`"),
+                    help,
+                );
+            }
             actions.push(Action {
                 title,
                 owner: self.string(action, "owner").filter(|s| !s.is_empty()),
@@ -862,6 +880,7 @@ impl<'a> Reader<'a> {
                     ActionStatus::Open
                 }),
                 done,
+                service,
                 span,
             });
         }
@@ -1151,9 +1170,7 @@ mod tests {
                 &format!("[[actions]]\ntitle = \"Alert on lag\"\n{action}\n+++\n\n"),
             )
         };
-        let pm = parse_text(&with("done = 2024-05-02"))
-            .postmortem
-            .unwrap();
+        let pm = parse_text(&with("done = 2024-05-02")).postmortem.unwrap();
         let action = &pm.actions[0];
         assert_eq!(action.status, ActionStatus::Done);
         assert_eq!(action.done, NaiveDate::from_ymd_opt(2024, 5, 2));
@@ -1162,7 +1179,10 @@ mod tests {
         assert!(!action.open_on(day(2)));
 
         let pm = parse_text(&with("status = \"done\"")).postmortem.unwrap();
-        assert!(!pm.actions[0].open_on(day(1)), "done without a date: since forever");
+        assert!(
+            !pm.actions[0].open_on(day(1)),
+            "done without a date: since forever"
+        );
         let pm = parse_text(&with("status = \"open\"")).postmortem.unwrap();
         assert!(pm.actions[0].open_on(day(1)));
 
@@ -1172,7 +1192,36 @@ mod tests {
             parsed.diagnostics[0].message,
             "the action has a `done` date but `status = \"open\"`"
         );
-        assert_eq!(codes(&parse_text(&with("done = \"yesterday\""))), ["invalid-value"]);
+        assert_eq!(
+            codes(&parse_text(&with("done = \"yesterday\""))),
+            ["invalid-value"]
+        );
+    }
+
+    #[test]
+    fn an_action_names_one_of_the_post_mortems_services() {
+        let with = |action: &str| {
+            MINIMAL.replace(
+                "+++\n\n",
+                &format!("services = [\"checkout\", \"payments-db\"]\n[[actions]]\ntitle = \"Alert on lag\"\n{action}\n+++\n\n"),
+            )
+        };
+        let pm = parse_text(&with("")).postmortem.unwrap();
+        assert_eq!(
+            pm.actions[0].service(&pm),
+            Some("checkout"),
+            "the first by default"
+        );
+        let pm = parse_text(&with("service = \"payments-db\""))
+            .postmortem
+            .unwrap();
+        assert_eq!(pm.actions[0].service(&pm), Some("payments-db"));
+        let parsed = parse_text(&with("service = \"payments\""));
+        assert_eq!(codes(&parsed), ["invalid-value"]);
+        assert_eq!(
+            parsed.diagnostics[0].help.as_deref(),
+            Some("did you mean `payments-db`?")
+        );
     }
 
     mod fuzz {

@@ -195,11 +195,20 @@ pub struct Action {
     /// When it was done (or decided against); `None` for a closed action means "since
     /// forever", as far as the archive can tell.
     pub done: Option<NaiveDate>,
+    /// The service it is for, one of the post-mortem's `services`; `None` means the first.
+    pub service: Option<String>,
     /// Byte span of the action's `title` value in the source, for diagnostics.
     pub span: Range<usize>,
 }
 
 impl Action {
+    /// The service the action is for: its own `service`, else the post-mortem's first.
+    pub fn service<'a>(&'a self, pm: &'a PostMortem) -> Option<&'a str> {
+        self.service
+            .as_deref()
+            .or(pm.services.first().map(String::as_str))
+    }
+
     /// Whether the action was still to do on `day`: open, or closed only after it.
     pub fn open_on(&self, day: NaiveDate) -> bool {
         match (self.status, self.done) {

@@ -13,9 +13,9 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::archive::Archive;
-use crate::insights::Analysis;
 use crate::artifacts;
 use crate::diagnostic::display_path;
+use crate::insights::Analysis;
 use crate::markdown;
 use crate::theme::Theme;
 use crate::view::{attention, card, facets, postmortem_view, severities, SiteView};
@@ -257,8 +257,9 @@ pub fn render(
     let pages: Vec<Result<Vec<OutputFile>>> = archive
         .postmortems
         .par_iter()
-        .map(|pm| {
-            let view = postmortem_view(pm, archive);
+        .enumerate()
+        .map(|(index, pm)| {
+            let view = postmortem_view(index, archive, analysis);
             let mut context = Context::new();
             context.insert("site", &site);
             context.insert("root", "../../");

@@ -13,6 +13,7 @@ use crate::artifacts;
 use crate::calendar::duration;
 use crate::config::Config;
 use crate::diagnostic::display_path;
+use crate::insights::{Analysis, Repeat};
 use crate::markdown::{self, is_web_url, ticket_url, LinkTarget, Rewriter};
 use crate::postmortem::{PostMortem, SectionKind, Severity, Status};
 use crate::rules;
@@ -320,6 +321,8 @@ pub struct PostMortemView {
     sections: Vec<SectionView>,
     actions: Vec<ActionView>,
     related: Vec<Card>,
+    repeats: Vec<RepeatView>,
+    repeated_by: Vec<RepeatView>,
     links: Vec<(String, String)>,
     meeting: Option<MeetingView>,
     source: String,
@@ -327,6 +330,25 @@ pub struct PostMortemView {
     external_message: Option<String>,
     message_posted: Option<String>,
     has_invite: bool,
+}
+
+/// A repeat incident as a page shows it: the other incident, and the actions left open.
+#[derive(Serialize)]
+pub struct RepeatView {
+    /// The other incident (the earlier on the later's page, and the other way round).
+    pm: Card,
+    /// "OPS-123, open for 94 days".
+    actions: String,
+    /// "same service `checkout`, similar text".
+    reasons: String,
+}
+
+fn repeat_view(repeat: &Repeat, other: usize, archive: &Archive) -> RepeatView {
+    RepeatView {
+        pm: card(&archive.postmortems[other], &archive.config),
+        actions: repeat.describe_actions(),
+        reasons: repeat.reasons().join(", "),
+    }
 }
 
 /// The key times of an incident, in the order they happen.
@@ -483,8 +505,9 @@ pub fn rewriter() -> Rewriter {
     })
 }
 
-/// Everything the post-mortem page shows.
-pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
+/// Everything the post-mortem page shows: the view of the post-mortem at `index`.
+pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> PostMortemView {
+    let pm = &archive.postmortems[index];
     let zone = pm.timezone;
     let show = |t: DateTime<FixedOffset>| local(t, zone).format("%Y-%m-%d %H:%M %Z").to_string();
     let times = milestones(pm)
@@ -580,6 +603,15 @@ pub fn postmortem_view(pm: &PostMortem, archive: &Archive) -> PostMortemView {
             .iter()
             .filter_map(|id| archive.get(id))
             .map(|related| card(related, config))
+            .collect(),
+        repeats: analysis
+            .repeats_of(index)
+            .iter()
+            .map(|r| repeat_view(r, r.earlier, archive))
+            .collect(),
+        repeated_by: analysis
+            .repeated_by(index)
+            .map(|r| repeat_view(r, r.later, archive))
             .collect(),
         links: pm
             .links

@@ -49,11 +49,21 @@ pub fn csv(insights: &Insights) -> String {
         for (method, n) in methods.iter().zip(&q.counts) {
             row("detected_by", method, &q.quarter, count(*n));
         }
-        row("customer_reported_percent", "all", &q.quarter, q.customer_share);
+        row(
+            "customer_reported_percent",
+            "all",
+            &q.quarter,
+            q.customer_share,
+        );
     }
     for r in &insights.services.rows {
         for (quarter, n) in insights.services.quarters.iter().zip(&r.counts) {
-            row("service_incidents", &r.service, quarter, Some(f64::from(*n)));
+            row(
+                "service_incidents",
+                &r.service,
+                quarter,
+                Some(f64::from(*n)),
+            );
         }
     }
     for year in &insights.causes {
@@ -64,7 +74,12 @@ pub fn csv(insights: &Insights) -> String {
     for spot in &insights.hot_spots {
         let group = format!("{}:{}", spot.kind.name(), spot.name);
         let period = format!("{}..{}", spot.from, spot.to);
-        row("hot_spot_incidents", &group, &period, count(spot.incidents.len()));
+        row(
+            "hot_spot_incidents",
+            &group,
+            &period,
+            count(spot.incidents.len()),
+        );
     }
     let actions = &insights.actions;
     row("actions", "all", "", count(actions.total));
@@ -76,10 +91,20 @@ pub fn csv(insights: &Insights) -> String {
     }
     for p in &actions.open_by_priority {
         row("open_actions", &p.priority, "", count(p.open));
-        row("open_action_median_age_days", &p.priority, "", p.median_age_days);
+        row(
+            "open_action_median_age_days",
+            &p.priority,
+            "",
+            p.median_age_days,
+        );
     }
     row("overdue_actions", "all", "", count(actions.overdue));
-    row("stale_urgent_actions", "all", "", count(actions.stale.len()));
+    row(
+        "stale_urgent_actions",
+        "all",
+        "",
+        count(actions.stale.len()),
+    );
     for k in &actions.by_kind {
         row("actions_done", &k.kind, "", count(k.done));
         row("actions_open", &k.kind, "", count(k.open));
@@ -89,7 +114,12 @@ pub fn csv(insights: &Insights) -> String {
     row("reviews_due", "all", "", count(process.reviews_due));
     row("reviews_on_time", "all", "", count(process.reviews_on_time));
     row("reviews_on_time_percent", "all", "", process.on_time_share);
-    row("days_to_review_median", "all", "", process.days_to_review.median);
+    row(
+        "days_to_review_median",
+        "all",
+        "",
+        process.days_to_review.median,
+    );
     row("days_to_review_p90", "all", "", process.days_to_review.p90);
     row("messages_needed", "all", "", count(process.messages_needed));
     row("messages_posted", "all", "", count(process.messages_posted));

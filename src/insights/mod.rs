@@ -37,14 +37,32 @@ pub use repeats::Repeat;
 pub struct Analysis {
     /// Every repeat incident, by the later incident's position, then the earlier's.
     pub repeats: Vec<Repeat>,
+    /// Positions in `repeats`, by the earlier incident's position.
+    by_earlier: Vec<usize>,
 }
 
 impl Analysis {
     /// Analyses `archive`.
     pub fn new(archive: &Archive) -> Analysis {
+        let repeats = repeats::find(archive, |_, _| 0.0);
+        let mut by_earlier: Vec<usize> = (0..repeats.len()).collect();
+        by_earlier.sort_by_key(|&i| (repeats[i].earlier, repeats[i].later));
         Analysis {
-            repeats: repeats::find(archive, |_, _| 0.0),
+            repeats,
+            by_earlier,
         }
+    }
+
+    /// The repeats in which the post-mortem at `index` is the earlier incident, oldest later
+    /// incident last.
+    pub fn repeated_by(&self, index: usize) -> impl Iterator<Item = &Repeat> {
+        let start = self
+            .by_earlier
+            .partition_point(|&r| self.repeats[r].earlier < index);
+        self.by_earlier[start..]
+            .iter()
+            .map(|&r| &self.repeats[r])
+            .take_while(move |r| r.earlier == index)
     }
 
     /// The repeats in which the post-mortem at `index` is the later incident.
@@ -380,7 +398,7 @@ pub struct RepeatFigure {
     /// Its title.
     pub earlier_title: String,
     /// The open actions, as "OPS-123, open for 94 days".
-    pub actions: Vec<String>,
+    pub actions: String,
     /// Why they match: "same service `x`", …
     pub reasons: Vec<String>,
 }
@@ -486,7 +504,11 @@ pub fn figures(archive: &Archive, analysis: &Analysis, scope: &[usize]) -> Insig
     };
     let stats = |values: [Vec<f64>; 3]| values.map(Stat::of);
     let by_severity = (0..severities.len())
-        .map(|rank| stats(measures(&mut pms.iter().filter(|pm| pm.severity.rank == rank))))
+        .map(|rank| {
+            stats(measures(
+                &mut pms.iter().filter(|pm| pm.severity.rank == rank),
+            ))
+        })
         .collect();
     let all = stats(measures(&mut pms.iter()));
     let mut per_quarter: Vec<[Vec<f64>; 3]> = vec![Default::default(); quarters.len()];
@@ -544,7 +566,11 @@ pub fn figures(archive: &Archive, analysis: &Analysis, scope: &[usize]) -> Insig
             counts,
         })
         .collect();
-    rows.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.service.cmp(&b.service)));
+    rows.sort_by(|a, b| {
+        b.total
+            .cmp(&a.total)
+            .then_with(|| a.service.cmp(&b.service))
+    });
     rows.truncate(HEAT_ROWS);
 
     let mut per_year: BTreeMap<i32, BTreeMap<&str, usize>> = BTreeMap::new();
@@ -561,8 +587,10 @@ pub fn figures(archive: &Archive, analysis: &Analysis, scope: &[usize]) -> Insig
         .into_iter()
         .rev()
         .map(|(year, counts)| {
-            let mut causes: Vec<(String, usize)> =
-                counts.into_iter().map(|(c, n)| (c.to_string(), n)).collect();
+            let mut causes: Vec<(String, usize)> = counts
+                .into_iter()
+                .map(|(c, n)| (c.to_string(), n))
+                .collect();
             causes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             causes.truncate(TOP_CAUSES);
             CauseYear { year, causes }
@@ -584,7 +612,10 @@ pub fn figures(archive: &Archive, analysis: &Analysis, scope: &[usize]) -> Insig
             trend,
         },
         detection,
-        services: ServiceHeat { quarters: quarters.clone(), rows },
+        services: ServiceHeat {
+            quarters: quarters.clone(),
+            rows,
+        },
         causes,
         hot_spots: hot_spots(archive, scope),
         actions: action_figures(archive, &pms, &quarters, today),

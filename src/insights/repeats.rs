@@ -2,16 +2,17 @@
 //!
 //! The later incident L repeats the earlier incident E when all of these hold:
 //! - neither is a Draft, and E was resolved (or, unresolved, started) before L started;
-//! - they share a service;
 //! - they share a cause, or their text is similar: the cosine of their TF-IDF vectors is at
 //!   least `[insights] repeat_similarity`;
-//! - an action of E of kind `prevent` or `detect` was still open on the day L started: its
-//!   status is `open`, or it is done (or won't-fix) with a `done` date after that day. A closed
-//!   action without `done` counts as closed since forever, so it never makes a repeat.
+//! - an action of E of kind `prevent` or `detect`, for a service of L, was still open on the
+//!   day L started: its status is `open`, or it is done (or won't-fix) with a `done` date after
+//!   that day. A closed action without `done` counts as closed since forever, so it never makes
+//!   a repeat. An action is for its `service`, else for E's first service: the one its
+//!   post-mortem is about, not the many that felt the impact.
 //!
-//! Limits: an action is not tied to a service, so any prevent or detect action of E counts; an
-//! action's creation is taken as E's resolution; and text similarity is only as good as the
-//! words the two post-mortems share.
+//! Limits: an action's creation is taken as E's resolution; an action without `service` in a
+//! post-mortem whose first service is not the one it fixes is matched against the wrong one;
+//! and text similarity is only as good as the words the two post-mortems share.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,7 +22,7 @@ use serde::Serialize;
 
 use super::day_of;
 use crate::archive::Archive;
-use crate::postmortem::{ActionKind, ActionStatus, PostMortem, Status};
+use crate::postmortem::{Action, ActionKind, ActionStatus, PostMortem, Status};
 
 /// One action of the earlier incident that was open when the later one started.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -58,12 +59,15 @@ pub struct Repeat {
 }
 
 impl Repeat {
-    /// Each open action as "OPS-123, open for 94 days".
-    pub fn describe_actions(&self) -> Vec<String> {
-        self.actions
-            .iter()
-            .map(|a| format!("{}, open for {}", a.name, crate::rules::days(self.open_days)))
-            .collect()
+    /// The open actions and for how long: "OPS-123, open for 94 days", "OPS-1 and OPS-2, open
+    /// for 3 days".
+    pub fn describe_actions(&self) -> String {
+        let names: Vec<&str> = self.actions.iter().map(|a| a.name.as_str()).collect();
+        let names = match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => names.concat(),
+        };
+        format!("{names}, open for {}", crate::rules::days(self.open_days))
     }
 
     /// Why the two match: "same service `checkout`", "same cause `deploy`", "similar text".
@@ -82,13 +86,13 @@ fn written(pm: &PostMortem) -> DateTime<FixedOffset> {
     pm.resolved.unwrap_or(pm.started)
 }
 
-/// Whether an action could make a repeat at some point: prevent or detect, and open or
-/// closed on a known day.
-fn may_repeat(pm: &PostMortem) -> bool {
-    pm.actions.iter().any(|a| {
-        matches!(a.kind, Some(ActionKind::Prevent | ActionKind::Detect))
-            && (a.status == ActionStatus::Open || a.done.is_some())
-    })
+/// The kind of an action that could make a repeat at some point: prevent or detect, and
+/// open or closed on a known day.
+fn repeat_kind(action: &Action) -> Option<ActionKind> {
+    action
+        .kind
+        .filter(|k| matches!(k, ActionKind::Prevent | ActionKind::Detect))
+        .filter(|_| action.status == ActionStatus::Open || action.done.is_some())
 }
 
 /// Every repeat in `archive`, sorted by the later incident's position, then the earlier's.
@@ -96,11 +100,15 @@ fn may_repeat(pm: &PostMortem) -> bool {
 pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) -> Vec<Repeat> {
     let threshold = archive.config.insights.repeat_similarity;
     let pms = &archive.postmortems;
-    let mut by_service: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // why: only the services that a possible repeat's action is for lead to candidates.
+    let mut by_service: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
     for (i, pm) in pms.iter().enumerate() {
-        if pm.status != Status::Draft && may_repeat(pm) {
-            for service in super::dedup(&pm.services) {
-                by_service.entry(service).or_default().push(i);
+        if pm.status == Status::Draft {
+            continue;
+        }
+        for action in pm.actions.iter().filter(|a| repeat_kind(a).is_some()) {
+            if let Some(service) = action.service(pm) {
+                by_service.entry(service).or_default().insert(i);
             }
         }
     }
@@ -140,11 +148,13 @@ pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) 
                         .actions
                         .iter()
                         .enumerate()
-                        .filter(|(_, a)| a.open_on(day))
+                        .filter(|(_, a)| {
+                            a.open_on(day)
+                                && a.service(e)
+                                    .is_some_and(|s| pm.services.iter().any(|x| x == s))
+                        })
                         .filter_map(|(index, a)| {
-                            let kind = a.kind.filter(|k| {
-                                matches!(k, ActionKind::Prevent | ActionKind::Detect)
-                            })?;
+                            let kind = repeat_kind(a)?;
                             Some(OpenAction {
                                 index,
                                 name: a.ticket.clone().unwrap_or_else(|| a.title.clone()),

@@ -12,14 +12,14 @@ pub(super) fn check(input: &Input<'_>) -> Vec<Item> {
         .iter()
         .filter(|r| !pm.related.contains(&r.earlier_id))
         .map(|repeat| {
-            let actions = repeat.describe_actions().join("; ");
             place(
                 pm,
                 Diagnostic::new(
                     Code::RepeatIncident,
                     format!(
-                        "this incident repeats `{}`: its action {actions} could have prevented it",
-                        repeat.earlier_id
+                        "this incident repeats `{}`: {}, could have prevented it",
+                        repeat.earlier_id,
+                        repeat.describe_actions()
                     ),
                 )
                 .label(repeat.reasons().join(", "))
