@@ -12,6 +12,7 @@
 pub mod archive;
 pub mod artifacts;
 pub(crate) mod calendar;
+pub mod chart;
 pub mod cli;
 pub(crate) mod cmd;
 pub mod config;
