@@ -1887,9 +1887,8 @@ mod tests {
             &css[at + name.len() + 2..at + name.len() + 9]
         };
         for n in 0..CATEGORY_COLOURS {
-            let declaration = format!("--cat{n}: light-dark(");
-            let at = css.find(&declaration).expect("light and dark") + declaration.len();
-            let (light, dark) = css[at..at + 16].split_once(", ").unwrap();
+            let name = format!("--cat{n}");
+            let (light, dark) = (value(&name, 0), value(&name, 1));
             for (palette, colour, nth) in [("light", light, 0), ("dark", dark, 1)] {
                 for bg in ["--bg", "--surface"] {
                     let ratio = contrast(rgb(colour), rgb(value(bg, nth)));

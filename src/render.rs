@@ -15,10 +15,12 @@ use tera::{Context, Tera};
 use crate::archive::Archive;
 use crate::artifacts;
 use crate::diagnostic::display_path;
-use crate::insights::Analysis;
+use crate::insights::{self, Analysis};
 use crate::markdown;
 use crate::theme::Theme;
-use crate::view::{attention, card, facets, postmortem_view, severities, SiteView};
+use crate::view::{
+    attention, card, facet_insights, facets, insights_view, postmortem_view, severities, SiteView,
+};
 
 /// One file of the site.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -221,7 +223,28 @@ pub fn render(
         contents: renderer.page("404.html", &context)?,
     });
 
+    let everything_figures = insights::figures(archive, analysis, &everything);
+    let mut context = Context::new();
+    context.insert("site", &site);
+    context.insert("root", "../");
+    context.insert("insights", &insights_view(&everything_figures, archive));
+    files.push(OutputFile::Bytes {
+        path: "insights/index.html".into(),
+        contents: renderer.page("insights.html", &context)?,
+    });
+    files.push(bytes(
+        "insights/insights.json".into(),
+        insights::export::json(&everything_figures),
+    ));
+    files.push(bytes(
+        "insights/insights.csv".into(),
+        insights::export::csv(&everything_figures),
+    ));
+
     for facet in &facets {
+        // why: trends of a subset mean something for what incidents share (a service, a
+        // cause, a tag), not for a severity, a status or a year, which are the trends' axes.
+        let with_figures = matches!(facet.key, "services" | "causes" | "tags");
         let mut context = Context::new();
         context.insert("site", &site);
         context.insert("root", "../");
@@ -234,6 +257,10 @@ pub fn render(
             .values
             .par_iter()
             .map(|value| {
+                let figures = with_figures.then(|| {
+                    let figures = insights::figures(archive, analysis, &value.members);
+                    facet_insights(&figures, archive, &format!("volume-{}", value.slug))
+                });
                 paginate(
                     &format!("{}/{}/", facet.key, value.slug),
                     &value.members,
@@ -244,6 +271,9 @@ pub fn render(
                     let mut context = Context::new();
                     context.insert("facet", facet);
                     context.insert("value", value);
+                    if page.pagination.current == 1 {
+                        context.insert("insights", &figures);
+                    }
                     list("facet.html", page, &mut context)
                 })
                 .collect()

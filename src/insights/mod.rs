@@ -83,6 +83,16 @@ pub enum Granularity {
     Quarter,
 }
 
+impl Granularity {
+    /// `month` or `quarter`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Granularity::Month => "month",
+            Granularity::Quarter => "quarter",
+        }
+    }
+}
+
 /// Archives spanning more than this many months are charted by quarter.
 pub const MONTHS_BY_MONTH: i32 = 36;
 

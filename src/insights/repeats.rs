@@ -4,15 +4,20 @@
 //! - neither is a Draft, and E was resolved (or, unresolved, started) before L started;
 //! - they share a cause, or their text is similar: the cosine of their TF-IDF vectors is at
 //!   least `[insights] repeat_similarity`;
-//! - an action of E of kind `prevent` or `detect`, for a service of L, was still open on the
-//!   day L started: its status is `open`, or it is done (or won't-fix) with a `done` date after
-//!   that day. A closed action without `done` counts as closed since forever, so it never makes
-//!   a repeat. An action is for its `service`, else for E's first service: the one its
-//!   post-mortem is about, not the many that felt the impact.
+//! - an action of E of kind `prevent` or `detect` for the service L is about was still open on
+//!   the day L started: its status is `open`, or it is done (or won't-fix) with a `done` date
+//!   after that day. A closed action without `done` counts as closed since forever, so it never
+//!   makes a repeat.
 //!
-//! Limits: an action's creation is taken as E's resolution; an action without `service` in a
-//! post-mortem whose first service is not the one it fixes is matched against the wrong one;
-//! and text similarity is only as good as the words the two post-mortems share.
+//! A post-mortem is about its first service; the others felt the impact. An action is for its
+//! own `service`, else for its post-mortem's first service. Most incidents list the front door
+//! (`checkout-api`) among their services: matching any shared service made a Kubernetes
+//! upgrade "repeat" a database incident.
+//!
+//! Limits: an action's creation is taken as E's resolution; a post-mortem that lists the
+//! service it is about second, or an action without `service` that fixes another service, is
+//! matched against the wrong one; and text similarity is only as good as the words the two
+//! post-mortems share.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,8 +55,8 @@ pub struct Repeat {
     pub actions: Vec<OpenAction>,
     /// Days from the earlier incident's resolution to the later one's start.
     pub open_days: i64,
-    /// The services they share.
-    pub services: Vec<String>,
+    /// The service the later incident is about, that the open actions are for.
+    pub service: String,
     /// The causes they share.
     pub causes: Vec<String>,
     /// Whether their text is similar.
@@ -72,9 +77,7 @@ impl Repeat {
 
     /// Why the two match: "same service `checkout`", "same cause `deploy`", "similar text".
     pub fn reasons(&self) -> Vec<String> {
-        self.services
-            .iter()
-            .map(|s| format!("same service `{s}`"))
+        std::iter::once(format!("same service `{}`", self.service))
             .chain(self.causes.iter().map(|c| format!("same cause `{c}`")))
             .chain(self.similar_text.then(|| "similar text".to_string()))
             .collect()
@@ -119,10 +122,12 @@ pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) 
             if pm.status == Status::Draft {
                 return Vec::new();
             }
-            let candidates: BTreeSet<usize> = pm
-                .services
-                .iter()
-                .filter_map(|s| by_service.get(s.as_str()))
+            let Some(about) = pm.services.first() else {
+                return Vec::new();
+            };
+            let candidates: BTreeSet<usize> = by_service
+                .get(about.as_str())
+                .into_iter()
                 .flatten()
                 .copied()
                 .filter(|&e| e != later && written(&pms[e]) < pm.started)
@@ -148,11 +153,7 @@ pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) 
                         .actions
                         .iter()
                         .enumerate()
-                        .filter(|(_, a)| {
-                            a.open_on(day)
-                                && a.service(e)
-                                    .is_some_and(|s| pm.services.iter().any(|x| x == s))
-                        })
+                        .filter(|(_, a)| a.open_on(day) && a.service(e) == Some(about.as_str()))
                         .filter_map(|(index, a)| {
                             let kind = repeat_kind(a)?;
                             Some(OpenAction {
@@ -173,7 +174,7 @@ pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) 
                         actions,
                         open_days: (day - crate::calendar::local_date(&written(e), e.timezone))
                             .num_days(),
-                        services: shared(&pm.services, &e.services),
+                        service: about.clone(),
                         causes,
                         similar_text,
                     })

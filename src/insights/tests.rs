@@ -421,6 +421,27 @@ fn similar_text_with_a_shared_service_makes_a_repeat_without_a_shared_cause() {
 }
 
 #[test]
+fn an_incident_repeats_only_actions_for_the_service_it_is_about() {
+    let archive = archive();
+    let mut pms = archive.postmortems.clone();
+    let b = pms.iter_mut().find(|pm| pm.id == "b").unwrap();
+    // why: b is now about the cluster and only felt the impact on checkout.
+    b.services = vec!["k8s".into(), "checkout".into()];
+    let moved = Archive::new(Config::default(), pms.clone(), now());
+    assert!(repeats::find(&moved, |_, _| 0.0).is_empty());
+    let a = pms.iter_mut().find(|pm| pm.id == "a").unwrap();
+    a.services.push("k8s".into());
+    a.actions[0].service = Some("k8s".into());
+    let named = Archive::new(Config::default(), pms, now());
+    let found = repeats::find(&named, |_, _| 0.0);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].reasons(),
+        ["same service `k8s`", "same cause `deploy`"]
+    );
+}
+
+#[test]
 fn an_empty_scope_has_no_figures_and_no_panic() {
     let archive = archive();
     let figures = figures(&archive, &Analysis::new(&archive), &[]);

@@ -1,6 +1,10 @@
 //! Views: what the templates see. Each page's values are built here from the model, so that
 //! templates never reach into `PostMortem` and the model can change without them.
 
+mod insights;
+
+pub use insights::{facet_insights, insights_view};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
