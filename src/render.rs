@@ -196,7 +196,7 @@ pub fn render(
     for page in pages {
         files.push(page?);
     }
-    files.extend(site_artifacts(archive, renderer, &site)?);
+    files.extend(site_artifacts(archive, analysis, renderer, &site)?);
     let mut context = Context::new();
     context.insert("site", &site);
     context.insert("root", "../");
@@ -344,6 +344,7 @@ fn bytes(path: String, contents: String) -> OutputFile {
 /// The archive-wide files: feed, catalog, actions, digests.
 fn site_artifacts(
     archive: &Archive,
+    analysis: &Analysis,
     renderer: &Renderer,
     site: &SiteView,
 ) -> Result<Vec<OutputFile>> {
@@ -354,7 +355,7 @@ fn site_artifacts(
     // why: the catalog and the digests are the two large pieces of work here.
     let (catalog, weeks) = rayon::join(
         || artifacts::catalog::json(archive),
-        || artifacts::digest::weeks(archive, archive.now),
+        || artifacts::digest::weeks(archive, analysis, archive.now),
     );
     let mut files = vec![
         bytes("feed.xml".into(), artifacts::feed::feed(archive)),
@@ -403,7 +404,7 @@ fn site_artifacts(
     let (since, until) = artifacts::digest::default_period(&archive.config, archive.now);
     files.push(bytes(
         "digest/latest.eml".into(),
-        artifacts::digest::digest_email(archive, since, until, archive.now),
+        artifacts::digest::digest_email(archive, analysis, since, until, archive.now),
     ));
     let pages: Vec<Result<Vec<OutputFile>>> = weeks
         .par_iter()

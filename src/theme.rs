@@ -30,6 +30,7 @@ pub const EMBEDDED: &[(&str, &[u8])] = embed![
     "templates/digest_index.html",
     "templates/digest.html",
     "templates/search.html",
+    "templates/insights.html",
     "static/style.css",
     "static/favicon.svg",
     "static/site.js",

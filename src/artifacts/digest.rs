@@ -9,8 +9,12 @@
 //! - new post-mortems: those whose incident started in the period, whatever their status;
 //! - reviews overdue at the end of the period (or at "now", if earlier): a deadline passed and no
 //!   meeting held by then;
-//! - open actions past their due date at that time. The format records no completion date, so an
-//!   action done since does not show in the digests of past weeks.
+//! - open actions past their due date at that time. An action done since without a `done` date
+//!   does not show in the digests of past weeks;
+//! - recurring themes: the hot spots that an incident of the period belongs to, and the
+//!   incidents of the period that repeat an earlier one (both from `insights`);
+//! - the period's follow-up work: actions created by its incidents, and actions whose `done`
+//!   date falls in it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -25,6 +29,7 @@ use super::{page_url, site_host};
 use crate::archive::Archive;
 use crate::calendar::local_date;
 use crate::config::Config;
+use crate::insights::{self, Analysis, HotSpot, PeriodActions, RepeatFigure};
 use crate::markdown::escape_html;
 use crate::postmortem::{PostMortem, SectionKind, Status};
 
@@ -113,6 +118,12 @@ pub struct Digest {
     pub overdue_actions: Vec<OverdueAction>,
     /// How many actions were past due in all; the list holds the [`LIST_LIMIT`] most overdue.
     pub overdue_actions_total: usize,
+    /// Hot spots with an incident that started in the period.
+    pub hot_spots: Vec<HotSpot>,
+    /// Incidents of the period that repeat an earlier one.
+    pub repeats: Vec<RepeatFigure>,
+    /// Actions created and done in the period.
+    pub actions: PeriodActions,
 }
 
 impl Digest {
@@ -122,6 +133,8 @@ impl Digest {
             && self.started.is_empty()
             && self.overdue_reviews.is_empty()
             && self.overdue_actions.is_empty()
+            && self.hot_spots.is_empty()
+            && self.actions.done == 0
     }
 }
 
@@ -202,10 +215,14 @@ struct Backlog<'a> {
     reviews: Vec<(&'a PostMortem, NaiveDate, Option<DateTime<Utc>>)>,
     /// Open actions with a due date, past Draft.
     actions: Vec<(&'a PostMortem, &'a crate::postmortem::Action, NaiveDate)>,
+    /// Every hot spot of the archive.
+    hot_spots: Vec<HotSpot>,
+    /// The repeats and related incidents.
+    analysis: &'a Analysis,
 }
 
 impl<'a> Backlog<'a> {
-    fn new(archive: &'a Archive) -> Backlog<'a> {
+    fn new(archive: &'a Archive, analysis: &'a Analysis) -> Backlog<'a> {
         let config = &archive.config;
         let pms = &archive.postmortems;
         let mut reviewed: Vec<_> = pms
@@ -234,11 +251,14 @@ impl<'a> Backlog<'a> {
             .filter(|(_, a)| a.status == crate::postmortem::ActionStatus::Open)
             .filter_map(|(pm, a)| Some((pm, a, a.due?)))
             .collect();
+        let everything: Vec<usize> = (0..pms.len()).collect();
         Backlog {
             reviewed,
             started,
             reviews,
             actions,
+            hot_spots: insights::hot_spots(archive, &everything),
+            analysis,
         }
     }
 }
@@ -256,8 +276,14 @@ fn between<'a, 'b>(
 
 /// The digest of `[since, until)`, with the overdue lists at the end of the period or at `now`,
 /// whichever is earlier.
-pub fn digest(archive: &Archive, since: NaiveDate, until: NaiveDate, now: DateTime<Utc>) -> Digest {
-    digest_of(archive, &Backlog::new(archive), since, until, now)
+pub fn digest(
+    archive: &Archive,
+    analysis: &Analysis,
+    since: NaiveDate,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Digest {
+    digest_of(archive, &Backlog::new(archive, analysis), since, until, now)
 }
 
 fn digest_of(
@@ -353,6 +379,26 @@ fn digest_of(
         })
         .collect();
 
+    let new_ids: BTreeSet<&str> = between(&backlog.started, from, to)
+        .iter()
+        .filter(|(at, _)| *at <= now)
+        .map(|(_, pm)| pm.id.as_str())
+        .collect();
+    let scope: Vec<usize> = new_ids
+        .iter()
+        .filter_map(|id| archive.position(id))
+        .collect();
+    let hot_spots = backlog
+        .hot_spots
+        .iter()
+        .filter(|spot| {
+            spot.incidents
+                .iter()
+                .any(|id| new_ids.contains(id.as_str()))
+        })
+        .cloned()
+        .collect();
+
     Digest {
         since: since.to_string(),
         until: until.to_string(),
@@ -364,6 +410,9 @@ fn digest_of(
         overdue_reviews_total,
         overdue_actions,
         overdue_actions_total,
+        hot_spots,
+        repeats: insights::repeat_figures(archive, backlog.analysis, &scope),
+        actions: insights::period_actions(archive, &scope, since, until),
     }
 }
 
@@ -558,6 +607,7 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
             &format!("{}/actions/", config.base_url),
         );
     }
+    themes(&mut text, &mut html, config, digest);
     let _ = write!(text, "\nAll post-mortems: {}/\n", config.base_url);
     let html = format!(
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n\
@@ -568,14 +618,77 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
     Body { text, html }
 }
 
+/// The recurring themes and the follow-up work of the period.
+fn themes(text: &mut String, html: &mut String, config: &Config, digest: &Digest) {
+    if !digest.hot_spots.is_empty() || !digest.repeats.is_empty() {
+        let count = digest.hot_spots.len() + digest.repeats.len();
+        heading(text, html, "Recurring themes", count);
+        html.push_str("<ul>\n");
+        for spot in &digest.hot_spots {
+            let line = format!(
+                "Hot spot: {} `{}`, {} incidents from {} to {}",
+                spot.kind.name(),
+                spot.name,
+                spot.incidents.len(),
+                spot.from,
+                spot.to
+            );
+            let _ = writeln!(text, "- {line}");
+            let _ = writeln!(html, "<li>{}</li>", escape_html(&line));
+        }
+        for r in &digest.repeats {
+            let (url, earlier) = (page_url(config, &r.id), page_url(config, &r.earlier));
+            let _ = writeln!(
+                text,
+                "- Repeat: {} repeats {}: {}, could have prevented it ({})\n  {url}",
+                r.title,
+                r.earlier_title,
+                r.actions,
+                r.reasons.join(", ")
+            );
+            let _ = writeln!(
+                html,
+                "<li>Repeat: <a href=\"{}\">{}</a> repeats <a href=\"{}\">{}</a>: {}, could have prevented it ({})</li>",
+                escape_html(&url),
+                escape_html(&r.title),
+                escape_html(&earlier),
+                escape_html(&r.earlier_title),
+                escape_html(&r.actions),
+                escape_html(&r.reasons.join(", "))
+            );
+        }
+        html.push_str("</ul>\n");
+    }
+    let actions = &digest.actions;
+    if actions.created > 0 || actions.done > 0 {
+        let line = format!(
+            "{} created by this period's incidents, {} done in the period, {} past due.",
+            crate::diagnostic::plural(actions.created, "action"),
+            actions.done,
+            digest.overdue_actions_total
+        );
+        let _ = write!(text, "\nFollow-up work\n--------------\n\n{line}\n");
+        let _ = writeln!(
+            html,
+            "<h2>Follow-up work</h2>\n<p>{}</p>",
+            escape_html(&line)
+        );
+    }
+}
+
 /// The digest of `[since, until)` as an RFC 5322 email dated `now`.
 pub fn digest_email(
     archive: &Archive,
+    analysis: &Analysis,
     since: NaiveDate,
     until: NaiveDate,
     now: DateTime<Utc>,
 ) -> String {
-    email(&archive.config, &digest(archive, since, until, now), now)
+    email(
+        &archive.config,
+        &digest(archive, analysis, since, until, now),
+        now,
+    )
 }
 
 /// The email of a digest already worked out, dated `now`.
@@ -603,9 +716,9 @@ fn monday(day: NaiveDate) -> NaiveDate {
 
 /// One digest per ISO week in which a post-mortem started or was reviewed, up to `now`,
 /// newest week first.
-pub fn weeks(archive: &Archive, now: DateTime<Utc>) -> Vec<DigestWeek> {
+pub fn weeks(archive: &Archive, analysis: &Analysis, now: DateTime<Utc>) -> Vec<DigestWeek> {
     let config = &archive.config;
-    let backlog = Backlog::new(archive);
+    let backlog = Backlog::new(archive, analysis);
     let zone = config.timezone;
     let mondays: BTreeSet<NaiveDate> = archive
         .postmortems
@@ -653,6 +766,7 @@ mod tests {
         let archive = fixtures::archive();
         let digest = digest(
             &archive,
+            &Analysis::new(&archive),
             date("2024-03-11"),
             date("2024-04-01"),
             fixtures::now(),
@@ -682,6 +796,7 @@ mod tests {
         // The action is due 22 March, the review 23 March: neither is late on the 22nd.
         let early = digest(
             &archive,
+            &Analysis::new(&archive),
             date("2024-03-18"),
             date("2024-03-22"),
             fixtures::now(),
@@ -690,6 +805,7 @@ mod tests {
         assert!(early.overdue_actions.is_empty());
         let later = digest(
             &archive,
+            &Analysis::new(&archive),
             date("2024-03-18"),
             date("2024-03-25"),
             fixtures::now(),
@@ -698,7 +814,13 @@ mod tests {
         assert_eq!(later.overdue_actions[0].days_overdue, 3);
         // A period that has not ended yet is computed at "now".
         let now = fixtures::at("2024-03-24T12:00:00Z");
-        let current = digest(&archive, date("2024-03-18"), date("2024-03-25"), now);
+        let current = digest(
+            &archive,
+            &Analysis::new(&archive),
+            date("2024-03-18"),
+            date("2024-03-25"),
+            now,
+        );
         assert_eq!(current.overdue_reviews[0].days_overdue, 1);
         assert_eq!(current.as_of, "2024-03-24T12:00:00Z");
     }
@@ -708,6 +830,7 @@ mod tests {
         let archive = fixtures::archive();
         let raw = digest_email(
             &archive,
+            &Analysis::new(&archive),
             date("2024-03-11"),
             date("2024-04-01"),
             fixtures::now(),
@@ -716,6 +839,7 @@ mod tests {
             raw,
             digest_email(
                 &archive,
+                &Analysis::new(&archive),
                 date("2024-03-11"),
                 date("2024-04-01"),
                 fixtures::now()
@@ -780,6 +904,11 @@ mod tests {
           from Search slow for all users: https://postmortems.acme.example/pm/2024-03-20-search-slow/
 
 
+        Follow-up work
+        --------------
+
+        3 actions created by this period's incidents, 0 done in the period, 1 past due.
+
         All post-mortems: https://postmortems.acme.example/
         ");
         assert!(message
@@ -793,6 +922,7 @@ mod tests {
         let archive = fixtures::archive();
         let digest = digest(
             &archive,
+            &Analysis::new(&archive),
             date("2020-01-01"),
             date("2020-01-08"),
             fixtures::now(),
@@ -806,7 +936,7 @@ mod tests {
     #[test]
     fn weeks_are_iso_weeks_newest_first() {
         let archive = fixtures::archive();
-        let weeks = weeks(&archive, fixtures::now());
+        let weeks = weeks(&archive, &Analysis::new(&archive), fixtures::now());
         let names: Vec<&str> = weeks.iter().map(|w| w.week.as_str()).collect();
         assert_eq!(names, ["2024-W13", "2024-W12", "2024-W11"]);
         assert_eq!(weeks[2].digest.since, "2024-03-11");
@@ -836,6 +966,7 @@ mod tests {
         let archive = Archive::new(config.clone(), vec![pm], crate::artifacts::fixtures::now());
         let d = digest(
             &archive,
+            &Analysis::new(&archive),
             NaiveDate::from_ymd_opt(2024, 3, 25).unwrap(),
             NaiveDate::from_ymd_opt(2024, 4, 1).unwrap(),
             crate::artifacts::fixtures::now(),

@@ -21,7 +21,13 @@ pub fn run(ctx: Context, since: Option<NaiveDate>, until: Option<NaiveDate>) -> 
     }
     print!(
         "{}",
-        artifacts::digest::digest_email(&checked.archive, since, until, ctx.now)
+        artifacts::digest::digest_email(
+            &checked.published,
+            &checked.analysis,
+            since,
+            until,
+            ctx.now
+        )
     );
     Ok(EXIT_OK)
 }

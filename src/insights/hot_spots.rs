@@ -34,7 +34,7 @@ impl SpotKind {
 }
 
 /// A run of incidents of one service or cause, close together.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HotSpot {
     /// Service or cause.
     pub kind: SpotKind,

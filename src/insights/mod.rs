@@ -395,7 +395,7 @@ pub struct ProcessFigures {
 }
 
 /// A repeat incident as a figure: the later, the earlier, and the actions left open.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RepeatFigure {
     /// The later incident's id.
     pub id: String,
@@ -779,7 +779,43 @@ fn process_figures(archive: &Archive, pms: &[&PostMortem]) -> ProcessFigures {
     }
 }
 
-fn repeat_figures(archive: &Archive, analysis: &Analysis, scope: &[usize]) -> Vec<RepeatFigure> {
+/// What follow-up work a period saw: actions decided and actions done.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeriodActions {
+    /// Actions of the incidents at `scope` (those that started in the period).
+    pub created: usize,
+    /// Actions anywhere in the archive whose `done` date falls in the period.
+    pub done: usize,
+}
+
+/// The actions created by the incidents at `scope`, and those done in `[since, until)`.
+pub fn period_actions(
+    archive: &Archive,
+    scope: &[usize],
+    since: NaiveDate,
+    until: NaiveDate,
+) -> PeriodActions {
+    PeriodActions {
+        created: scope
+            .iter()
+            .map(|&i| archive.postmortems[i].actions.len())
+            .sum(),
+        done: archive
+            .postmortems
+            .iter()
+            .flat_map(|pm| &pm.actions)
+            .filter(|a| a.status == ActionStatus::Done)
+            .filter(|a| a.done.is_some_and(|d| since <= d && d < until))
+            .count(),
+    }
+}
+
+/// The repeats whose later incident is at `scope`, newest first.
+pub fn repeat_figures(
+    archive: &Archive,
+    analysis: &Analysis,
+    scope: &[usize],
+) -> Vec<RepeatFigure> {
     let mut out: Vec<RepeatFigure> = scope
         .iter()
         .flat_map(|&i| analysis.repeats_of(i))

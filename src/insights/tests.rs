@@ -539,3 +539,76 @@ fn the_csv_has_one_number_per_row_and_agrees_with_the_json() {
     assert_eq!(json["hot_spots"][0]["name"], "checkout");
     assert_eq!(json["repeats"][0]["earlier"], "a");
 }
+
+#[test]
+fn the_digest_lists_the_recurring_themes_and_the_follow_up_work_of_its_period() {
+    use crate::artifacts::digest;
+    let archive = archive();
+    let analysis = Analysis::new(&archive);
+    let week = digest::digest(
+        &archive,
+        &analysis,
+        day("2024-02-12"),
+        day("2024-02-19"),
+        now(),
+    );
+    assert_eq!(week.repeats.len(), 1);
+    assert_eq!(
+        (
+            week.repeats[0].id.as_str(),
+            week.repeats[0].earlier.as_str()
+        ),
+        ("b", "a")
+    );
+    let spots: Vec<&str> = week.hot_spots.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(spots, ["checkout"], "b belongs to the checkout hot spot");
+    assert_eq!(
+        week.actions,
+        PeriodActions {
+            created: 2,
+            done: 0
+        }
+    );
+    let quiet = digest::digest(
+        &archive,
+        &analysis,
+        day("2024-01-29"),
+        day("2024-02-05"),
+        now(),
+    );
+    assert!(quiet.repeats.is_empty() && quiet.hot_spots.is_empty());
+    assert_eq!(
+        quiet.actions,
+        PeriodActions {
+            created: 0,
+            done: 1
+        }
+    );
+
+    let raw = digest::digest_email(
+        &archive,
+        &analysis,
+        day("2024-02-12"),
+        day("2024-02-19"),
+        now(),
+    );
+    let message = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    let text = message.body_text(0).unwrap();
+    assert!(text.contains("Recurring themes (2)"), "{text}");
+    assert!(
+        text.contains("Hot spot: service `checkout`, 3 incidents from 2024-01-10 to 2024-04-05"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Repeat: Incident b repeats Incident a: OPS-1, open for 36 days, could have prevented it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2 actions created by this period's incidents, 0 done in the period"),
+        "{text}"
+    );
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains("<h2>Recurring themes (2)</h2>"), "{html}");
+}
