@@ -139,6 +139,21 @@ pub enum Command {
         /// The post-mortem's id.
         id: String,
     },
+    /// Print the archive's figures across incidents (those of `/insights/`), for a review.
+    Insights {
+        /// Incidents that started on or after this day (YYYY-MM-DD).
+        #[arg(long, value_name = "D")]
+        since: Option<NaiveDate>,
+        /// Incidents that started on or before this day (YYYY-MM-DD).
+        #[arg(long, value_name = "D")]
+        until: Option<NaiveDate>,
+        /// Only the incidents that list this service.
+        #[arg(long, value_name = "S")]
+        service: Option<String>,
+        /// Print the figures as JSON (the site's `insights.json`) instead of a report.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the internal digest email for a period, as an RFC 5322 message.
     Digest {
         /// The first day (YYYY-MM-DD; default: 7 days before today).
@@ -233,6 +248,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Message { id } => cmd::show::message(ctx, &id),
         Command::Email { id } => cmd::show::email(ctx, &id),
         Command::Digest { since, until } => cmd::digest::run(ctx, since, until),
+        Command::Insights {
+            since,
+            until,
+            service,
+            json,
+        } => cmd::insights::run(ctx, since, until, service, json),
     }
 }
 

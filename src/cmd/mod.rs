@@ -4,6 +4,7 @@
 pub mod build;
 pub mod check;
 pub mod digest;
+pub mod insights;
 pub mod new;
 pub mod search;
 pub mod serve;

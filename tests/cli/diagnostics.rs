@@ -185,7 +185,7 @@ fn process_rules() {
         .pm(
             "2024-c-overdue",
             &minimal(
-                "resolved = 2024-03-12T10:00:00Z\nowner = \"Ben Ode\"\n\n[[actions]]\ntitle = \"x\"\nticket = \"OPS-1\"\n",
+                "resolved = 2024-03-12T10:00:00Z\nowner = \"Ben Ode\"\nservices = [\"build-cache\"]\ncauses = [\"capacity\"]\n\n[[actions]]\ntitle = \"x\"\nticket = \"OPS-1\"\nkind = \"prevent\"\n",
                 sections,
             )
             .replace("Draft", "In Review")
@@ -199,6 +199,16 @@ fn process_rules() {
             )
             .replace("Draft", "Reviewed"),
         );
+    // why: the build cache fills up again while c's prevent action OPS-1 is still open.
+    let a = a.pm(
+        "2024-e-repeat",
+        &minimal(
+            "resolved = 2024-03-25T10:00:00Z\nowner = \"Ben Ode\"\nservices = [\"build-cache\"]\ncauses = [\"capacity\"]\n\n[[actions]]\ntitle = \"y\"\nticket = \"OPS-2\"\n",
+            sections,
+        )
+        .replace("Draft", "In Review")
+        .replace("2024-03-12T09:41:00Z", "2024-03-25T09:00:00Z"),
+    );
     let run = a.run(&["check", "--now", "2024-04-01T00:00:00Z"]);
     assert_eq!(run.code, 1, "internal-detail is an error:\n{}", run.stderr);
     // why: one snapshot per code, each with every diagnostic of that code in the four files.
