@@ -7,6 +7,12 @@
 //!
 //! Each generated post-mortem has about 1,000 words, a timeline table, actions, related links,
 //! tags, services and causes, so that parsing, rendering and indexing do real work.
+//!
+//! Each one is about one of [`TOPICS`] incident topics: its primary service, usually its cause,
+//! one tag and a share of its words follow the topic, and a long tail of rarer words makes the
+//! vocabulary as wide as a real archive's. So the related post-mortems have something real to
+//! find, and the "related" stage (text vectors and related lists, which the build computes for
+//! the pages) is timed on text that looks like an archive's, with its share of the whole build.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -15,6 +21,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use blameless::config::Config;
+use blameless::insights::related::{self, Reason};
+use blameless::insights::text::TextVectors;
 use blameless::output;
 use blameless::pipeline::{self, BuildOptions};
 use blameless::render::{self, Renderer};
@@ -159,24 +167,61 @@ const WORDS: &[&str] = &[
     "so",
 ];
 
-fn sentence(rng: &mut StdRng, words: usize) -> String {
+/// How many incident topics the generated post-mortems are about.
+const TOPICS: usize = 150;
+/// How many words are particular to one topic.
+const TOPIC_WORDS: usize = 10;
+/// How many rare words the long tail has.
+const TAIL_WORDS: usize = 20_000;
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qu", "bi", "do", "fe", "gu", "ha",
+];
+
+/// A made-up word, one per `k`: the base-16 digits of `k` as syllables.
+fn made_up(mut k: usize) -> String {
+    let mut word = String::new();
+    loop {
+        word.push_str(SYLLABLES[k % SYLLABLES.len()]);
+        k /= SYLLABLES.len();
+        if k == 0 {
+            return word;
+        }
+    }
+}
+
+/// The next word of a post-mortem about `topic`: mostly common incident words, some of the
+/// topic's own, a few from a long tail where the first words are the most frequent.
+fn word(rng: &mut StdRng, topic: usize) -> String {
+    let roll = rng.random_range(0..100);
+    if roll < 15 {
+        // why: from 4,096 on, every made-up word has four syllables, so none repeats a tail word.
+        made_up(4096 + topic * TOPIC_WORDS + rng.random_range(0..TOPIC_WORDS))
+    } else if roll < 20 {
+        let u: f64 = rng.random();
+        made_up(65_536 + (u * u * u * TAIL_WORDS as f64) as usize)
+    } else {
+        WORDS[rng.random_range(0..WORDS.len())].to_string()
+    }
+}
+
+fn sentence(rng: &mut StdRng, topic: usize, words: usize) -> String {
     let mut s = String::new();
     for i in 0..words {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(WORDS[rng.random_range(0..WORDS.len())]);
+        s.push_str(&word(rng, topic));
     }
     let mut chars = s.chars();
     let first = chars.next().map(|c| c.to_ascii_uppercase()).unwrap_or('X');
     format!("{first}{}.", chars.as_str())
 }
 
-fn paragraph(rng: &mut StdRng, sentences: usize) -> String {
+fn paragraph(rng: &mut StdRng, topic: usize, sentences: usize) -> String {
     (0..sentences)
         .map(|_| {
             let n = rng.random_range(8..20);
-            sentence(rng, n)
+            sentence(rng, topic, n)
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -190,11 +235,17 @@ fn postmortem(i: usize, n: usize, rng: &mut StdRng) -> (String, String) {
     let id = format!("{}-incident-{i:06}", start.format("%Y-%m-%d"));
     let severity = ["SEV-1", "SEV-2", "SEV-3", "SEV-4"][rng.random_range(0..4)];
     let status = ["In Review", "Reviewed", "Closed", "Closed"][rng.random_range(0..4)];
-    let service = SERVICES[rng.random_range(0..SERVICES.len())];
-    let tags: Vec<String> = (0..3)
-        .map(|_| format!("\"{}\"", TAGS[rng.random_range(0..TAGS.len())]))
+    let topic = rng.random_range(0..TOPICS);
+    let service = SERVICES[topic % SERVICES.len()];
+    let tags: Vec<String> = std::iter::once(TAGS[topic % TAGS.len()])
+        .chain((0..2).map(|_| TAGS[rng.random_range(0..TAGS.len())]))
+        .map(|tag| format!("\"{tag}\""))
         .collect();
-    let cause = blameless::config::DEFAULT_CAUSES[rng.random_range(0..12)];
+    let cause = if rng.random_range(0..10) < 7 {
+        blameless::config::DEFAULT_CAUSES[topic % 12]
+    } else {
+        blameless::config::DEFAULT_CAUSES[rng.random_range(0..12)]
+    };
     let resolved = start + chrono::Duration::minutes(rng.random_range(20..600));
     let mut text = String::new();
     let _ = write!(
@@ -202,7 +253,7 @@ fn postmortem(i: usize, n: usize, rng: &mut StdRng) -> (String, String) {
         "+++\ntitle = \"{} on {service} after {}\"\nseverity = \"{severity}\"\nstatus = \"{status}\"\n\
          started = {}\nresolved = {}\ntags = [{}]\nservices = [\"{service}\", \"{}\"]\ncauses = [\"{cause}\"]\n\
          detection = \"alert\"\ncustomer_impact = true\nowner = \"Owner {}\"\n",
-        sentence(rng, 4).trim_end_matches('.'),
+        sentence(rng, topic, 4).trim_end_matches('.'),
         WORDS[rng.random_range(0..WORDS.len())],
         start.to_rfc3339(),
         resolved.to_rfc3339(),
@@ -220,7 +271,7 @@ fn postmortem(i: usize, n: usize, rng: &mut StdRng) -> (String, String) {
         let _ = write!(
             text,
             "\n[[actions]]\ntitle = \"{}\"\nowner = \"Owner {}\"\npriority = \"P{}\"\nkind = \"prevent\"\nticket = \"OPS-{}\"\ndue = {}\nstatus = \"open\"\n",
-            sentence(rng, 6).trim_end_matches('.'),
+            sentence(rng, topic, 6).trim_end_matches('.'),
             (i + a) % 50,
             a,
             i * 3 + a,
@@ -228,9 +279,9 @@ fn postmortem(i: usize, n: usize, rng: &mut StdRng) -> (String, String) {
         );
     }
     text.push_str("+++\n\n## Summary\n\n");
-    text.push_str(&paragraph(rng, 4));
+    text.push_str(&paragraph(rng, topic, 4));
     text.push_str("\n\n## Impact\n\n");
-    text.push_str(&paragraph(rng, 5));
+    text.push_str(&paragraph(rng, topic, 5));
     text.push_str("\n\n## Timeline\n\n| Time (UTC) | Event |\n| --- | --- |\n");
     let mut t = start;
     for _ in 0..12 {
@@ -238,7 +289,7 @@ fn postmortem(i: usize, n: usize, rng: &mut StdRng) -> (String, String) {
             text,
             "| {} | {} ([graph](https://grafana.example.internal/d/{})) |",
             t.format("%Y-%m-%d %H:%M"),
-            sentence(rng, 10),
+            sentence(rng, topic, 10),
             rng.random_range(0..100_000)
         );
         t += chrono::Duration::minutes(
@@ -256,13 +307,13 @@ fn postmortem(i: usize, n: usize, rng: &mut StdRng) -> (String, String) {
         let _ = write!(
             text,
             "\n## {heading}\n\n{}\n\n- {}\n- {}\n",
-            paragraph(rng, 5),
-            sentence(rng, 12),
-            sentence(rng, 12)
+            paragraph(rng, topic, 5),
+            sentence(rng, topic, 12),
+            sentence(rng, topic, 12)
         );
     }
     text.push_str("\n## External message\n\n");
-    text.push_str(&paragraph(rng, 3));
+    text.push_str(&paragraph(rng, topic, 3));
     text.push('\n');
     (id, text)
 }
@@ -311,8 +362,9 @@ fn main() -> Result<()> {
         .map(|a| a.parse())
         .collect::<Result<_, _>>()?;
     let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
-    println!("| post-mortems | source MB | check | build | total | (render | index | publish) | files | index | peak RSS |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| post-mortems | source MB | check | build | total | (render | index | publish) | related | related share | files | index | peak RSS |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut notes = Vec::new();
     for n in sizes {
         let dir = tempfile::tempdir()?;
         let bytes = generate(dir.path(), n)?;
@@ -354,19 +406,64 @@ fn main() -> Result<()> {
         let stage = Instant::now();
         output::publish(&files, dir.path(), &dir.path().join("public-again"))?;
         let publish_time = stage.elapsed();
+        let stage = Instant::now();
+        let text = TextVectors::new(&checked.archive);
+        let vectors_time = stage.elapsed();
+        let lists = related::related(&checked.archive, &text, 5);
+        let related_time = stage.elapsed();
+        let total_time = check_time + build_time;
+        notes.push(format!(
+            "{} (text vectors {}, lists {})",
+            related_note(n, &lists),
+            secs(vectors_time),
+            secs(related_time - vectors_time),
+        ));
         println!(
-            "| {n} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {:.1} MB | {} |",
+            "| {n} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {:.1} % | {} | {:.1} MB | {} |",
             bytes as f64 / 1e6,
             secs(check_time),
             secs(build_time),
-            secs(check_time + build_time),
+            secs(total_time),
             secs(render_time),
             secs(index_time),
             secs(publish_time),
+            secs(related_time),
+            100.0 * related_time.as_secs_f64() / total_time.as_secs_f64(),
             report.files,
             stats.index_bytes() as f64 / 1e6,
             peak.map_or("?".into(), |m| format!("{m:.0} MiB")),
         );
     }
+    println!();
+    for note in notes {
+        println!("{note}");
+    }
     Ok(())
+}
+
+/// What the related lists of `n` post-mortems hold: their average length, and how many entries
+/// were found rather than linked, and with what reasons.
+fn related_note(n: usize, lists: &[Vec<related::Related>]) -> String {
+    let entries: Vec<&related::Related> = lists.iter().flatten().collect();
+    let found: Vec<&&related::Related> = entries
+        .iter()
+        .filter(|r| !r.reasons.contains(&Reason::Linked))
+        .collect();
+    let with = |reason: fn(&Reason) -> bool| {
+        found
+            .iter()
+            .filter(|r| r.reasons.iter().any(reason))
+            .count()
+    };
+    format!(
+        "related at {n}: {:.2} entries per post-mortem, {} found ({} similar text, {} same service, {} text alone)",
+        entries.len() as f64 / n.max(1) as f64,
+        found.len(),
+        with(|r| *r == Reason::SimilarText),
+        with(|r| matches!(r, Reason::Service(_))),
+        found
+            .iter()
+            .filter(|r| r.reasons == [Reason::SimilarText])
+            .count(),
+    )
 }

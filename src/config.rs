@@ -160,7 +160,7 @@ impl Default for InsightsConfig {
         InsightsConfig {
             hot_spot_incidents: 3,
             hot_spot_days: 90,
-            repeat_similarity: 0.4,
+            repeat_similarity: 0.3,
             stale_action_days: 30,
             related: 5,
         }
@@ -418,7 +418,7 @@ impl Config {
                     ),
                 )
                 .in_file(path)
-                .help("the default is `repeat_similarity = 0.4`; 1 means identical text"),
+                .help("the default is `repeat_similarity = 0.3`; 1 means identical text"),
             );
         }
 

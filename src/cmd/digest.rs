@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use super::Context;
 use crate::artifacts;
 use crate::cli::EXIT_OK;
+use crate::insights::Analysis;
 use crate::pipeline;
 
 /// Prints the digest of `since` to `until` (both included; default: the last 7 days).
@@ -22,8 +23,10 @@ pub fn run(ctx: Context, since: Option<NaiveDate>, until: Option<NaiveDate>) -> 
     print!(
         "{}",
         artifacts::digest::digest_email(
-            &checked.published,
-            &checked.analysis,
+            &checked.archive,
+            // why: the digest lists new drafts too; its analysis is of the same archive (a
+            // draft neither repeats nor is repeated).
+            &Analysis::new(&checked.archive),
             since,
             until,
             ctx.now

@@ -15,9 +15,11 @@
 
 pub mod export;
 mod hot_spots;
+pub mod related;
 pub mod repeats;
 #[cfg(test)]
 mod tests;
+pub mod text;
 
 use std::collections::BTreeMap;
 
@@ -30,7 +32,9 @@ use crate::postmortem::{ActionKind, ActionStatus, Detection, PostMortem, Priorit
 use crate::rules::{meeting_status, MeetingState};
 
 pub use hot_spots::{hot_spots, HotSpot, SpotKind};
+pub use related::{Reason, Related};
 pub use repeats::Repeat;
+pub use text::TextVectors;
 
 /// Everything computed across the archive once per build: the repeats (and, through the
 /// text vectors, related incidents).
@@ -39,17 +43,24 @@ pub struct Analysis {
     pub repeats: Vec<Repeat>,
     /// Positions in `repeats`, by the earlier incident's position.
     by_earlier: Vec<usize>,
+    /// The related post-mortems of each position, best first.
+    pub related: Vec<Vec<Related>>,
 }
 
 impl Analysis {
     /// Analyses `archive`.
     pub fn new(archive: &Archive) -> Analysis {
-        let repeats = repeats::find(archive, |_, _| 0.0);
+        let text = TextVectors::new(archive);
+        let (repeats, related) = rayon::join(
+            || repeats::find(archive, |a, b| text.similarity(a, b)),
+            || related::related(archive, &text, archive.config.insights.related),
+        );
         let mut by_earlier: Vec<usize> = (0..repeats.len()).collect();
         by_earlier.sort_by_key(|&i| (repeats[i].earlier, repeats[i].later));
         Analysis {
             repeats,
             by_earlier,
+            related,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::artifacts;
 use crate::calendar::duration;
 use crate::config::Config;
 use crate::diagnostic::display_path;
-use crate::insights::{Analysis, Repeat};
+use crate::insights::{Analysis, Reason, Repeat};
 use crate::markdown::{self, is_web_url, ticket_url, LinkTarget, Rewriter};
 use crate::postmortem::{PostMortem, SectionKind, Severity, Status};
 use crate::rules;
@@ -324,7 +324,7 @@ pub struct PostMortemView {
     responders: Vec<String>,
     sections: Vec<SectionView>,
     actions: Vec<ActionView>,
-    related: Vec<Card>,
+    related: Vec<RelatedView>,
     repeats: Vec<RepeatView>,
     repeated_by: Vec<RepeatView>,
     links: Vec<(String, String)>,
@@ -334,6 +334,14 @@ pub struct PostMortemView {
     external_message: Option<String>,
     message_posted: Option<String>,
     has_invite: bool,
+}
+
+/// A related post-mortem as a page lists it, with why.
+#[derive(Serialize)]
+pub struct RelatedView {
+    pm: Card,
+    /// "linked by hand", "same service `checkout-api`, similar text".
+    reasons: String,
 }
 
 /// A repeat incident as a page shows it: the other incident, and the actions left open.
@@ -602,11 +610,17 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
                 status: a.status.name().to_string(),
             })
             .collect(),
-        related: pm
-            .related
+        related: analysis.related[index]
             .iter()
-            .filter_map(|id| archive.get(id))
-            .map(|related| card(related, config))
+            .map(|r| RelatedView {
+                pm: card(&archive.postmortems[r.index], config),
+                reasons: r
+                    .reasons
+                    .iter()
+                    .map(Reason::describe)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
             .collect(),
         repeats: analysis
             .repeats_of(index)
