@@ -46,6 +46,16 @@ fn the_real_corpus_builds_without_errors() {
         "{}",
         run.stderr
     );
+    // The insights of real, untidy data: every chart is well-formed SVG with figures in it.
+    let page = fs::read_to_string(root.path().join("public/insights/index.html")).unwrap();
+    let charts = crate::insights::charts(&page);
+    assert!(charts.len() >= 8, "{} charts", charts.len());
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(root.path().join("public/insights/insights.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["incidents"], 39);
+    assert!(json["durations"]["all"][2]["median"].as_f64().unwrap() > 0.0);
 }
 
 /// The README's publish step, run on the sample archive years from now: date-driven reminders

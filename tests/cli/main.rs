@@ -8,6 +8,7 @@ mod check;
 mod corpus;
 mod diagnostics;
 mod golden;
+mod insights;
 mod new;
 mod pages;
 mod safety;
