@@ -259,7 +259,9 @@ pub fn render(
             .map(|value| {
                 let figures = with_figures.then(|| {
                     let figures = insights::figures(archive, analysis, &value.members);
-                    facet_insights(&figures, archive, &format!("volume-{}", value.slug))
+                    let own =
+                        matches!(facet.key, "services" | "causes").then_some(value.name.as_str());
+                    facet_insights(&figures, archive, &format!("volume-{}", value.slug), own)
                 });
                 paginate(
                     &format!("{}/{}/", facet.key, value.slug),

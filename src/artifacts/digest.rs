@@ -119,7 +119,7 @@ pub struct Digest {
     /// How many actions were past due in all; the list holds the [`LIST_LIMIT`] most overdue.
     pub overdue_actions_total: usize,
     /// Hot spots with an incident that started in the period.
-    pub hot_spots: Vec<HotSpot>,
+    pub hot_spots: Vec<DigestHotSpot>,
     /// Incidents of the period that repeat an earlier one.
     pub repeats: Vec<RepeatFigure>,
     /// Actions created and done in the period.
@@ -136,6 +136,21 @@ impl Digest {
             && self.hot_spots.is_empty()
             && self.actions.done == 0
     }
+}
+
+/// A hot spot as the digest tells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DigestHotSpot {
+    /// `service` or `cause`.
+    pub kind: &'static str,
+    /// The service or cause.
+    pub name: String,
+    /// Its first incident's start date.
+    pub from: NaiveDate,
+    /// Its last incident's start date.
+    pub to: NaiveDate,
+    /// How many incidents it has.
+    pub count: usize,
 }
 
 /// One ISO week's digest, for `/digest/`.
@@ -215,8 +230,8 @@ struct Backlog<'a> {
     reviews: Vec<(&'a PostMortem, NaiveDate, Option<DateTime<Utc>>)>,
     /// Open actions with a due date, past Draft.
     actions: Vec<(&'a PostMortem, &'a crate::postmortem::Action, NaiveDate)>,
-    /// Every hot spot of the archive.
-    hot_spots: Vec<HotSpot>,
+    /// Every hot spot of the archive, with its incidents' start times in order.
+    hot_spots: Vec<(HotSpot, Vec<DateTime<Utc>>)>,
     /// The repeats and related incidents.
     analysis: &'a Analysis,
 }
@@ -257,7 +272,19 @@ impl<'a> Backlog<'a> {
             started,
             reviews,
             actions,
-            hot_spots: insights::hot_spots(archive, &everything),
+            hot_spots: insights::hot_spots(archive, &everything)
+                .into_iter()
+                .map(|spot| {
+                    let mut times: Vec<DateTime<Utc>> = spot
+                        .incidents
+                        .iter()
+                        .filter_map(|id| archive.get(id))
+                        .map(|pm| pm.started.to_utc())
+                        .collect();
+                    times.sort();
+                    (spot, times)
+                })
+                .collect(),
             analysis,
         }
     }
@@ -391,12 +418,17 @@ fn digest_of(
     let hot_spots = backlog
         .hot_spots
         .iter()
-        .filter(|spot| {
-            spot.incidents
-                .iter()
-                .any(|id| new_ids.contains(id.as_str()))
+        .filter(|(_, times)| {
+            let first = times.partition_point(|t| *t < from);
+            times.get(first).is_some_and(|t| *t < to && *t <= now)
         })
-        .cloned()
+        .map(|(spot, _)| DigestHotSpot {
+            kind: spot.kind.name(),
+            name: spot.name.clone(),
+            from: spot.from,
+            to: spot.to,
+            count: spot.incidents.len(),
+        })
         .collect();
 
     Digest {
@@ -627,11 +659,7 @@ fn themes(text: &mut String, html: &mut String, config: &Config, digest: &Digest
         for spot in &digest.hot_spots {
             let line = format!(
                 "Hot spot: {} `{}`, {} incidents from {} to {}",
-                spot.kind.name(),
-                spot.name,
-                spot.incidents.len(),
-                spot.from,
-                spot.to
+                spot.kind, spot.name, spot.count, spot.from, spot.to
             );
             let _ = writeln!(text, "- {line}");
             let _ = writeln!(html, "<li>{}</li>", escape_html(&line));

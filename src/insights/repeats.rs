@@ -9,6 +9,9 @@
 //!   after that day. A closed action without `done` counts as closed since forever, so it never
 //!   makes a repeat.
 //!
+//! Of the earlier incidents that qualify, only the newest counts: it is the one to learn from,
+//! and it may repeat an older one in turn.
+//!
 //! A post-mortem is about its first service; the others felt the impact. An action is for its
 //! own `service`, else for its post-mortem's first service. Most incidents list the front door
 //! (`checkout-api`) among their services: matching any shared service made a Kubernetes
@@ -98,8 +101,9 @@ fn repeat_kind(action: &Action) -> Option<ActionKind> {
         .filter(|_| action.status == ActionStatus::Open || action.done.is_some())
 }
 
-/// Every repeat in `archive`, sorted by the later incident's position, then the earlier's.
-/// `similarity` is the text similarity of two positions, in `[0, 1]`.
+/// Every repeat in `archive`, at most one for each later incident (the newest earlier one that
+/// qualifies), sorted by the later incident's position. `similarity` is the text similarity of
+/// two positions, in `[0, 1]`.
 pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) -> Vec<Repeat> {
     let threshold = archive.config.insights.repeat_similarity;
     let pms = &archive.postmortems;
@@ -115,16 +119,14 @@ pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) 
             }
         }
     }
-    let found: Vec<Vec<Repeat>> = (0..pms.len())
+    let found: Vec<Option<Repeat>> = (0..pms.len())
         .into_par_iter()
         .map(|later| {
             let pm = &pms[later];
             if pm.status == Status::Draft {
-                return Vec::new();
+                return None;
             }
-            let Some(about) = pm.services.first() else {
-                return Vec::new();
-            };
+            let about = pm.services.first()?;
             let candidates: BTreeSet<usize> = by_service
                 .get(about.as_str())
                 .into_iter()
@@ -133,53 +135,50 @@ pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) 
                 .filter(|&e| e != later && written(&pms[e]) < pm.started)
                 .collect();
             let day = day_of(pm);
-            candidates
-                .into_iter()
-                .filter_map(|earlier| {
-                    let e = &pms[earlier];
-                    let shared = |a: &[String], b: &[String]| -> Vec<String> {
-                        super::dedup(a)
-                            .into_iter()
-                            .filter(|x| b.iter().any(|y| y == x))
-                            .map(str::to_string)
-                            .collect()
-                    };
-                    let causes = shared(&pm.causes, &e.causes);
-                    let similar_text = similarity(later, earlier) >= threshold;
-                    if causes.is_empty() && !similar_text {
-                        return None;
-                    }
-                    let actions: Vec<OpenAction> = e
-                        .actions
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, a)| a.open_on(day) && a.service(e) == Some(about.as_str()))
-                        .filter_map(|(index, a)| {
-                            let kind = repeat_kind(a)?;
-                            Some(OpenAction {
-                                index,
-                                name: a.ticket.clone().unwrap_or_else(|| a.title.clone()),
-                                kind,
-                            })
+            // why: the newest earlier incident that qualifies is the one to learn from; it
+            // may repeat an older one in turn. Taking every one would make the repeats of an
+            // action left open for years grow with the square of the archive.
+            candidates.into_iter().find_map(|earlier| {
+                let e = &pms[earlier];
+                let actions: Vec<OpenAction> = e
+                    .actions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.open_on(day) && a.service(e) == Some(about.as_str()))
+                    .filter_map(|(index, a)| {
+                        let kind = repeat_kind(a)?;
+                        Some(OpenAction {
+                            index,
+                            name: a.ticket.clone().unwrap_or_else(|| a.title.clone()),
+                            kind,
                         })
-                        .collect();
-                    if actions.is_empty() {
-                        return None;
-                    }
-                    Some(Repeat {
-                        later,
-                        earlier,
-                        earlier_id: e.id.clone(),
-                        later_id: pm.id.clone(),
-                        actions,
-                        open_days: (day - crate::calendar::local_date(&written(e), e.timezone))
-                            .num_days(),
-                        service: about.clone(),
-                        causes,
-                        similar_text,
                     })
+                    .collect();
+                if actions.is_empty() {
+                    return None;
+                }
+                let causes: Vec<String> = super::dedup(&pm.causes)
+                    .into_iter()
+                    .filter(|c| e.causes.iter().any(|x| x == c))
+                    .map(str::to_string)
+                    .collect();
+                let similar_text = similarity(later, earlier) >= threshold;
+                if causes.is_empty() && !similar_text {
+                    return None;
+                }
+                Some(Repeat {
+                    later,
+                    earlier,
+                    earlier_id: e.id.clone(),
+                    later_id: pm.id.clone(),
+                    actions,
+                    open_days: (day - crate::calendar::local_date(&written(e), e.timezone))
+                        .num_days(),
+                    service: about.clone(),
+                    causes,
+                    similar_text,
                 })
-                .collect()
+            })
         })
         .collect();
     found.into_iter().flatten().collect()

@@ -442,6 +442,25 @@ fn an_incident_repeats_only_actions_for_the_service_it_is_about() {
 }
 
 #[test]
+fn only_the_newest_earlier_incident_that_qualifies_is_repeated() {
+    let archive = archive();
+    let mut pms = archive.postmortems.clone();
+    let mut again = pms.iter().find(|pm| pm.id == "a").unwrap().clone();
+    again.id = "a2".into();
+    again.started = DateTime::parse_from_rfc3339("2024-01-20T10:00:00Z").unwrap();
+    again.resolved = Some(DateTime::parse_from_rfc3339("2024-01-20T11:00:00Z").unwrap());
+    pms.push(again);
+    let archive = Archive::new(Config::default(), pms, now());
+    let found = repeats::find(&archive, |_, _| 0.0);
+    let pairs: Vec<(&str, &str)> = found
+        .iter()
+        .map(|r| (r.later_id.as_str(), r.earlier_id.as_str()))
+        .collect();
+    // why: a2 repeats a; b would repeat both, and names the newer.
+    assert_eq!(pairs, [("b", "a2"), ("a2", "a")]);
+}
+
+#[test]
 fn an_empty_scope_has_no_figures_and_no_panic() {
     let archive = archive();
     let figures = figures(&archive, &Analysis::new(&archive), &[]);

@@ -46,7 +46,10 @@ pub struct HotSpotView {
     to: String,
     count: usize,
     active: bool,
+    /// The latest incidents, newest first.
     incidents: Vec<Card>,
+    /// How many more it has.
+    more: usize,
 }
 
 /// A repeat as a list item.
@@ -77,6 +80,7 @@ pub struct InsightsView {
     stale_days: u32,
     process: Vec<Tile>,
     repeats: Vec<RepeatItem>,
+    more_repeats: usize,
     granularity: &'static str,
 }
 
@@ -252,7 +256,7 @@ fn durations(figures: &Insights) -> Vec<ChartView> {
                         .map(|(name, rank, stat)| StripGroup {
                             name: (*name).clone(),
                             class: chart::severity_class(*rank),
-                            values: stat.values.clone(),
+                            values: quantiles(&stat.values, STRIP_DOTS),
                             median: stat.median,
                             p90: stat.p90,
                         })
@@ -289,6 +293,15 @@ fn durations(figures: &Insights) -> Vec<ChartView> {
             }
         })
         .collect()
+}
+
+/// At most `n` of the sorted `values`, evenly spaced by rank, the first and the last included.
+fn quantiles(values: &[f64], n: usize) -> Vec<f64> {
+    if values.len() <= n || n < 2 {
+        return values.to_vec();
+    }
+    let last = values.len() - 1;
+    (0..n).map(|i| values[i * last / (n - 1)]).collect()
 }
 
 fn trend(figures: &Insights) -> ChartView {
@@ -506,10 +519,19 @@ fn kinds(figures: &Insights) -> ChartView {
     }
 }
 
-fn hot_spots(figures: &Insights, archive: &Archive) -> Vec<HotSpotView> {
+/// How many of a hot spot's incidents its line links, the latest ones.
+const HOT_SPOT_LINKS: usize = 5;
+
+/// The most dots a strip shows; past it, evenly spaced quantiles of the values stand for them.
+// why: 10,000 incidents would be 30,000 marks, a page of megabytes; 300 quantiles draw the same
+// distribution, and the median and 90th percentile stay exact.
+const STRIP_DOTS: usize = 300;
+
+fn hot_spots(figures: &Insights, archive: &Archive, only: Option<&str>) -> Vec<HotSpotView> {
     figures
         .hot_spots
         .iter()
+        .filter(|spot| only.is_none_or(|name| spot.name == name))
         .map(|spot| {
             let facet = match spot.kind {
                 crate::insights::SpotKind::Service => "services",
@@ -526,24 +548,31 @@ fn hot_spots(figures: &Insights, archive: &Archive) -> Vec<HotSpotView> {
                 incidents: spot
                     .incidents
                     .iter()
+                    .rev()
+                    .take(HOT_SPOT_LINKS)
                     .filter_map(|id| archive.get(id))
                     .map(|pm| card(pm, &archive.config))
                     .collect(),
+                more: spot.incidents.len().saturating_sub(HOT_SPOT_LINKS),
             }
         })
         .collect()
 }
 
+/// How many repeats the page lists, the most recent; `insights.json` has them all.
+const REPEATS_LISTED: usize = 50;
+
 fn repeats(figures: &Insights, archive: &Archive) -> Vec<RepeatItem> {
     figures
         .repeats
         .iter()
+        .take(REPEATS_LISTED)
         .filter_map(|r| {
             Some(RepeatItem {
                 pm: card(archive.get(&r.id)?, &archive.config),
                 earlier: card(archive.get(&r.earlier)?, &archive.config),
                 actions: r.actions.clone(),
-                reasons: r.reasons.join(", "),
+                reasons: super::reasons(&r.reasons),
             })
         })
         .collect()
@@ -575,7 +604,7 @@ pub fn insights_view(figures: &Insights, archive: &Archive) -> InsightsView {
                 }
             })
             .collect(),
-        hot_spots: hot_spots(figures, archive),
+        hot_spots: hot_spots(figures, archive, None),
         completion: completion(figures),
         kinds: kinds(figures),
         open_by_priority: Table {
@@ -634,16 +663,26 @@ pub fn insights_view(figures: &Insights, archive: &Archive) -> InsightsView {
             },
         ],
         repeats: repeats(figures, archive),
+        more_repeats: figures.repeats.len().saturating_sub(REPEATS_LISTED),
         granularity: figures.volume.granularity.name(),
     }
 }
 
-/// The block of figures on a facet value's page.
-pub fn facet_insights(figures: &Insights, archive: &Archive, id: &str) -> FacetInsights {
+/// The block of figures on a facet value's page; `hot_spot` names the service or cause whose
+/// hot spots it shows (none on a tag's page).
+pub fn facet_insights(
+    figures: &Insights,
+    archive: &Archive,
+    id: &str,
+    hot_spot: Option<&str>,
+) -> FacetInsights {
     FacetInsights {
         tiles: tiles(figures),
         volume: volume(figures, id),
-        hot_spots: hot_spots(figures, archive),
+        hot_spots: match hot_spot {
+            Some(name) => hot_spots(figures, archive, Some(name)),
+            None => Vec::new(),
+        },
         repeats: figures.repeats.len(),
     }
 }

@@ -124,7 +124,8 @@ pub struct Card {
 /// One value of a facet with its count.
 #[derive(Clone, Debug, Serialize)]
 pub struct FacetValue {
-    name: String,
+    /// The value as written.
+    pub name: String,
     /// URL-safe form of the value.
     pub slug: String,
     count: usize,
@@ -326,7 +327,9 @@ pub struct PostMortemView {
     actions: Vec<ActionView>,
     related: Vec<RelatedView>,
     repeats: Vec<RepeatView>,
+    more_repeats: usize,
     repeated_by: Vec<RepeatView>,
+    more_repeated_by: usize,
     links: Vec<(String, String)>,
     meeting: Option<MeetingView>,
     source: String,
@@ -355,11 +358,22 @@ pub struct RepeatView {
     reasons: String,
 }
 
+/// How many repeats a page shows each way, the most recent; the rest are counted.
+// why: where a prevent action stays open for years, every later incident of its service
+// repeats it, and a page listing them all would grow with the archive.
+const REPEATS_SHOWN: usize = 5;
+
+/// Reasons as a page shows them: "same service checkout-api, similar text". The backticks
+/// that set names apart in the terminal and in JSON would show as such in HTML.
+fn reasons(reasons: &[String]) -> String {
+    reasons.join(", ").replace('`', "")
+}
+
 fn repeat_view(repeat: &Repeat, other: usize, archive: &Archive) -> RepeatView {
     RepeatView {
         pm: card(&archive.postmortems[other], &archive.config),
         actions: repeat.describe_actions(),
-        reasons: repeat.reasons().join(", "),
+        reasons: reasons(&repeat.reasons()),
     }
 }
 
@@ -614,23 +628,28 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
             .iter()
             .map(|r| RelatedView {
                 pm: card(&archive.postmortems[r.index], config),
-                reasons: r
-                    .reasons
-                    .iter()
-                    .map(Reason::describe)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                reasons: reasons(&r.reasons.iter().map(Reason::describe).collect::<Vec<_>>()),
             })
             .collect(),
         repeats: analysis
             .repeats_of(index)
             .iter()
+            .take(REPEATS_SHOWN)
             .map(|r| repeat_view(r, r.earlier, archive))
             .collect(),
+        more_repeats: analysis
+            .repeats_of(index)
+            .len()
+            .saturating_sub(REPEATS_SHOWN),
         repeated_by: analysis
             .repeated_by(index)
+            .take(REPEATS_SHOWN)
             .map(|r| repeat_view(r, r.later, archive))
             .collect(),
+        more_repeated_by: analysis
+            .repeated_by(index)
+            .count()
+            .saturating_sub(REPEATS_SHOWN),
         links: pm
             .links
             .iter()
