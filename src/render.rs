@@ -656,8 +656,12 @@ mod tests {
         assert!((contrast([255, 255, 255], [0x58, 0xa6, 0xff]) - 2.53).abs() < 0.01);
     }
 
-    #[test]
-    fn every_text_colour_meets_wcag_aa_in_light_and_dark() {
+    /// The light and the dark palette's custom properties, and the stylesheet's rules.
+    fn palettes() -> (
+        BTreeMap<String, String>,
+        BTreeMap<String, String>,
+        Vec<Rule>,
+    ) {
         let theme = Theme::embedded();
         let css = std::str::from_utf8(&theme.files["static/style.css"]).unwrap();
         let rules = parse_css(css);
@@ -670,6 +674,31 @@ mod tests {
             .collect();
         assert_eq!(dark_rules.len(), 1, "one dark palette");
         custom_properties(&dark_rules[0].children, &mut dark);
+        (light, dark, rules)
+    }
+
+    #[test]
+    fn every_chart_colour_stands_out_at_3_to_1_in_light_and_dark() {
+        let (light, dark, _) = palettes();
+        let mut failures = Vec::new();
+        for (name, palette) in [("light", &light), ("dark", &dark)] {
+            for n in 0..crate::chart::CATEGORY_COLOURS {
+                for bg in ["--bg", "--surface"] {
+                    let f = colour(&format!("var(--cat{n})"), palette).expect("a colour");
+                    let ratio = contrast(f, colour(&format!("var({bg})"), palette).unwrap());
+                    // why: 3:1 is WCAG's minimum for graphics, which charts' marks are.
+                    if ratio < 3.0 {
+                        failures.push(format!("{name}: --cat{n} on {bg} is {ratio:.2}:1"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "below 3:1:\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn every_text_colour_meets_wcag_aa_in_light_and_dark() {
+        let (light, dark, rules) = palettes();
 
         // Text colours on every surface, each severity on its own background, and every rule
         // of the screen styles that sets both a colour and a background.
