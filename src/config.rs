@@ -44,6 +44,8 @@ pub struct Config {
     pub rules: Rules,
     /// The thresholds of the figures across incidents.
     pub insights: InsightsConfig,
+    /// The search engine's vocabulary.
+    pub search: SearchConfig,
 }
 
 /// One step of the severity scale.
@@ -138,6 +140,38 @@ impl Default for ExternalConfig {
     }
 }
 
+/// `[search]`: the words a search treats as the same.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Groups of words or phrases that mean the same (`["disk full", "no space left on
+    /// device"]`), added to the built-in operations vocabulary.
+    pub synonyms: Vec<Vec<String>>,
+    /// Whether the built-in vocabulary applies; `false` keeps only `synonyms`.
+    pub default_synonyms: bool,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            synonyms: Vec::new(),
+            default_synonyms: true,
+        }
+    }
+}
+
+impl SearchConfig {
+    /// Every synonym group the search uses: the built-in ones (unless turned off), then the
+    /// archive's.
+    pub fn synonyms(&self) -> Vec<Vec<String>> {
+        let builtin = blameless_search::DEFAULT_SYNONYMS
+            .iter()
+            .filter(|_| self.default_synonyms)
+            .map(|group| group.iter().map(|w| w.to_string()).collect());
+        builtin.chain(self.synonyms.iter().cloned()).collect()
+    }
+}
+
 /// `[insights]`: the thresholds of hot spots, repeat incidents and related incidents.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -226,6 +260,7 @@ impl Default for Config {
             external: ExternalConfig::default(),
             ticket_url: None,
             insights: InsightsConfig::default(),
+            search: SearchConfig::default(),
             rules: Rules {
                 blame_phrases: DEFAULT_BLAME_PHRASES
                     .iter()
@@ -283,6 +318,7 @@ struct RawConfig {
     external: ExternalConfig,
     ticket_url: Option<Spanned<String>>,
     insights: InsightsConfig,
+    search: SearchConfig,
     rules: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
@@ -436,6 +472,7 @@ impl Config {
             external: raw.external,
             ticket_url: raw.ticket_url.map(Spanned::into_inner),
             insights: raw.insights,
+            search: raw.search,
             rules,
         })
     }
@@ -716,7 +753,7 @@ mod tests {
     fn rejects_unknown_key_with_its_line_and_a_suggestion() {
         let errors = parse("title = \"x\"\ntimezon = \"UTC\"\n").unwrap_err();
         insta::assert_snapshot!(render_one(&errors[0]), @r#"
-        error[invalid-config]: unknown field `timezon`, expected one of `title`, `base_url`, `timezone`, `theme`, `causes`, `severity`, `email`, `external`, `ticket_url`, `insights`, `rules`
+        error[invalid-config]: unknown field `timezon`, expected one of `title`, `base_url`, `timezone`, `theme`, `causes`, `severity`, `email`, `external`, `ticket_url`, `insights`, `search`, `rules`
          --> blameless.toml:2:1
           |
         2 | timezon = "UTC"

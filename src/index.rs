@@ -53,6 +53,8 @@ pub fn document(pm: &PostMortem) -> SearchDoc {
         status_rank: status_rank(pm.status),
         detection: pm.detection.map(|d| d.name().to_string()),
         started: pm.started.timestamp(),
+        owner: pm.owner.clone(),
+        people: pm.people(),
     }
 }
 
@@ -89,6 +91,7 @@ pub fn vocabulary(config: &Config) -> Vocabulary {
         severity,
         status,
         cause: config.causes.clone(),
+        synonyms: config.search.synonyms(),
     }
 }
 

@@ -103,6 +103,7 @@ fn main() {
                 status_rank: rank(&vocabulary, "status", "Closed"),
                 detection: Some("monitoring".to_string()),
                 started: started - (copy as i64) * 86_400,
+                ..SearchDoc::default()
             });
         }
     }
@@ -141,6 +142,7 @@ fn vocabulary() -> Vocabulary {
             .map(|(rank, name)| step(rank, name))
             .collect(),
         cause: Vec::new(),
+        synonyms: Vec::new(),
     }
 }
 

@@ -467,6 +467,7 @@ fn vocabulary() -> Vocabulary {
             .map(|(rank, name)| step(rank, name))
             .collect(),
         cause: Vec::new(),
+        synonyms: Vec::new(),
     }
 }
 

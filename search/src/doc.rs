@@ -40,6 +40,10 @@ pub struct SearchDoc {
     pub detection: Option<String>,
     /// When impact began, in unix seconds (UTC).
     pub started: i64,
+    /// The owner of the post-mortem.
+    pub owner: Option<String>,
+    /// Everyone the post-mortem names.
+    pub people: Vec<String>,
 }
 
 impl SearchDoc {
@@ -67,6 +71,20 @@ impl SearchDoc {
             for value in values {
                 doc.add_text(field, value);
             }
+        }
+        for text in [&self.title, &self.summary, &self.body] {
+            if !text.is_empty() {
+                doc.add_text(fields.words, text);
+            }
+        }
+        for value in self.tags.iter().chain(&self.services).chain(&self.causes) {
+            doc.add_text(fields.facet_text, value);
+        }
+        for person in &self.people {
+            doc.add_text(fields.people, person);
+        }
+        if let Some(owner) = &self.owner {
+            doc.add_text(fields.owner, owner);
         }
         doc.add_text(fields.severity, &self.severity);
         doc.add_u64(fields.severity_rank, self.severity_rank);

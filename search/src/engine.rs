@@ -113,13 +113,33 @@ impl Engine {
         }
         let mut unknown = Vec::new();
         let (resolved, mut filters) = self.resolve_filters(&searcher, req, &mut unknown);
+        let mut ranked_with = None;
         let text_query = if q.is_empty() {
             None
         } else {
             let ast = query_grammar::parse_query(q)
                 .map(|ast| self.resolve_query(&searcher, ast, q, &mut unknown))
                 .map_err(|_| QueryParserError::SyntaxError(q.to_string()));
-            match ast.and_then(|ast| self.parser(false).build_query_from_user_input_ast(ast)) {
+            let parser = self.parser(false);
+            let ranker = crate::ranking::Ranker {
+                index: &self.index,
+                searcher: &searcher,
+                fields: &self.fields,
+                synonyms: &self.vocabulary.synonyms,
+                parser: &parser,
+            };
+            // why: `req.q` keeps a trailing space when the searcher has finished the word.
+            let open_end = !req.q.ends_with(char::is_whitespace);
+            let ranked = ast.as_ref().ok().and_then(|ast| ranker.rank(ast, open_end));
+            let built = match ranked {
+                Some(ranked) => {
+                    let query = ranked.query.box_clone();
+                    ranked_with = Some(ranked);
+                    Ok(query)
+                }
+                None => ast.and_then(|ast| parser.build_query_from_user_input_ast(ast)),
+            };
+            match built {
                 Ok(query) => Some(query),
                 Err(parse_error) => {
                     error = Some(explain(q, &parse_error));
@@ -143,7 +163,14 @@ impl Engine {
                 }
             }
         };
-        if response.total == 0 && error.is_none() && has_words(q) {
+        if let Some(ranked) = &ranked_with {
+            if let Some(all) = &ranked.all_words {
+                let query = self.query(&resolved, Some(&**all), None);
+                response.all_words = searcher.search(&*query, &Count).ok();
+            }
+            response.also = ranked.also.clone();
+        }
+        if response.total == 0 && error.is_none() && has_words(q) && ranked_with.is_none() {
             let fuzzy_query = query_grammar::parse_query(q).ok().and_then(|ast| {
                 let ast = self.resolve_query(&searcher, ast, q, &mut Vec::new());
                 self.parser(true).build_query_from_user_input_ast(ast).ok()
@@ -965,20 +992,73 @@ mod tests {
     }
 
     #[test]
-    fn retries_with_typo_tolerance_when_nothing_matches() {
+    fn a_misspelled_word_also_searches_for_its_near_spellings() {
         let (_dir, engine) = engine();
-        let response = engine.search(&q("gatway"));
-        assert!(response.fuzzy);
-        assert_eq!(ids(&response), ["2024-06-01-cert"]);
-        let transposed = engine.search(&q("resovler"));
-        assert_eq!(
-            (ids(&transposed), transposed.fuzzy),
-            (vec!["2023-11-02-dns"], true)
-        );
-        let exact = engine.search(&q("certificate"));
-        assert!(!exact.fuzzy);
+        let response = engine.search(&q("gatway "));
+        // why: the other hit has the service `payment-gateway`.
+        assert_eq!(ids(&response), ["2024-06-01-cert", "2024-01-05-cdn"]);
+        assert_eq!(response.also, ["gateway"]);
+        let transposed = engine.search(&q("resovler "));
+        assert_eq!(ids(&transposed), ["2023-11-02-dns"]);
+        assert_eq!(transposed.also, ["resolver"]);
+        // why: with other words that match, the typo is still expanded, not dropped.
+        let mixed = engine.search(&q("expired certficate "));
+        assert_eq!(mixed.also, ["certificate"]);
+        assert_eq!(ids(&mixed)[0], "2024-06-01-cert");
+        let exact = engine.search(&q("certificate "));
+        assert!(exact.also.is_empty());
         let nothing = engine.search(&q("zzzzqqqq"));
-        assert_eq!((nothing.total, nothing.fuzzy), (0, false));
+        assert_eq!(nothing.total, 0);
+    }
+
+    #[test]
+    fn the_last_word_is_completed_while_typing() {
+        let (_dir, engine) = engine();
+        let typing = engine.search(&q("resol"));
+        assert_eq!(ids(&typing), ["2023-11-02-dns"]);
+        let finished = engine.search(&q("resol "));
+        assert_eq!(finished.total, 0, "a finished word is not a prefix");
+        let short = engine.search(&q("c"));
+        assert!(short.total < 5, "one letter does not match everything");
+    }
+
+    #[test]
+    fn documents_with_every_word_rank_first_and_are_counted() {
+        let (_dir, engine) = engine();
+        let response = engine.search(&q("expired resolver "));
+        assert_eq!(response.all_words, Some(0));
+        assert!(response.total >= 2, "either word matches");
+        let both = engine.search(&q("expired certificate "));
+        assert_eq!(both.all_words, Some(1));
+        assert_eq!(ids(&both)[0], "2024-06-01-cert");
+    }
+
+    #[test]
+    fn synonyms_find_the_words_of_the_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut vocabulary = crate::vocabulary::tests::vocabulary();
+        vocabulary.synonyms = crate::DEFAULT_SYNONYMS
+            .iter()
+            .map(|g| g.iter().map(|w| w.to_string()).collect())
+            .collect();
+        let docs = vec![
+            doc(
+                "2024-01-01-disk",
+                "Builds failed",
+                "The runner said no space left on device.",
+                JAN_2024,
+            ),
+            doc(
+                "2024-02-01-k8s",
+                "Pods evicted",
+                "Kubernetes evicted the pods.",
+                JAN_2024 + DAY,
+            ),
+        ];
+        crate::build_index(dir.path(), ranked(docs), &vocabulary).unwrap();
+        let engine = Engine::open_dir(dir.path()).unwrap();
+        assert_eq!(ids(&engine.search(&q("disk full "))), ["2024-01-01-disk"]);
+        assert_eq!(ids(&engine.search(&q("k8s "))), ["2024-02-01-k8s"]);
     }
 
     #[test]

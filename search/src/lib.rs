@@ -41,11 +41,13 @@ mod explain;
 mod facets;
 mod hotcache;
 mod range_directory;
+mod ranking;
 #[cfg(feature = "writer")]
 mod read_only;
 mod request;
 mod response;
 mod schema;
+mod synonyms;
 mod unknown;
 mod vocabulary;
 #[cfg(feature = "writer")]
@@ -62,6 +64,7 @@ pub use request::{
 };
 pub use response::{FacetCount, Facets, FilterValue, Hit, SearchResponse};
 pub use schema::{FACET_FIELDS, QUERY_FIELDS};
+pub use synonyms::DEFAULT_SYNONYMS;
 pub use tantivy;
 pub use unknown::{Suggestion, UnknownValue};
 pub use vocabulary::{Step, Vocabulary, VOCABULARY_FILE};

@@ -16,6 +16,12 @@ pub struct SearchResponse {
     pub facets: Facets,
     /// True when the query matched nothing as typed and was retried with typo tolerance.
     pub fuzzy: bool,
+    /// How many of `total` match every word of the query (they come first), when it has two
+    /// words or more.
+    pub all_words: Option<usize>,
+    /// Words searched for besides those typed: near spellings of words the archive lacks
+    /// (`certificate` for `certficate`) and completions of a last word cut short.
+    pub also: Vec<String>,
     /// Why the query could not be read as typed, in plain words. When set, `hits` holds
     /// what a best-effort reading of the query found, possibly nothing.
     pub error: Option<QueryErrorExplained>,

@@ -10,6 +10,8 @@ use tantivy::Index;
 /// Tokenizer of the prose fields: simple words, lowercase, English stemming.
 #[cfg(feature = "writer")]
 const PROSE_TOKENIZER: &str = "en_stem";
+/// Tokenizer of the unstemmed fields (`words`, `people`, `owner`): simple words, lowercase.
+pub(crate) const PLAIN_TOKENIZER: &str = "default";
 /// Tokenizer of the identifier field: whitespace-separated, lowercase.
 pub(crate) const IDENT_TOKENIZER: &str = "blameless_ident";
 /// Tokenizer of the keyword fields (tag, service, ...): the whole value, lowercase.
@@ -24,11 +26,13 @@ pub(crate) const RANK_FIELDS: [(&str, &str); 2] =
     [("severity", "severity_rank"), ("status", "status_rank")];
 
 /// The field names a query may use (`title:word`), for error messages.
-pub const QUERY_FIELDS: [&str; 11] = [
+pub const QUERY_FIELDS: [&str; 13] = [
     "title",
     "body",
     "summary",
     "ident",
+    "owner",
+    "people",
     "id",
     "tag",
     "service",
@@ -46,6 +50,14 @@ pub(crate) struct Fields {
     pub body: Field,
     pub summary: Field,
     pub ident: Field,
+    /// Title, summary and body, unstemmed: the dictionary that typos and prefixes are
+    /// looked up in.
+    pub words: Field,
+    /// Services, causes and tags as prose, so that they take part in ranking.
+    pub facet_text: Field,
+    /// Everyone named: owner, commander, scribe, responders, attendees, action owners.
+    pub people: Field,
+    pub owner: Field,
     pub tag: Field,
     pub service: Field,
     pub cause: Field,
@@ -69,6 +81,10 @@ impl Fields {
             body: get("body")?,
             summary: get("summary")?,
             ident: get("ident")?,
+            words: get("words")?,
+            facet_text: get("facet_text")?,
+            people: get("people")?,
+            owner: get("owner")?,
             tag: get("tag")?,
             service: get("service")?,
             cause: get("cause")?,
@@ -116,6 +132,20 @@ pub(crate) fn build_schema() -> Schema {
                 .set_index_option(IndexRecordOption::WithFreqs),
         ),
     );
+    let plain = |record: IndexRecordOption| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(PLAIN_TOKENIZER)
+                .set_index_option(record),
+        )
+    };
+    // why: typos and prefixes are matched against the words as written (`certficate` is
+    // one letter from `certificate`, not from the stem `certif`); only the dictionary and
+    // the document counts are read, so no frequencies or positions.
+    builder.add_text_field("words", plain(IndexRecordOption::Basic));
+    builder.add_text_field("facet_text", prose(false));
+    builder.add_text_field("people", plain(IndexRecordOption::WithFreqsAndPositions));
+    builder.add_text_field("owner", plain(IndexRecordOption::WithFreqsAndPositions));
     for name in FACET_FIELDS {
         // why: the inverted index is lowercase so that `severity:sev-1` matches `SEV-1`;
         // the fast column keeps the value as written, for display in facet counts.

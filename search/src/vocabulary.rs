@@ -29,6 +29,9 @@ pub struct Vocabulary {
     pub status: Vec<Step>,
     /// The causes an archive may name, as written in its configuration.
     pub cause: Vec<String>,
+    /// Groups of words and phrases that mean the same to a searcher (`disk full`, `no space
+    /// left on device`); a query for one also finds the others.
+    pub synonyms: Vec<Vec<String>>,
 }
 
 /// One step of an ordered scale: a severity or a status.
@@ -162,6 +165,7 @@ pub(crate) mod tests {
                 step(3, "Closed", &[], "closed"),
             ],
             cause: vec!["config-change".into(), "deploy".into(), "capacity".into()],
+            synonyms: Vec::new(),
         }
     }
 

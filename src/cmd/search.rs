@@ -75,6 +75,9 @@ pub fn answer(ctx: Context, request: &SearchRequest, json: bool) -> Result<u8> {
     if response.fuzzy {
         eprintln!("no exact matches: showing matches with one typo allowed");
     }
+    if !response.also.is_empty() {
+        eprintln!("also searched for: {}", response.also.join(", "));
+    }
     let hits: Vec<serde_json::Value> = response
         .hits
         .iter()
@@ -119,7 +122,14 @@ pub fn answer(ctx: Context, request: &SearchRequest, json: bool) -> Result<u8> {
             text.push('\n');
         }
         print!("{}", crate::terminal::printable(&text));
-        eprintln!("{} of {} matches", response.hits.len(), response.total);
+        match response.all_words {
+            Some(all) => eprintln!(
+                "{} of {} matches ({all} with every word, first)",
+                response.hits.len(),
+                response.total
+            ),
+            None => eprintln!("{} of {} matches", response.hits.len(), response.total),
+        }
     }
     Ok(EXIT_OK)
 }

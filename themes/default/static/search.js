@@ -41,6 +41,14 @@
   const PAGE = 10;
   const input = form.querySelector('[name="q"]');
 
+  // A page opened from disk cannot load the engine: browsers refuse workers and range
+  // requests on file:// URLs. Say how to serve the site instead of failing silently.
+  if (location.protocol === "file:") {
+    setState("error");
+    statusBox.textContent = "Search needs the site served over HTTP: run `blameless serve` in the archive, " +
+      "or `python3 -m http.server` in the site's folder, and open the page from there.";
+    return;
+  }
   // The worker resolves URLs against its own location: hand it absolute ones.
   const absolute = (url) => new URL(url, document.baseURI).href;
   const worker = new Worker(absolute(cfg.worker || "/static/search-worker.js"));
@@ -222,6 +230,15 @@
     }
     results.replaceChildren(el("li", { class: "search-none" }, p));
   }
+  // "Also searched for certificate", with a link to the words exactly as typed.
+  function renderAlso(state, also) {
+    const exact = Object.assign({}, state, {
+      q: state.q.split(/\s+/).filter((w) => w).map((w) => (/^[\w.-]+$/.test(w) ? '"' + w + '"' : w)).join(" "),
+    });
+    const a = el("a", { href: writeUrl(exact) }, "search only for what you typed");
+    a.addEventListener("click", (e) => { e.preventDefault(); go(exact, true); });
+    return el("p", { class: "search-notice" }, "Also searched for " + also.join(", ") + " · ", a);
+  }
   function renderError(error) {
     const text = "Your query could not be read: " + error.message + "." + (error.hint ? " Hint: " + error.hint + "." : "");
     return el("p", { class: "search-error", role: "alert" }, text);
@@ -245,8 +262,11 @@
     const res = msg.response;
     setState("ready");
     const what = describe(state);
+    const every = res.all_words !== null && res.all_words !== undefined && res.total > 0
+      ? " (" + res.all_words + " with every word, first)" : "";
     statusBox.textContent = res.total + (res.total === 1 ? " post-mortem" : " post-mortems") + (what ? " for " + what : "") +
-      (res.fuzzy ? " (no exact match; showing similar spellings)" : "") + ".";
+      every + (res.fuzzy ? " (no exact match; showing similar spellings)" : "") + ".";
+    if (res.also && res.also.length) statusBox.after(renderAlso(state, res.also));
     if (res.error) statusBox.after(renderError(res.error));
     statusBox.after(...renderUnknown(state, res.unknown));
     renderFacets(state, res);
