@@ -330,13 +330,25 @@ fn check_search_page(base: &str) {
         "{none}"
     );
 
-    // A misspelt word is retried with typo tolerance.
+    // A misspelt word also searches for its near spelling, and says so.
     search(&tab, &format!("{base}/search/?q=failovr"));
     assert!(!titles(&tab).is_empty());
-    assert!(
-        eval(&tab, "document.getElementById('search-status').textContent")
-            .contains("similar spellings")
+    let also = eval(
+        &tab,
+        "[...document.querySelectorAll('.search-notice')].map(n => n.textContent).join('|')",
     );
+    assert!(also.contains("Also searched for failover"), "{also}");
+
+    // While typing, the last word is completed; documents with every word come first.
+    search(&tab, &format!("{base}/search/?q=kuberne"));
+    let typed = titles(&tab);
+    assert!(
+        typed.iter().any(|t| t.contains("Kubernetes")),
+        "{typed:?}"
+    );
+    search(&tab, &format!("{base}/search/?q=payments+failover"));
+    let status = eval(&tab, "document.getElementById('search-status').textContent");
+    assert!(status.contains("with every word, first"), "{status}");
 
     // A query that cannot be read is explained, never a blank page.
     search(&tab, &format!("{base}/search/?q=title%3A%28failover"));
@@ -388,8 +400,41 @@ fn search_works_in_chromium_on_a_host_without_range_support() {
     let site = out.path().join("site");
     let run = crate::harness::run_in(&repo(), &["build", "--out", site.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let port = plain_server(site);
-    check_search_page(&format!("http://127.0.0.1:{port}"));
+    let port = plain_server(site.clone());
+    let base = format!("http://127.0.0.1:{port}");
+    check_search_page(&base);
+
+    // The browser and the command line rank alike: one engine, one index, one ranking.
+    let browser = browser();
+    let tab = browser.new_tab().expect("tab");
+    for query in [
+        "replication lag",
+        "certficate expired",
+        "kuberne",
+        "disk full",
+        "pay again duplicate",
+        "owner:\"Hannah Becker\"",
+    ] {
+        let url = format!(
+            "{base}/search/?q={}",
+            query.replace(' ', "+").replace('"', "%22").replace(':', "%3A")
+        );
+        search(&tab, &url);
+        let json = eval(
+            &tab,
+            "JSON.stringify([...document.querySelectorAll('.search-hit-title')].map(a => a.getAttribute('href').split('/').filter(x => x).pop()))",
+        );
+        let in_browser: Vec<String> = serde_json::from_str(&json).unwrap();
+        let cli = crate::harness::run_in(
+            &repo(),
+            &["search", "--out", site.to_str().unwrap(), "--json", query],
+        );
+        assert_eq!(cli.code, 0, "{}", cli.stderr);
+        let hits: Vec<serde_json::Value> = serde_json::from_str(&cli.stdout).unwrap();
+        let on_cli: Vec<&str> = hits.iter().map(|h| h["id"].as_str().unwrap()).collect();
+        assert!(!on_cli.is_empty(), "{query}: no hits");
+        assert_eq!(in_browser, on_cli, "{query}");
+    }
 }
 
 #[test]
