@@ -342,10 +342,7 @@ fn check_search_page(base: &str) {
     // While typing, the last word is completed; documents with every word come first.
     search(&tab, &format!("{base}/search/?q=kuberne"));
     let typed = titles(&tab);
-    assert!(
-        typed.iter().any(|t| t.contains("Kubernetes")),
-        "{typed:?}"
-    );
+    assert!(typed.iter().any(|t| t.contains("Kubernetes")), "{typed:?}");
     search(&tab, &format!("{base}/search/?q=payments+failover"));
     let status = eval(&tab, "document.getElementById('search-status').textContent");
     assert!(status.contains("with every word, first"), "{status}");
@@ -417,7 +414,10 @@ fn search_works_in_chromium_on_a_host_without_range_support() {
     ] {
         let url = format!(
             "{base}/search/?q={}",
-            query.replace(' ', "+").replace('"', "%22").replace(':', "%3A")
+            query
+                .replace(' ', "+")
+                .replace('"', "%22")
+                .replace(':', "%3A")
         );
         search(&tab, &url);
         let json = eval(
