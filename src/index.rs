@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use blameless_search::{IndexStats, SearchDoc, Step, Vocabulary};
+use blameless_search::{IndexStats, SearchDoc, SectionStart, Step, Vocabulary};
 use rayon::prelude::*;
 
 use crate::archive::Archive;
@@ -20,20 +20,32 @@ pub const SITE_DIR: &str = "search/index";
 
 /// The search document of one post-mortem.
 pub fn document(pm: &PostMortem) -> SearchDoc {
-    let body: Vec<String> = pm
+    let mut body = String::new();
+    let mut sections = Vec::new();
+    for s in pm
         .sections
         .iter()
         .filter(|s| s.kind != Some(SectionKind::InternalEmail))
-        .map(|s| {
-            let text = markdown::to_text(&s.markdown);
-            if s.heading.is_empty() {
-                text
-            } else {
-                format!("{}\n{text}", s.heading)
-            }
-        })
-        .collect();
-    let body = body.join("\n\n");
+    {
+        if !body.is_empty() {
+            body.push_str("\n\n");
+        }
+        sections.push(SectionStart {
+            offset: body.len(),
+            heading: s.heading.clone(),
+            anchor: s.anchor(),
+        });
+        if !s.heading.is_empty() {
+            body.push_str(&s.heading);
+            body.push('\n');
+        }
+        let timeline = s.kind == Some(SectionKind::Timeline) && !pm.timeline.entries.is_empty();
+        body.push_str(&if timeline {
+            timeline_text(pm)
+        } else {
+            markdown::to_text(&s.markdown)
+        });
+    }
     let mut idents: BTreeSet<String> = identifiers(&body);
     idents.extend(pm.services.iter().cloned());
     idents.extend(pm.actions.iter().filter_map(|a| a.ticket.clone()));
@@ -55,7 +67,34 @@ pub fn document(pm: &PostMortem) -> SearchDoc {
         started: pm.started.timestamp(),
         owner: pm.owner.clone(),
         people: pm.people(),
+        sections,
     }
+}
+
+/// The timeline as a reader says it: "18 Aug 13:05 Export starts", the date only when it
+/// changes, in the post-mortem's zone; not the table's ISO times and header.
+fn timeline_text(pm: &PostMortem) -> String {
+    let mut day = None;
+    let lines: Vec<String> = pm
+        .timeline
+        .entries
+        .iter()
+        .map(|entry| {
+            let event = markdown::to_text(&entry.event);
+            let Some(time) = entry.time else {
+                return format!("{} {event}", entry.time_text);
+            };
+            let local = time.with_timezone(&pm.timezone);
+            let when = if day == Some(local.date_naive()) {
+                local.format("%H:%M").to_string()
+            } else {
+                day = Some(local.date_naive());
+                local.format("%-d %b %H:%M").to_string()
+            };
+            format!("{when} {event}")
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// The position of `status` in the lifecycle, 0 for `Draft`.

@@ -157,17 +157,32 @@ pub fn node_text<'a>(node: &'a AstNode<'a>) -> String {
 
 fn collect_text<'a>(node: &'a AstNode<'a>, out: &mut String) {
     // why: a flat walk over start and end edges rather than recursion, so that a source with
-    // thousands of nested block quotes or lists cannot overflow the stack.
+    // thousands of nested block quotes or lists cannot overflow the stack. A table's header row ("Time | Event") is
+    // layout, not text: in a snippet it reads as residue.
+    let mut in_header = false;
     for edge in node.traverse() {
         match edge {
             NodeEdge::Start(node) => match &node.data().value {
+                NodeValue::TableRow(true) => in_header = true,
+                _ if in_header => {}
                 NodeValue::Text(t) => out.push_str(t),
                 NodeValue::Code(c) => out.push_str(&c.literal),
                 NodeValue::CodeBlock(c) => out.push_str(&c.literal),
                 NodeValue::SoftBreak | NodeValue::LineBreak => out.push(' '),
                 _ => {}
             },
+            NodeEdge::End(node) if in_header => {
+                in_header = !matches!(node.data().value, NodeValue::TableRow(true));
+            }
+            NodeEdge::End(node) if matches!(node.data().value, NodeValue::TableCell) => {
+                if !out.is_empty() && !out.ends_with(['\n', ' ']) {
+                    out.push(' ');
+                }
+            }
             NodeEdge::End(node) => {
+                if node.data().value.block() && out.ends_with(' ') {
+                    out.pop();
+                }
                 if node.data().value.block() && !out.ends_with('\n') && !out.is_empty() {
                     out.push('\n');
                 }
@@ -287,6 +302,14 @@ pub fn ticket_url(ticket: &str, template: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_reads_as_rows_without_its_header() {
+        let text = to_text(
+            "| Time | Event |\n| --- | --- |\n| 13:05 | Export starts |\n| 13:52 | Mitigated |\n",
+        );
+        assert_eq!(text, "13:05 Export starts\n13:52 Mitigated");
+    }
 
     #[test]
     fn tickets_link_through_the_template() {

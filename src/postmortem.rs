@@ -235,6 +235,16 @@ pub struct Section {
 }
 
 impl Section {
+    /// The id of its heading on the page: the well-known section's canonical name, else the
+    /// heading's slug; `introduction` for text before the first heading.
+    pub fn anchor(&self) -> String {
+        match self.kind {
+            Some(kind) => crate::slug::slugify(kind.heading()),
+            None if self.heading.is_empty() => "introduction".into(),
+            None => crate::slug::slugify(&self.heading),
+        }
+    }
+
     /// Whether nothing is written under the heading: no text once comments (the template's
     /// hints) and blank lines are left out. The one test of "written" that the rules, the
     /// page's checklist and the emails share.

@@ -44,6 +44,20 @@ pub struct SearchDoc {
     pub owner: Option<String>,
     /// Everyone the post-mortem names.
     pub people: Vec<String>,
+    /// Where each section starts in `body`, so that a snippet can say where it comes from.
+    pub sections: Vec<SectionStart>,
+}
+
+/// The start of a section in [`SearchDoc::body`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SectionStart {
+    /// Byte offset in the body.
+    pub offset: usize,
+    /// The heading as written.
+    pub heading: String,
+    /// The id of the heading on the post-mortem's page.
+    pub anchor: String,
 }
 
 impl SearchDoc {
@@ -85,6 +99,13 @@ impl SearchDoc {
         }
         if let Some(owner) = &self.owner {
             doc.add_text(fields.owner, owner);
+        }
+        if !self.sections.is_empty() {
+            // why: stored, never searched: read back only to name a snippet's section.
+            doc.add_text(
+                fields.sections,
+                serde_json::to_string(&self.sections).unwrap_or_default(),
+            );
         }
         doc.add_text(fields.severity, &self.severity);
         doc.add_u64(fields.severity_rank, self.severity_rank);

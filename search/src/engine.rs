@@ -555,12 +555,15 @@ impl Engine {
             };
             let body = text(f.body);
             let summary = text(f.summary);
-            let snippet_html = make_snippet(
+            let (snippet_html, at) = make_snippet(
                 body_snippets.as_ref(),
                 summary_snippets.as_ref(),
                 &body,
                 &summary,
             );
+            let sections: Vec<crate::SectionStart> =
+                serde_json::from_str(&text(f.sections)).unwrap_or_default();
+            let section = at.and_then(|at| sections.iter().rev().find(|s| s.offset <= at));
             let (severity, status) = (text(f.severity), text(f.status));
             let slug = |field, name: &str| {
                 let slug = self.vocabulary.slug(field, name);
@@ -582,6 +585,8 @@ impl Engine {
                     .filter_map(|v| v.as_str().map(str::to_string))
                     .collect(),
                 score,
+                section: section.map(|s| s.heading.clone()),
+                anchor: section.map(|s| s.anchor.clone()),
                 snippet_html,
             });
         }
@@ -590,24 +595,43 @@ impl Engine {
 }
 
 /// Picks the best passage: a body match, else a summary match, else the summary, else
-/// the start of the body.
+/// the start of the body; with an ellipsis where the text goes on, and the byte offset of a
+/// body passage (for its section).
 fn make_snippet(
     body_snippets: Option<&SnippetGenerator>,
     summary_snippets: Option<&SnippetGenerator>,
     body: &str,
     summary: &str,
-) -> String {
-    for (generator, text) in [(body_snippets, body), (summary_snippets, summary)] {
+) -> (String, Option<usize>) {
+    for (generator, text, in_body) in [
+        (body_snippets, body, true),
+        (summary_snippets, summary, false),
+    ] {
         if let Some(generator) = generator {
             let mut snippet = generator.snippet(text);
             if !snippet.highlighted().is_empty() {
                 snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-                return snippet.to_html();
+                let range = snippet.fragment_range();
+                let before = if text[..range.start].trim().is_empty() {
+                    ""
+                } else {
+                    "… "
+                };
+                let after = if text[range.end..].trim().is_empty() {
+                    ""
+                } else {
+                    " …"
+                };
+                let html = format!("{before}{}{after}", snippet.to_html().trim());
+                // why: the section is the one of the first word found, not of the
+                // fragment's start, which may lie in the section before.
+                let first = snippet.highlighted().first().map_or(0, |h| h.start);
+                return (html, in_body.then_some(range.start + first));
             }
         }
     }
     let plain = if summary.is_empty() { body } else { summary };
-    escape_html(&truncate_words(plain, SNIPPET_CHARS))
+    (escape_html(&truncate_words(plain, SNIPPET_CHARS)), None)
 }
 
 /// Cuts `text` at a word boundary before `max_chars`, with an ellipsis when cut.
@@ -1009,6 +1033,36 @@ mod tests {
         assert!(exact.also.is_empty());
         let nothing = engine.search(&q("zzzzqqqq"));
         assert_eq!(nothing.total, 0);
+    }
+
+    #[test]
+    fn a_snippet_names_its_section_and_marks_where_the_text_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let filler = "The weekly report was written and read by everyone as usual. ".repeat(8);
+        let body = format!(
+            "Summary\n{filler}\n\nContributing factors\nThe resolver cache expired. {filler}"
+        );
+        let factors = body.find("Contributing").unwrap();
+        let mut pm = doc("2024-01-01-a", "A title", &body, JAN_2024);
+        pm.sections = vec![
+            crate::SectionStart {
+                offset: 0,
+                heading: "Summary".into(),
+                anchor: "summary".into(),
+            },
+            crate::SectionStart {
+                offset: factors,
+                heading: "Contributing factors".into(),
+                anchor: "contributing-factors".into(),
+            },
+        ];
+        build(dir.path(), vec![pm]);
+        let engine = Engine::open_dir(dir.path()).unwrap();
+        let hit = &engine.search(&q("resolver cache ")).hits[0];
+        assert_eq!(hit.section.as_deref(), Some("Contributing factors"));
+        assert_eq!(hit.anchor.as_deref(), Some("contributing-factors"));
+        assert!(hit.snippet_html.starts_with("… "), "{}", hit.snippet_html);
+        assert!(hit.snippet_html.ends_with(" …"), "{}", hit.snippet_html);
     }
 
     #[test]

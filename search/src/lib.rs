@@ -53,7 +53,7 @@ mod vocabulary;
 #[cfg(feature = "writer")]
 mod writer;
 
-pub use doc::SearchDoc;
+pub use doc::{SearchDoc, SectionStart};
 pub use engine::{search, Engine};
 pub use explain::QueryErrorExplained;
 pub use hotcache::{page_runs, HotCache, HotFile, DEFAULT_PAGE_SIZE, HOTCACHE_FILE};

@@ -68,6 +68,10 @@ pub struct Hit {
     pub services: Vec<String>,
     /// Relevance score (BM25); 0 when sorted by date or with no query text.
     pub score: f32,
+    /// The section the snippet comes from, when it comes from the body.
+    pub section: Option<String>,
+    /// The id of that section's heading on the page, for a link straight to it.
+    pub anchor: Option<String>,
     /// A passage of the body (or the summary), HTML-escaped, with `<mark>` around matches.
     pub snippet_html: String,
 }

@@ -58,6 +58,8 @@ pub(crate) struct Fields {
     /// Everyone named: owner, commander, scribe, responders, attendees, action owners.
     pub people: Field,
     pub owner: Field,
+    /// The body's section starts, as JSON ([`crate::SectionStart`]); stored only.
+    pub sections: Field,
     pub tag: Field,
     pub service: Field,
     pub cause: Field,
@@ -85,6 +87,7 @@ impl Fields {
             facet_text: get("facet_text")?,
             people: get("people")?,
             owner: get("owner")?,
+            sections: get("sections")?,
             tag: get("tag")?,
             service: get("service")?,
             cause: get("cause")?,
@@ -146,6 +149,7 @@ pub(crate) fn build_schema() -> Schema {
     builder.add_text_field("facet_text", prose(false));
     builder.add_text_field("people", plain(IndexRecordOption::WithFreqsAndPositions));
     builder.add_text_field("owner", plain(IndexRecordOption::WithFreqsAndPositions));
+    builder.add_text_field("sections", STORED);
     for name in FACET_FIELDS {
         // why: the inverted index is lowercase so that `severity:sev-1` matches `SEV-1`;
         // the fast column keeps the value as written, for display in facet counts.

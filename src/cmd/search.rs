@@ -91,6 +91,7 @@ pub fn answer(ctx: Context, request: &SearchRequest, json: bool) -> Result<u8> {
                 "score": hit.score,
                 "url": format!("{base_url}/pm/{}/", hit.id),
                 "snippet": crate::index::snippet_text(&hit.snippet_html),
+                "section": hit.section,
             })
         })
         .collect();
@@ -116,8 +117,10 @@ pub fn answer(ctx: Context, request: &SearchRequest, json: bool) -> Result<u8> {
                 value["url"].as_str().unwrap_or_default()
             ));
             let snippet = value["snippet"].as_str().unwrap_or_default();
-            if !snippet.is_empty() {
-                text.push_str(&format!("    {snippet}\n"));
+            match (&hit.section, snippet.is_empty()) {
+                (_, true) => {}
+                (Some(section), false) => text.push_str(&format!("    {section}: {snippet}\n")),
+                (None, false) => text.push_str(&format!("    {snippet}\n")),
             }
             text.push('\n');
         }

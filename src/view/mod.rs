@@ -560,11 +560,7 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
                 s.heading.clone()
             };
             SectionView {
-                anchor: match s.kind {
-                    Some(kind) => slugify(kind.heading()),
-                    None if heading.is_empty() => "introduction".into(),
-                    None => slugify(&heading),
-                },
+                anchor: s.anchor(),
                 heading,
                 kind: s.kind.map(|k| slugify(k.heading())),
                 html: if is_timeline {

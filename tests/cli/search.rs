@@ -69,7 +69,7 @@ fn search_json_has_the_documented_fields() {
     let keys: Vec<&str> = hit.keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["id", "score", "severity", "snippet", "started", "status", "title", "url"]
+        ["id", "score", "section", "severity", "snippet", "started", "status", "title", "url"]
     );
     assert_eq!(
         hit["url"],

@@ -158,10 +158,16 @@
       el("span", { class: "status status-" + hit.status_slug }, hit.status),
       el("time", { datetime: date }, date));
     if (hit.services.length) meta.append(el("span", { class: "search-hit-services" }, hit.services.join(", ")));
+    const page = pmBase + encodeURIComponent(hit.id) + "/";
     const snippet = el("p", { class: "search-hit-snippet" });
-    snippet.innerHTML = hit.snippet_html; // why: escaped by the engine, with <mark> only
+    if (hit.section && hit.anchor) {
+      snippet.append(el("a", { class: "search-hit-section", href: page + "#" + encodeURIComponent(hit.anchor) }, hit.section), " ");
+    }
+    const text = el("span");
+    text.innerHTML = hit.snippet_html; // why: escaped by the engine, with <mark> only
+    snippet.append(text);
     return el("li", { class: "search-hit" },
-      el("a", { class: "search-hit-title", href: pmBase + encodeURIComponent(hit.id) + "/" }, hit.title),
+      el("a", { class: "search-hit-title", href: page }, hit.title),
       meta,
       snippet);
   }
