@@ -112,7 +112,7 @@ pub const DEFAULT_SYNONYMS: &[&[&str]] = &[
     &["queue", "message queue", "sqs", "rabbitmq"],
     &["replica", "replication", "read replica", "standby"],
     &["replication lag", "replica lag"],
-    &["failover", "fail over", "switchover"],
+    &["failover", "switchover"],
     &["backup", "snapshot"],
     &["restore", "recovery"],
     &["migration", "schema change", "migrate"],

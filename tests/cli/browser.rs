@@ -223,6 +223,20 @@ fn check_search_page(base: &str) {
         "document.querySelector('[data-field=severity] a[aria-current=true]').textContent",
     );
     assert!(selected.starts_with("SEV-1"), "{selected}");
+    let chips = eval(
+        &tab,
+        "JSON.stringify([...document.querySelectorAll('.search-chip')].map(a => a.getAttribute('aria-label')))",
+    );
+    assert_eq!(chips, r#"["Remove filter Severity: SEV-1"]"#);
+    // why: the hit names the section its snippet comes from and links to it.
+    let section = eval(
+        &tab,
+        "(document.querySelector('.search-hit-section') || {href: ''}).href",
+    );
+    assert!(
+        section.contains("/pm/") && section.contains('#'),
+        "{section}"
+    );
 
     // An alias filters like the name it stands for, and selects that name's facet; the
     // facets of the scale come in its order, and hits carry the scale's slugs.

@@ -151,6 +151,28 @@
     next[field] = next[field].map((v) => (v === given ? value : v));
     return next;
   }
+  // Each active filter as a chip that removes it.
+  function renderChips(state) {
+    const chips = [];
+    const chip = (label, next) => {
+      const a = el("a", { class: "search-chip", href: writeUrl(next), "aria-label": "Remove filter " + label }, label, el("span", { "aria-hidden": "true" }, "×"));
+      a.addEventListener("click", (e) => { e.preventDefault(); go(next, true); });
+      chips.push(el("li", {}, a));
+    };
+    for (const f of FILTERS) {
+      for (const v of state[f]) {
+        const next = JSON.parse(JSON.stringify(state));
+        next[f] = next[f].filter((x) => x !== v);
+        chip((LABELS[f] || f) + ": " + v, next);
+      }
+    }
+    for (const k of ["since", "until"]) {
+      if (!state[k]) continue;
+      const next = Object.assign({}, state, { [k]: "" });
+      chip(k + " " + state[k], next);
+    }
+    return el("ul", { class: "search-chips", "aria-label": "Active filters" }, ...chips);
+  }
   function hitNode(hit) {
     const date = new Date(hit.started * 1000).toISOString().slice(0, 10);
     const meta = el("p", { class: "search-hit-meta" },
@@ -259,7 +281,7 @@
     const { id, msg } = await ask(toRequest(state, 0));
     latest = Math.max(latest, id);
     if (id !== latest || state !== current) return; // a newer search was started
-    document.querySelectorAll(".search-error, .search-notice, .search-more").forEach((n) => n.remove());
+    document.querySelectorAll(".search-error, .search-notice, .search-more, .search-chips").forEach((n) => n.remove());
     if (msg.type === "error") {
       setState("error");
       statusBox.textContent = "Search failed: " + msg.message + ".";
@@ -273,6 +295,7 @@
     statusBox.textContent = res.total + (res.total === 1 ? " post-mortem" : " post-mortems") + (what ? " for " + what : "") +
       every + (res.fuzzy ? " (no exact match; showing similar spellings)" : "") + ".";
     if (res.also && res.also.length) statusBox.after(renderAlso(state, res.also));
+    if (FILTERS.some((f) => state[f].length) || state.since || state.until) statusBox.after(renderChips(state));
     if (res.error) statusBox.after(renderError(res.error));
     statusBox.after(...renderUnknown(state, res.unknown));
     renderFacets(state, res);
