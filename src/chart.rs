@@ -67,6 +67,11 @@ impl Unit {
         }
     }
 
+    /// A figure that may be missing, for tables and reports: as [`Unit::format`], or `–`.
+    pub fn format_or_dash(self, value: Option<f64>) -> String {
+        value.map_or_else(|| "–".into(), |v| self.format(v))
+    }
+
     /// A tick's label: as [`Unit::format`], but a bare `0` at a duration axis' origin.
     fn tick(self, value: f64) -> String {
         if value == 0.0 && matches!(self, Unit::Minutes | Unit::Days) {

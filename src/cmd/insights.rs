@@ -73,7 +73,7 @@ pub fn run(
 }
 
 fn minutes(value: Option<f64>) -> String {
-    value.map_or_else(|| "–".into(), |v| Unit::Minutes.format(v))
+    Unit::Minutes.format_or_dash(value)
 }
 
 fn heading(out: &mut String, title: &str) {
@@ -266,8 +266,7 @@ pub fn report(title: &str, figures: &Insights) -> String {
                 "{} {} (median {})",
                 p.priority,
                 p.open,
-                p.median_age_days
-                    .map_or("–".into(), |d| Unit::Days.format(d))
+                Unit::Days.format_or_dash(p.median_age_days)
             )
         })
         .collect();
@@ -300,23 +299,15 @@ pub fn report(title: &str, figures: &Insights) -> String {
     let _ = writeln!(
         out,
         "reviews held on time: {} ({} of {} due)",
-        process
-            .on_time_share
-            .map_or("–".into(), |p| Unit::Percent.format(p)),
+        Unit::Percent.format_or_dash(process.on_time_share),
         process.reviews_on_time,
         process.reviews_due
     );
     let _ = writeln!(
         out,
         "resolved to review: median {}, 90th percentile {}",
-        process
-            .days_to_review
-            .median
-            .map_or("–".into(), |d| Unit::Days.format(d)),
-        process
-            .days_to_review
-            .p90
-            .map_or("–".into(), |d| Unit::Days.format(d))
+        Unit::Days.format_or_dash(process.days_to_review.median),
+        Unit::Days.format_or_dash(process.days_to_review.p90)
     );
     let _ = writeln!(
         out,

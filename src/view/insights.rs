@@ -111,11 +111,11 @@ pub struct FacetInsights {
 }
 
 fn minutes(value: Option<f64>) -> String {
-    value.map_or_else(|| "–".into(), |v| Unit::Minutes.format(v))
+    Unit::Minutes.format_or_dash(value)
 }
 
 fn number(value: Option<f64>, unit: Unit) -> String {
-    value.map_or_else(|| "–".into(), |v| unit.format(v))
+    unit.format_or_dash(value)
 }
 
 fn incidents() -> Noun {
