@@ -36,6 +36,8 @@ pub struct Config {
     pub severities: Vec<SeveritySpec>,
     /// Addresses of the internal email.
     pub email: EmailConfig,
+    /// The review meeting's defaults.
+    pub meeting: MeetingConfig,
     /// What the external message must not reveal.
     pub external: ExternalConfig,
     /// URL template for tickets that are keys, with `{ticket}` replaced by the key.
@@ -46,6 +48,8 @@ pub struct Config {
     pub insights: InsightsConfig,
     /// The search engine's vocabulary.
     pub search: SearchConfig,
+    /// The people, teams and services of `directory.toml`, if the archive has one.
+    pub directory: Option<std::sync::Arc<crate::directory::Directory>>,
 }
 
 /// One step of the severity scale.
@@ -119,6 +123,15 @@ impl Default for EmailConfig {
             subject_prefix: "[Post-mortem]".into(),
         }
     }
+}
+
+/// `[meeting]`: the review meeting's defaults.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeetingConfig {
+    /// Where reviews take place, a room or a call link, unless a post-mortem's `[meeting]
+    /// location` says otherwise.
+    pub location: Option<String>,
 }
 
 /// `[external]`: what the external message must not reveal.
@@ -257,10 +270,12 @@ impl Default for Config {
             causes: DEFAULT_CAUSES.iter().map(|c| c.to_string()).collect(),
             severities: default_severities(),
             email: EmailConfig::default(),
+            meeting: MeetingConfig::default(),
             external: ExternalConfig::default(),
             ticket_url: None,
             insights: InsightsConfig::default(),
             search: SearchConfig::default(),
+            directory: None,
             rules: Rules {
                 blame_phrases: DEFAULT_BLAME_PHRASES
                     .iter()
@@ -315,6 +330,7 @@ struct RawConfig {
     causes: Option<Vec<String>>,
     severity: Option<Vec<RawSeverity>>,
     email: EmailConfig,
+    meeting: MeetingConfig,
     external: ExternalConfig,
     ticket_url: Option<Spanned<String>>,
     insights: InsightsConfig,
@@ -337,7 +353,7 @@ impl Config {
     /// Parses the text of `blameless.toml`; `path` is only used in diagnostics.
     pub fn parse(text: &str, path: &Path) -> Result<Config, Vec<Diagnostic>> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let raw = deserialize(text, path)?;
+        let raw: RawConfig = deserialize(text, path)?;
         let mut problems = Vec::new();
         let mut invalid = |span: Range<usize>, message: String, help: &str| {
             problems.push(
@@ -469,10 +485,12 @@ impl Config {
             causes: raw.causes.unwrap_or(defaults.causes),
             severities,
             email: raw.email,
+            meeting: raw.meeting,
             external: raw.external,
             ticket_url: raw.ticket_url.map(Spanned::into_inner),
             insights: raw.insights,
             search: raw.search,
+            directory: None,
             rules,
         })
     }
@@ -489,9 +507,13 @@ impl Config {
 /// How many unknown keys are reported before the rest are left unsaid.
 const MAX_UNKNOWN_KEYS: usize = 50;
 
-/// Reads the raw configuration, reporting every unknown key rather than the first: each one
-/// is reported, removed from the parsed table, and the table read again.
-fn deserialize(text: &str, path: &Path) -> Result<RawConfig, Vec<Diagnostic>> {
+/// Reads a TOML file into its raw struct, reporting every unknown key rather than the first:
+/// each one is reported, removed from the parsed table, and the table read again. The
+/// configuration and the directory are read with it.
+pub(crate) fn deserialize<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, Vec<Diagnostic>> {
     let report = |err: &toml::de::Error| {
         let span = err.span().unwrap_or(0..0);
         let message = err.message().trim_end_matches('\n').to_string();
@@ -505,7 +527,7 @@ fn deserialize(text: &str, path: &Path) -> Result<RawConfig, Vec<Diagnostic>> {
     let mut table = DeTable::parse(text).map_err(|err| vec![report(&err)])?;
     let mut problems = Vec::new();
     loop {
-        let err = match RawConfig::deserialize(table.clone().into_deserializer()) {
+        let err = match T::deserialize(table.clone().into_deserializer()) {
             Ok(raw) if problems.is_empty() => return Ok(raw),
             Ok(_) => break,
             Err(err) => err,
@@ -753,7 +775,7 @@ mod tests {
     fn rejects_unknown_key_with_its_line_and_a_suggestion() {
         let errors = parse("title = \"x\"\ntimezon = \"UTC\"\n").unwrap_err();
         insta::assert_snapshot!(render_one(&errors[0]), @r#"
-        error[invalid-config]: unknown field `timezon`, expected one of `title`, `base_url`, `timezone`, `theme`, `causes`, `severity`, `email`, `external`, `ticket_url`, `insights`, `search`, `rules`
+        error[invalid-config]: unknown field `timezon`, expected one of `title`, `base_url`, `timezone`, `theme`, `causes`, `severity`, `email`, `meeting`, `external`, `ticket_url`, `insights`, `search`, `rules`
          --> blameless.toml:2:1
           |
         2 | timezon = "UTC"

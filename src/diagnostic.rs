@@ -66,6 +66,8 @@ codes! {
     DuplicateId = "duplicate-id", Error;
     TimesOutOfOrder = "times-out-of-order", Error;
     UnknownRelated = "unknown-related", Error;
+    UnknownPerson = "unknown-person", Warning;
+    UnknownService = "unknown-service", Warning;
     MissingResolved = "missing-resolved", Warning;
     MissingOwner = "missing-owner", Warning;
     MissingSection = "missing-section", Warning;

@@ -3,7 +3,7 @@
 //! The pipeline, one stage per module, values flowing one way:
 //!
 //! ```text
-//! blameless.toml ─► Config
+//! blameless.toml, directory.toml ─► Config
 //! content/**.md ─► load ─► Source ─► parse (rayon) ─► PostMortem + diagnostics
 //!                                 ─► validate (cross-file) ─► Archive + diagnostics
 //! Archive ─► render (rayon, Tera) ─► output files ─► output (temp dir, then rename)
@@ -17,6 +17,7 @@ pub mod cli;
 pub(crate) mod cmd;
 pub mod config;
 pub mod diagnostic;
+pub mod directory;
 pub mod index;
 pub mod insights;
 pub mod load;

@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -10,6 +11,7 @@ use walkdir::WalkDir;
 
 use crate::config::{self, Config};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::directory::{self, Directory};
 use crate::safe_fs;
 
 /// The directory under the root that holds the sources.
@@ -53,14 +55,34 @@ pub enum ConfigError {
     Invalid(Vec<Diagnostic>),
 }
 
-/// Reads `blameless.toml` at `root`, or the defaults when there is none.
+/// Reads `blameless.toml` at `root` (or the defaults when there is none) and the
+/// `directory.toml` beside it, if any. The problems of both are reported together.
 pub fn load_config(root: &Path) -> Result<Config, ConfigError> {
-    let path = root.join(config::FILE_NAME);
-    match fs::read_to_string(&path) {
-        Ok(text) => {
-            Config::parse(&text, Path::new(config::FILE_NAME)).map_err(ConfigError::Invalid)
+    let config = read_optional(root, config::FILE_NAME)?
+        .map(|text| Config::parse(&text, Path::new(config::FILE_NAME)))
+        .unwrap_or_else(|| Ok(Config::default()));
+    let directory = read_optional(root, directory::FILE_NAME)?
+        .map(|text| Directory::parse(&text, Path::new(directory::FILE_NAME)))
+        .transpose();
+    match (config, directory) {
+        (Ok(mut config), Ok(directory)) => {
+            config.directory = directory.map(Arc::new);
+            Ok(config)
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        (Err(mut a), Err(b)) => {
+            a.extend(b);
+            Err(ConfigError::Invalid(a))
+        }
+        (Err(problems), _) | (_, Err(problems)) => Err(ConfigError::Invalid(problems)),
+    }
+}
+
+/// The text of the file `name` at `root`, or `None` when there is none.
+fn read_optional(root: &Path, name: &str) -> Result<Option<String>, ConfigError> {
+    let path = root.join(name);
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(ConfigError::Io(
             anyhow::Error::new(err).context(format!("cannot read {}", path.display())),
         )),

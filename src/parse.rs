@@ -16,6 +16,7 @@ use toml::Spanned;
 
 use crate::config::Config;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, LineIndex};
+use crate::directory::Directory;
 use crate::load::Source;
 use crate::markdown;
 use crate::postmortem::{
@@ -43,6 +44,7 @@ pub const FIELDS: &[&str] = &[
     "full_outage",
     "owner",
     "incident_commander",
+    "commander_shadow",
     "scribe",
     "responders",
     "related",
@@ -55,7 +57,7 @@ pub const FIELDS: &[&str] = &[
 /// The years a date may have: anything else is a typo (`20202`, `0024`).
 pub const YEARS: std::ops::RangeInclusive<u16> = 1900..=2199;
 
-const MEETING_FIELDS: &[&str] = &["at", "attendees", "recording"];
+const MEETING_FIELDS: &[&str] = &["at", "moved_from", "location", "attendees", "recording"];
 const ACTION_FIELDS: &[&str] = &[
     "title", "owner", "priority", "kind", "ticket", "due", "status", "done", "service",
 ];
@@ -206,6 +208,7 @@ pub fn parse(source: &Source, config: &Config) -> Parsed {
         offset: toml_offset,
         diagnostics: Vec::new(),
         spans: BTreeMap::new(),
+        directory: config.directory.as_deref(),
     };
     let postmortem = reader.postmortem(source, table.get_ref(), config, body_offset, &text);
     parsed.diagnostics.append(&mut reader.diagnostics);
@@ -247,6 +250,8 @@ struct Reader<'a> {
     offset: usize,
     diagnostics: Vec<Diagnostic>,
     spans: BTreeMap<String, Range<usize>>,
+    /// The archive's directory, through which people and services are resolved.
+    directory: Option<&'a Directory>,
 }
 
 impl<'a> Reader<'a> {
@@ -254,8 +259,14 @@ impl<'a> Reader<'a> {
         span.start + self.offset..span.end + self.offset
     }
 
+    /// Reports a problem at `span` of the front matter.
     fn report(&mut self, code: Code, message: String, span: Range<usize>, help: String) {
         let span = self.span(span);
+        self.report_at(code, message, span, help);
+    }
+
+    /// Reports a problem at `span` of the whole source.
+    fn report_at(&mut self, code: Code, message: String, span: Range<usize>, help: String) {
         let lines = self.lines.get_or_init(|| LineIndex::new(self.text));
         self.diagnostics.push(
             Diagnostic::new(code, message)
@@ -307,6 +318,73 @@ impl<'a> Reader<'a> {
                 None
             }
         }
+    }
+
+    /// The person written at `span` (of the whole source) as the directory names them: an
+    /// alias, an address or a "(Team)" suffix becomes the person's name. A name the directory
+    /// does not know stays as written, with an `unknown-person` warning. Without a directory,
+    /// every name stays as written.
+    fn person(&mut self, written: String, span: Range<usize>) -> String {
+        let Some(directory) = self.directory else {
+            return written;
+        };
+        if let Some(person) = directory.person(&written) {
+            return person.name.clone();
+        }
+        let help = match directory.suggest_person(&written) {
+            Some(name) => format!("did you mean `{name}`?"),
+            None => format!(
+                "write the name as `{}` has it, or add a `[[person]]` there",
+                crate::directory::FILE_NAME
+            ),
+        };
+        self.report_at(
+            Code::UnknownPerson,
+            format!(
+                "`{written}` is not a person of `{}`",
+                crate::directory::FILE_NAME
+            ),
+            span,
+            help,
+        );
+        written
+    }
+
+    /// A string field that names a person, resolved through the directory.
+    fn person_field(&mut self, table: &Table<'_>, key: &str) -> Option<String> {
+        let written = self.string(table, key).filter(|s| !s.is_empty())?;
+        let span = self.span(table.get(key)?.span());
+        Some(self.person(written, span))
+    }
+
+    /// A service written at `span` as the directory names it (ignoring case). A service the
+    /// directory does not know stays as written, with an `unknown-service` warning when `warn`.
+    fn service(&mut self, written: String, span: Range<usize>, warn: bool) -> String {
+        let Some(directory) = self.directory else {
+            return written;
+        };
+        if let Some(service) = directory.service(&written) {
+            return service.name.clone();
+        }
+        if warn {
+            let help = match directory.suggest_service(&written) {
+                Some(name) => format!("did you mean `{name}`?"),
+                None => format!(
+                    "add a `[[service]]` named `{written}` with its owning team to `{}`",
+                    crate::directory::FILE_NAME
+                ),
+            };
+            self.report_at(
+                Code::UnknownService,
+                format!(
+                    "the service `{written}` is not in `{}`",
+                    crate::directory::FILE_NAME
+                ),
+                span,
+                help,
+            );
+        }
+        written
     }
 
     fn bool(&mut self, table: &Table<'_>, key: &str) -> bool {
@@ -396,6 +474,34 @@ impl<'a> Reader<'a> {
         zone: Tz,
     ) -> Option<DateTime<FixedOffset>> {
         let value = table.get(key)?;
+        self.datetime_value(value, key, zone)
+    }
+
+    /// A list of datetimes, each read as [`Reader::datetime`] reads one.
+    fn datetimes(&mut self, table: &Table<'_>, key: &str, zone: Tz) -> Vec<DateTime<FixedOffset>> {
+        let Some(value) = table.get(key) else {
+            return Vec::new();
+        };
+        let DeValue::Array(items) = value.get_ref() else {
+            self.invalid(
+                value,
+                format!("`{key}` must be a list of datetimes"),
+                format!("write `{key} = [2024-03-12T09:41:00Z]`"),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| self.datetime_value(item, key, zone))
+            .collect()
+    }
+
+    fn datetime_value(
+        &mut self,
+        value: &Value<'_>,
+        key: &str,
+        zone: Tz,
+    ) -> Option<DateTime<FixedOffset>> {
         let DeValue::Datetime(dt) = value.get_ref() else {
             let hint = match value.get_ref() {
                 DeValue::String(_) => "remove the quotes: TOML datetimes are not strings",
@@ -661,7 +767,7 @@ impl<'a> Reader<'a> {
         let services: Vec<String> = self
             .strings(table, "services")
             .into_iter()
-            .map(|(s, _)| s)
+            .map(|(s, span)| self.service(s, span, true))
             .collect();
         let actions = self.actions(table, &services);
 
@@ -685,15 +791,14 @@ impl<'a> Reader<'a> {
             .and_then(|n| Detection::from_name(&n));
         let customer_impact = self.bool(table, "customer_impact");
         let full_outage = self.bool(table, "full_outage");
-        let owner = self.string(table, "owner").filter(|s| !s.is_empty());
-        let incident_commander = self
-            .string(table, "incident_commander")
-            .filter(|s| !s.is_empty());
-        let scribe = self.string(table, "scribe").filter(|s| !s.is_empty());
+        let owner = self.person_field(table, "owner");
+        let incident_commander = self.person_field(table, "incident_commander");
+        let commander_shadow = self.person_field(table, "commander_shadow");
+        let scribe = self.person_field(table, "scribe");
         let responders = self
             .strings(table, "responders")
             .into_iter()
-            .map(|(r, _)| r)
+            .map(|(r, span)| self.person(r, span))
             .collect();
         let postmortem = PostMortem {
             id: source.id.clone(),
@@ -719,6 +824,7 @@ impl<'a> Reader<'a> {
             full_outage,
             owner,
             incident_commander,
+            commander_shadow,
             scribe,
             responders,
             related,
@@ -762,10 +868,12 @@ impl<'a> Reader<'a> {
         self.record("meeting.at", meeting, "at");
         Some(Meeting {
             at: self.datetime(meeting, "at", zone),
+            moved_from: self.datetimes(meeting, "moved_from", zone),
+            location: self.string(meeting, "location").filter(|l| !l.is_empty()),
             attendees: self
                 .strings(meeting, "attendees")
                 .into_iter()
-                .map(|(a, _)| a)
+                .map(|(a, span)| self.person(a, span))
                 .collect(),
             recording: self.string(meeting, "recording"),
         })
@@ -849,7 +957,10 @@ impl<'a> Reader<'a> {
                     "set `status = \"done\"`, or remove `done` if it is still to do".into(),
                 );
             }
-            let service = self.string(action, "service");
+            let service = self.string(action, "service").map(|s| {
+                let span = self.span(action["service"].span());
+                self.service(s, span, false)
+            });
             if let Some(service) = service.as_ref().filter(|s| !services.contains(s)) {
                 let help = match did_you_mean(service, services.iter().map(String::as_str)) {
                     Some(s) => format!("did you mean `{s}`?"),
@@ -869,7 +980,7 @@ impl<'a> Reader<'a> {
             }
             actions.push(Action {
                 title,
-                owner: self.string(action, "owner").filter(|s| !s.is_empty()),
+                owner: self.person_field(action, "owner"),
                 priority,
                 kind,
                 ticket: self.string(action, "ticket").filter(|s| !s.is_empty()),

@@ -169,6 +169,10 @@ impl Severity {
 pub struct Meeting {
     /// When it took (or takes) place.
     pub at: Option<DateTime<FixedOffset>>,
+    /// The times it was set for before it was moved, so that calendars update the invite.
+    pub moved_from: Vec<DateTime<FixedOffset>>,
+    /// Where it takes place, a room or a call link, if not the archive's `[meeting] location`.
+    pub location: Option<String>,
     /// Who attended.
     pub attendees: Vec<String>,
     /// Link to the recording.
@@ -402,6 +406,8 @@ pub struct PostMortem {
     pub incident_commander: Option<String>,
     /// Who took notes.
     pub scribe: Option<String>,
+    /// Who shadowed the incident commander, learning the role.
+    pub commander_shadow: Option<String>,
     /// Who else responded.
     pub responders: Vec<String>,
     /// Ids of related post-mortems.
@@ -453,13 +459,14 @@ impl PostMortem {
         self.field_spans.get(key).cloned().unwrap_or(0..3)
     }
 
-    /// Every person named in the post-mortem (owner, commander, scribe, responders, attendees,
-    /// action owners), with any "(Team)" suffix removed.
+    /// Every person named in the post-mortem (owner, commander, shadow, scribe, responders,
+    /// attendees, action owners), with any "(Team)" suffix removed.
     pub fn people(&self) -> Vec<String> {
         let mut people: Vec<String> = self
             .owner
             .iter()
             .chain(&self.incident_commander)
+            .chain(&self.commander_shadow)
             .chain(&self.scribe)
             .chain(&self.responders)
             .chain(self.meeting.iter().flat_map(|m| &m.attendees))

@@ -66,6 +66,8 @@ pub struct Entry {
     pub owner: Option<String>,
     /// Who led the response.
     pub incident_commander: Option<String>,
+    /// Who shadowed the incident commander.
+    pub commander_shadow: Option<String>,
     /// Who took notes.
     pub scribe: Option<String>,
     /// Who else responded.
@@ -170,6 +172,7 @@ pub fn entry(pm: &PostMortem, archive: &Archive) -> Entry {
         full_outage: pm.full_outage,
         owner: pm.owner.clone(),
         incident_commander: pm.incident_commander.clone(),
+        commander_shadow: pm.commander_shadow.clone(),
         scribe: pm.scribe.clone(),
         responders: pm.responders.clone(),
         related: pm.related.clone(),
@@ -270,7 +273,7 @@ mod tests {
             .map(String::as_str)
             .collect();
         keys.sort();
-        insta::assert_snapshot!(keys.join(" "), @"actions causes customer_impact detected detection external_message_posted full_outage id incident_commander links meeting mitigated owner path related resolved responders scribe sections services severity severity_rank started status summary tags timeline timezone title url");
+        insta::assert_snapshot!(keys.join(" "), @"actions causes commander_shadow customer_impact detected detection external_message_posted full_outage id incident_commander links meeting mitigated owner path related resolved responders scribe sections services severity severity_rank started status summary tags timeline timezone title url");
         assert_eq!(full["started"], "2024-03-12T09:41:00+01:00");
         assert_eq!(full["meeting"]["at"], "2024-03-14T15:00:00+01:00");
         assert_eq!(full["actions"][1]["due"], "2024-03-29");

@@ -234,6 +234,82 @@ Purges were rate-limited.
         }
     }
 
+    /// A directory for [`FULL`]: `checkout` is owned by Payments, whose managers and liaison
+    /// have addresses; `payments-db` by Data, which has no mailing list; Eli Moss has no address.
+    pub const DIRECTORY: &str = r#"
+[[person]]
+name = "Ana Ruiz"
+email = "ana@acme.example"
+team = "Payments"
+[[person]]
+name = "Ben Ode"
+email = "ben@acme.example"
+team = "SRE"
+aliases = ["bode"]
+[[person]]
+name = "Dee Park"
+email = "dee.park@acme.example"
+team = "SRE"
+[[person]]
+name = "Eli Moss"
+team = "Payments"
+[[person]]
+name = "Fay Lee"
+email = "fay@acme.example"
+team = "SRE"
+[[person]]
+name = "Gus Hale"
+email = "gus@acme.example"
+team = "Payments"
+[[person]]
+name = "Ida Noor"
+email = "ida@acme.example"
+team = "Payments"
+[[person]]
+name = "Jo Kim"
+email = "jo@acme.example"
+team = "Data"
+[[person]]
+name = "Liv Sato"
+email = "liv@acme.example"
+[[person]]
+name = "Chen Li"
+email = "chen@acme.example"
+team = "SRE"
+
+[[team]]
+name = "Payments"
+mailing_list = "payments@acme.example"
+engineering_manager = "Gus Hale"
+product_manager = "Ida Noor"
+[[team]]
+name = "Data"
+engineering_manager = "Jo Kim"
+[[team]]
+name = "SRE"
+mailing_list = "sre@acme.example"
+
+[[service]]
+name = "checkout"
+team = "Payments"
+tier = 1
+customer_liaison = "Liv Sato"
+[[service]]
+name = "payments-db"
+team = "Data"
+"#;
+
+    /// [`config`] with [`DIRECTORY`].
+    pub fn config_with_directory() -> Config {
+        let directory =
+            crate::directory::Directory::parse(DIRECTORY, std::path::Path::new("directory.toml"))
+                .unwrap();
+        Config {
+            directory: Some(std::sync::Arc::new(directory)),
+            ..config()
+        }
+    }
+
     /// Parses a fixture as `content/{id}.md`.
     pub fn parse(id: &str, text: &str) -> PostMortem {
         crate::testing::parse(id, text, &config())

@@ -585,6 +585,7 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
     for (role, person) in [
         ("Owner", &pm.owner),
         ("Incident commander", &pm.incident_commander),
+        ("Commander's shadow", &pm.commander_shadow),
         ("Scribe", &pm.scribe),
     ] {
         if let Some(p) = person {
