@@ -564,7 +564,7 @@ customer_liaison = "Hannah Becker"
         let text = "+++\ntitle = \"t\"\nseverity = \"SEV-3\"\nstatus = \"Draft\"\nstarted = 2024-01-01T00:00:00Z\n\
             owner = \"Hanna Becker\"\nincident_commander = \"HBECKER\"\nresponders = [\"Jonas Weber (Payments)\", \"Zed\"]\n\
             services = [\"Checkout-API\", \"search\"]\n[meeting]\nattendees = [\"jonas@acme.example\"]\n\
-            [[actions]]\ntitle = \"x\"\nowner = \"HB\"\nservice = \"CHECKOUT-API\"\n+++\n";
+            [[actions]]\ntitle = \"x\"\nowner = \"HB\"\nservice = \"Checkout-API\"\n+++\n";
         let mut config = crate::config::Config::default();
         config.directory = Some(std::sync::Arc::new(parse(SMALL).unwrap()));
         let parsed = crate::testing::parsed("a", text, &config);
