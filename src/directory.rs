@@ -38,6 +38,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic};
+use crate::postmortem::{Action, PostMortem};
 
 /// The file name looked for beside `blameless.toml`.
 pub const FILE_NAME: &str = "directory.toml";
@@ -445,6 +446,13 @@ impl Directory {
             }
         }
         teams
+    }
+
+    /// The team an action is for: its owner's team, else the team that owns its service (see
+    /// [`Action::service`]).
+    pub fn action_team(&self, action: &Action, pm: &PostMortem) -> Option<&Team> {
+        let by_owner = action.owner.as_deref().and_then(|o| self.team_of(o));
+        by_owner.or_else(|| self.team(self.service(action.service(pm)?)?.team.as_deref()?))
     }
 
     /// The services `team` owns, in file order.

@@ -17,6 +17,7 @@ use crate::artifacts;
 use crate::diagnostic::display_path;
 use crate::insights::{self, Analysis};
 use crate::markdown;
+use crate::slug::slugify;
 use crate::theme::Theme;
 use crate::view::{
     attention, card, facet_insights, facets, insights_view, postmortem_view, severities, SiteView,
@@ -151,6 +152,7 @@ pub fn render(
     let site = SiteView {
         title: &archive.config.title,
         base_url: &archive.config.base_url,
+        teams: archive.config.directory.is_some(),
     };
     let cards: Vec<String> = archive
         .postmortems
@@ -196,7 +198,8 @@ pub fn render(
     for page in pages {
         files.push(page?);
     }
-    files.extend(site_artifacts(archive, analysis, renderer, &site)?);
+    let rows = artifacts::actions::rows(archive);
+    files.extend(site_artifacts(archive, analysis, renderer, &site, &rows)?);
     let mut context = Context::new();
     context.insert("site", &site);
     context.insert("root", "../");
@@ -286,6 +289,54 @@ pub fn render(
         }
     }
 
+    let teams = crate::view::teams(archive);
+    if archive.config.directory.is_some() {
+        let mut context = Context::new();
+        context.insert("site", &site);
+        context.insert("root", "../");
+        context.insert("teams", &teams);
+        files.push(OutputFile::Bytes {
+            path: "teams/index.html".into(),
+            contents: renderer.page("teams.html", &context)?,
+        });
+    }
+    let pages: Vec<Result<Vec<OutputFile>>> = teams
+        .par_iter()
+        .map(|team| {
+            let figures = (!team.incidents.is_empty()).then(|| {
+                let figures = insights::figures(archive, analysis, &team.incidents);
+                facet_insights(
+                    &figures,
+                    archive,
+                    &format!("volume-team-{}", team.slug),
+                    None,
+                )
+            });
+            let open: Vec<&artifacts::actions::ActionRow> = rows
+                .iter()
+                .filter(|r| {
+                    r.status == crate::postmortem::ActionStatus::Open
+                        && r.team.as_deref() == Some(team.name.as_str())
+                })
+                .collect();
+            paginate(&format!("teams/{}/", team.slug), &team.incidents, PAGE_SIZE)
+                .iter()
+                .map(|page| {
+                    let mut context = Context::new();
+                    context.insert("team", team);
+                    if page.pagination.current == 1 {
+                        context.insert("insights", &figures);
+                        context.insert("open_actions", &open);
+                    }
+                    list("team.html", page, &mut context)
+                })
+                .collect()
+        })
+        .collect();
+    for page in pages {
+        files.extend(page?);
+    }
+
     let pages: Vec<Result<Vec<OutputFile>>> = archive
         .postmortems
         .par_iter()
@@ -349,8 +400,8 @@ fn site_artifacts(
     analysis: &Analysis,
     renderer: &Renderer,
     site: &SiteView,
+    rows: &[artifacts::actions::ActionRow],
 ) -> Result<Vec<OutputFile>> {
-    let rows = artifacts::actions::rows(archive);
     // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
     // and email forms; the pages look its view up by that name.
     let severities = severities(&archive.config);
@@ -362,38 +413,14 @@ fn site_artifacts(
     let mut files = vec![
         bytes("feed.xml".into(), artifacts::feed::feed(archive)),
         bytes("postmortems.json".into(), catalog),
-        bytes("actions.csv".into(), artifacts::actions::csv(&rows)),
-        bytes("actions.json".into(), artifacts::actions::json(&rows)),
+        bytes(
+            "actions.csv".into(),
+            artifacts::actions::csv(rows.iter().filter(|r| artifacts::actions::needs_ticket(r))),
+        ),
+        bytes("actions-all.csv".into(), artifacts::actions::csv(rows)),
+        bytes("actions.json".into(), artifacts::actions::json(rows)),
     ];
-    let open = rows
-        .iter()
-        .filter(|r| r.status == crate::postmortem::ActionStatus::Open)
-        .count();
-    let overdue = rows.iter().filter(|r| r.overdue).count();
-    let everything: Vec<usize> = (0..rows.len()).collect();
-    let pages: Vec<Result<OutputFile>> = paginate("actions/", &everything, ACTIONS_PAGE_SIZE)
-        .par_iter()
-        .map(|page| {
-            let shown: Vec<&artifacts::actions::ActionRow> =
-                page.items.iter().map(|i| &rows[*i]).collect();
-            let mut context = Context::new();
-            context.insert("site", site);
-            context.insert("root", &page.root);
-            context.insert("actions", &shown);
-            context.insert("severities", &severities);
-            context.insert("total", &rows.len());
-            context.insert("open", &open);
-            context.insert("overdue", &overdue);
-            context.insert("pagination", &page.pagination);
-            Ok(OutputFile::Bytes {
-                path: format!("{}index.html", page.dir),
-                contents: renderer.page("actions.html", &context)?,
-            })
-        })
-        .collect();
-    for page in pages {
-        files.push(page?);
-    }
+    files.extend(action_pages(archive, renderer, site, rows)?);
     let mut context = Context::new();
     context.insert("site", site);
     context.insert("root", "../");
@@ -432,6 +459,109 @@ fn site_artifacts(
         files.extend(page?);
     }
     Ok(files)
+}
+
+/// A filter of `/actions/`: a team or an owner, each with its own pages.
+#[derive(Serialize)]
+struct ActionFilter {
+    /// `team` or `owner`.
+    kind: &'static str,
+    /// The team's or the owner's name.
+    name: String,
+    /// Its part of the path: `/actions/<kind>/<slug>/`.
+    slug: String,
+    /// How many actions it has.
+    count: usize,
+}
+
+/// `/actions/`, and the same list for each team (with a directory) and each owner, at
+/// `/actions/team/<slug>/` and `/actions/owner/<slug>/`.
+fn action_pages(
+    archive: &Archive,
+    renderer: &Renderer,
+    site: &SiteView,
+    rows: &[artifacts::actions::ActionRow],
+) -> Result<Vec<OutputFile>> {
+    // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
+    // and email forms; the pages look its view up by that name.
+    let severities = severities(&archive.config);
+    let group = |kind: &'static str, key: fn(&artifacts::actions::ActionRow) -> Option<&str>| {
+        let mut groups: BTreeMap<String, (ActionFilter, Vec<usize>)> = BTreeMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            let Some(name) = key(row) else { continue };
+            let slug = slugify(name);
+            let (filter, members) = groups.entry(slug.clone()).or_insert_with(|| {
+                (
+                    ActionFilter {
+                        kind,
+                        name: name.to_string(),
+                        slug,
+                        count: 0,
+                    },
+                    Vec::new(),
+                )
+            });
+            filter.count += 1;
+            members.push(i);
+        }
+        groups.into_values().collect::<Vec<_>>()
+    };
+    let teams = group("team", |r| r.team.as_deref());
+    let owners = group("owner", |r| {
+        r.owner.as_deref().filter(|o| !slugify(o).is_empty())
+    });
+    let team_filters: Vec<&ActionFilter> = teams.iter().map(|(f, _)| f).collect();
+    let owner_filters: Vec<&ActionFilter> = owners.iter().map(|(f, _)| f).collect();
+    let team_slugs: BTreeMap<&str, &str> = team_filters
+        .iter()
+        .map(|f| (f.name.as_str(), f.slug.as_str()))
+        .collect();
+    let everything: Vec<usize> = (0..rows.len()).collect();
+    let mut lists: Vec<(String, Option<&ActionFilter>, &[usize])> =
+        vec![("actions/".to_string(), None, &everything)];
+    for (filter, members) in teams.iter().chain(&owners) {
+        lists.push((
+            format!("actions/{}/{}/", filter.kind, filter.slug),
+            Some(filter),
+            members,
+        ));
+    }
+    let pages: Vec<Result<OutputFile>> = lists
+        .par_iter()
+        .flat_map_iter(|(dir, filter, members)| {
+            let (severities, team_filters, owner_filters, team_slugs) =
+                (&severities, &team_filters, &owner_filters, &team_slugs);
+            let open = members
+                .iter()
+                .filter(|&&i| rows[i].status == crate::postmortem::ActionStatus::Open)
+                .count();
+            let overdue = members.iter().filter(|&&i| rows[i].overdue).count();
+            paginate(dir, members, ACTIONS_PAGE_SIZE)
+                .into_iter()
+                .map(move |page| {
+                    let shown: Vec<&artifacts::actions::ActionRow> =
+                        page.items.iter().map(|i| &rows[*i]).collect();
+                    let mut context = Context::new();
+                    context.insert("site", site);
+                    context.insert("root", &page.root);
+                    context.insert("actions", &shown);
+                    context.insert("severities", severities);
+                    context.insert("filter", filter);
+                    context.insert("teams", team_filters);
+                    context.insert("owners", owner_filters);
+                    context.insert("team_slugs", team_slugs);
+                    context.insert("total", &members.len());
+                    context.insert("open", &open);
+                    context.insert("overdue", &overdue);
+                    context.insert("pagination", &page.pagination);
+                    Ok(OutputFile::Bytes {
+                        path: format!("{}index.html", page.dir),
+                        contents: renderer.page("actions.html", &context)?,
+                    })
+                })
+        })
+        .collect();
+    pages.into_iter().collect()
 }
 
 /// The path of `base_url` with a trailing slash: "https://x.example/pm" → "/pm/".

@@ -1,11 +1,13 @@
 //! Follow-up actions across the archive: the rows of `/actions/`, `/actions.csv` for tracker
-//! import, and the same rows as JSON.
+//! import (the actions that have no ticket yet), `/actions-all.csv` with every action, and the
+//! same rows as JSON.
 //!
 //! Open actions come first, the most overdue at the top; then done and won't-fix ones, newest
 //! incident first. The CSV has the columns a tracker's importer maps: summary, description
 //! (with the absolute link to the post-mortem), priority, due date, labels (`postmortem`,
-//! `sevN`, `sevN_YYYYMMDD` with the incident's start date), owner, status, ticket. A cell that a
-//! spreadsheet would read as a formula is prefixed with `'`.
+//! `sevN`, `sevN_YYYYMMDD` with the incident's start date), owner, assignee (the owner's
+//! address, from the directory), team, status, ticket. A cell that a spreadsheet would read as
+//! a formula is prefixed with `'`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -32,6 +34,10 @@ pub struct ActionRow {
     pub title: String,
     /// Who does it.
     pub owner: Option<String>,
+    /// The owner's address, from the directory.
+    pub assignee: Option<String>,
+    /// The team it is for, from the directory: the owner's, else the one owning its service.
+    pub team: Option<String>,
     /// `P0` to `P3`.
     pub priority: Option<Priority>,
     /// prevent, mitigate, detect, process or other.
@@ -72,6 +78,7 @@ pub fn severity_number(pm: &PostMortem) -> usize {
 /// urgent), then the others (newest incident first).
 pub fn rows(archive: &Archive) -> Vec<ActionRow> {
     let config = &archive.config;
+    let directory = config.directory.as_deref();
     let now = archive.now;
     let mut rows: Vec<(ActionRow, usize, DateTime<Utc>, usize)> = Vec::new();
     for pm in &archive.postmortems {
@@ -100,6 +107,10 @@ pub fn rows(archive: &Archive) -> Vec<ActionRow> {
                 started: started.to_string(),
                 title: action.title.clone(),
                 owner: action.owner.clone(),
+                assignee: directory.and_then(|d| d.person(action.owner.as_deref()?)?.email.clone()),
+                team: directory
+                    .and_then(|d| d.action_team(action, pm))
+                    .map(|t| t.name.clone()),
                 priority: action.priority,
                 kind: action.kind,
                 status: action.status,
@@ -143,8 +154,13 @@ pub fn rows(archive: &Archive) -> Vec<ActionRow> {
     rows.into_iter().map(|(row, ..)| row).collect()
 }
 
+/// Whether the tracker import creates a ticket for `row`: it has none yet.
+pub fn needs_ticket(row: &ActionRow) -> bool {
+    row.ticket.is_none()
+}
+
 /// The rows as CSV for tracker import, with a header line.
-pub fn csv(rows: &[ActionRow]) -> String {
+pub fn csv<'a>(rows: impl IntoIterator<Item = &'a ActionRow>) -> String {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     let mut records = vec![[
         "summary",
@@ -153,6 +169,8 @@ pub fn csv(rows: &[ActionRow]) -> String {
         "due date",
         "labels",
         "owner",
+        "assignee",
+        "team",
         "status",
         "ticket",
     ]
@@ -168,6 +186,8 @@ pub fn csv(rows: &[ActionRow]) -> String {
             row.due.clone().unwrap_or_default(),
             row.labels.join(" "),
             row.owner.clone().unwrap_or_default(),
+            row.assignee.clone().unwrap_or_default(),
+            row.team.clone().unwrap_or_default(),
             row.status.to_string(),
             row.ticket.clone().unwrap_or_default(),
         ]);
@@ -238,10 +258,10 @@ mod tests {
     fn csv_parses_back() {
         let text = csv(&rows(&fixtures::archive()));
         insta::assert_snapshot!(text, @r#"
-        summary,description,priority,due date,labels,owner,status,ticket
-        Cap query fan-out,"Follow-up of the post-mortem ""Search slow for all users"" (SEV-1, 2024-03-20): https://postmortems.acme.example/pm/2024-03-20-search-slow/",P0,2024-03-22,postmortem sev1 sev1_20240320,Chen Li,open,
-        Alert when replication lag exceeds 30 s,"Follow-up of the post-mortem ""Checkout errors after a stalled failover"" (SEV-2, 2024-03-12): https://postmortems.acme.example/pm/2024-03-12-checkout-failover/",P1,2024-04-15,postmortem sev2 sev2_20240312,Dee Park,open,OPS-1234
-        "Make the failover script wait for the replica, with a timeout","Follow-up of the post-mortem ""Checkout errors after a stalled failover"" (SEV-2, 2024-03-12): https://postmortems.acme.example/pm/2024-03-12-checkout-failover/",P2,2024-03-29,postmortem sev2 sev2_20240312,Eli Moss,done,
+        summary,description,priority,due date,labels,owner,assignee,team,status,ticket
+        Cap query fan-out,"Follow-up of the post-mortem ""Search slow for all users"" (SEV-1, 2024-03-20): https://postmortems.acme.example/pm/2024-03-20-search-slow/",P0,2024-03-22,postmortem sev1 sev1_20240320,Chen Li,,,open,
+        Alert when replication lag exceeds 30 s,"Follow-up of the post-mortem ""Checkout errors after a stalled failover"" (SEV-2, 2024-03-12): https://postmortems.acme.example/pm/2024-03-12-checkout-failover/",P1,2024-04-15,postmortem sev2 sev2_20240312,Dee Park,,,open,OPS-1234
+        "Make the failover script wait for the replica, with a timeout","Follow-up of the post-mortem ""Checkout errors after a stalled failover"" (SEV-2, 2024-03-12): https://postmortems.acme.example/pm/2024-03-12-checkout-failover/",P2,2024-03-29,postmortem sev2 sev2_20240312,Eli Moss,,,done,
         "#);
         let mut reader = ::csv::Reader::from_reader(text.as_bytes());
         let headers = reader.headers().unwrap().clone();
@@ -254,6 +274,8 @@ mod tests {
                 "due date",
                 "labels",
                 "owner",
+                "assignee",
+                "team",
                 "status",
                 "ticket"
             ]
@@ -284,10 +306,10 @@ mod tests {
             "'=HYPERLINK(\"https://evil.example\",\"details\")"
         );
         assert_eq!(&records[0][5], "'@SUM(A1:A9)");
-        assert_eq!(&records[0][7], "'+1-555-0100");
+        assert_eq!(&records[0][9], "'+1-555-0100");
         assert_eq!(&records[1][0], "'-5% error rate");
         assert_eq!(&records[1][5], "'\tDee Park");
-        assert_eq!(&records[1][7], "'\r=1+1");
+        assert_eq!(&records[1][9], "'\r=1+1");
         // Cells that start with anything else are written as they are.
         assert_eq!(
             records[2].iter().collect::<Vec<_>>(),
@@ -299,12 +321,53 @@ mod tests {
                 "2024-03-29",
                 "postmortem sev2 sev2_20240312",
                 "Eli Moss",
+                "",
+                "",
                 "done",
                 "",
             ]
         );
         assert_eq!(&records[0][2], "P0");
         assert_eq!(&records[0][3], "2024-03-22");
+    }
+
+    #[test]
+    fn with_a_directory_rows_carry_the_assignee_and_the_team() {
+        let config = fixtures::config_with_directory();
+        let pm = crate::testing::parse("a", fixtures::FULL, &config);
+        let archive = Archive::new(config, vec![pm], fixtures::now());
+        let rows = rows(&archive);
+        let found: Vec<(&str, Option<&str>, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.title.as_str(), r.assignee.as_deref(), r.team.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                // Dee Park is in SRE, though the action is about checkout.
+                (
+                    "Alert when replication lag exceeds 30 s",
+                    Some("dee.park@acme.example"),
+                    Some("SRE")
+                ),
+                // Eli Moss has no address; his team is Payments.
+                (
+                    "Make the failover script wait for the replica, with a timeout",
+                    None,
+                    Some("Payments")
+                ),
+            ]
+        );
+        // The import file has only the action without a ticket.
+        let text = csv(rows.iter().filter(|r| needs_ticket(r)));
+        let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+        let records: Vec<::csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        assert_eq!(records.len(), 1);
+        assert_eq!(
+            &records[0][0],
+            "Make the failover script wait for the replica, with a timeout"
+        );
+        assert_eq!(&records[0][7], "Payments");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! templates never reach into `PostMortem` and the model can change without them.
 
 mod insights;
+mod teams;
 
 pub use insights::{facet_insights, insights_view};
+pub use teams::teams;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +33,8 @@ pub struct SiteView<'a> {
     pub title: &'a str,
     /// The absolute URL of the site.
     pub base_url: &'a str,
+    /// Whether the site has team pages (the archive has a directory).
+    pub teams: bool,
 }
 
 /// A linkable value: a tag, a service, a severity…
@@ -48,6 +52,36 @@ impl Term {
             name: name.to_string(),
             slug: slugify(name),
         }
+    }
+}
+
+/// A person as the pages show them: the name, which links to a search for the post-mortems
+/// that name them (and to nothing more: the archive is blameless), and their team when the
+/// directory knows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PersonView {
+    /// The name, as resolved through the directory or as written.
+    pub name: String,
+    /// The search for their post-mortems, relative to the site's root.
+    pub search: String,
+    /// Their team, whose page is `/teams/<slug>/`.
+    pub team: Option<Term>,
+}
+
+/// The view of the person written as `name`.
+pub fn person_view(name: &str, config: &Config) -> PersonView {
+    let searched = crate::directory::Written::parse(name).name;
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", &format!("people:\"{}\"", searched.replace('"', "")))
+        .finish();
+    PersonView {
+        name: name.to_string(),
+        search: format!("search/?{query}"),
+        team: config
+            .directory
+            .as_deref()
+            .and_then(|d| d.team_of(name))
+            .map(|t| Term::new(&t.name)),
     }
 }
 
@@ -321,8 +355,8 @@ pub struct PostMortemView {
     detection: Option<String>,
     customer_impact: bool,
     full_outage: bool,
-    people: Vec<(String, String)>,
-    responders: Vec<String>,
+    people: Vec<(String, PersonView)>,
+    responders: Vec<PersonView>,
     sections: Vec<SectionView>,
     actions: Vec<ActionView>,
     related: Vec<RelatedView>,
@@ -503,7 +537,7 @@ struct MilestoneView {
 #[derive(Serialize)]
 struct ActionView {
     title: String,
-    owner: Option<String>,
+    owner: Option<PersonView>,
     priority: Option<String>,
     kind: Option<String>,
     ticket: Option<String>,
@@ -516,7 +550,7 @@ struct ActionView {
 struct MeetingView {
     at: Option<String>,
     iso: Option<String>,
-    attendees: Vec<String>,
+    attendees: Vec<PersonView>,
     recording: Option<String>,
 }
 
@@ -589,7 +623,7 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
         ("Scribe", &pm.scribe),
     ] {
         if let Some(p) = person {
-            people.push((role.to_string(), p.clone()));
+            people.push((role.to_string(), person_view(p, &archive.config)));
         }
     }
     let config = &archive.config;
@@ -602,14 +636,18 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
         customer_impact: pm.customer_impact,
         full_outage: pm.full_outage,
         people,
-        responders: pm.responders.clone(),
+        responders: pm
+            .responders
+            .iter()
+            .map(|r| person_view(r, config))
+            .collect(),
         sections,
         actions: pm
             .actions
             .iter()
             .map(|a| ActionView {
                 title: a.title.clone(),
-                owner: a.owner.clone(),
+                owner: a.owner.as_deref().map(|o| person_view(o, config)),
                 priority: a.priority.map(|p| p.name().to_string()),
                 kind: a.kind.map(|k| k.name().to_string()),
                 ticket_url: a
@@ -656,7 +694,7 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
         meeting: pm.meeting.as_ref().map(|m| MeetingView {
             at: m.at.map(show),
             iso: m.at.map(|t| t.to_rfc3339()),
-            attendees: m.attendees.clone(),
+            attendees: m.attendees.iter().map(|a| person_view(a, config)).collect(),
             recording: m.recording.clone().filter(|u| is_web_url(u)),
         }),
         source: display_path(&pm.path),
