@@ -31,6 +31,8 @@ pub const EMBEDDED: &[(&str, &[u8])] = embed![
     "templates/digest.html",
     "templates/search.html",
     "templates/insights.html",
+    "templates/teams.html",
+    "templates/team.html",
     "static/style.css",
     "static/favicon.svg",
     "static/site.js",
