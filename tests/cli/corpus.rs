@@ -56,6 +56,11 @@ fn the_real_corpus_builds_without_errors() {
     .unwrap();
     assert_eq!(json["incidents"], 39);
     assert!(json["durations"]["all"][2]["median"].as_f64().unwrap() > 0.0);
+    // Without a directory nothing about people changes: no name warnings, no team pages.
+    assert!(!run.stderr.contains("unknown-person"), "{}", run.stderr);
+    assert!(!root.path().join("public/teams").exists());
+    let home = fs::read_to_string(root.path().join("public/index.html")).unwrap();
+    assert!(!home.contains("teams/"), "the navigation links to team pages");
 }
 
 /// The README's publish step, run on the sample archive years from now: date-driven reminders
