@@ -318,7 +318,7 @@ fn main() -> Result<()> {
     let docs: Vec<SearchDoc> = archive
         .postmortems
         .iter()
-        .map(blameless::index::document)
+        .map(|pm| blameless::index::document(pm, &archive.config))
         .collect();
     let baseline = Baseline::build(&docs)?;
 

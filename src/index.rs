@@ -18,8 +18,9 @@ use crate::postmortem::{PostMortem, SectionKind, Status};
 /// Where the index lives in the site.
 pub const SITE_DIR: &str = "search/index";
 
-/// The search document of one post-mortem.
-pub fn document(pm: &PostMortem) -> SearchDoc {
+/// The search document of one post-mortem. With a directory, the people's aliases are
+/// searchable too, so that a chat handle or initials find the person's post-mortems.
+pub fn document(pm: &PostMortem, config: &Config) -> SearchDoc {
     let mut body = String::new();
     let mut sections = Vec::new();
     for s in pm
@@ -66,9 +67,22 @@ pub fn document(pm: &PostMortem) -> SearchDoc {
         detection: pm.detection.map(|d| d.name().to_string()),
         started: pm.started.timestamp(),
         owner: pm.owner.clone(),
-        people: pm.people(),
+        people: people(pm, config),
         sections,
     }
+}
+
+fn people(pm: &PostMortem, config: &Config) -> Vec<String> {
+    let mut people = pm.people();
+    if let Some(directory) = config.directory.as_deref() {
+        let aliases: Vec<String> = people
+            .iter()
+            .filter_map(|name| directory.person(name))
+            .flat_map(|person| person.aliases.iter().cloned())
+            .collect();
+        people.extend(aliases);
+    }
+    people
 }
 
 /// The timeline as a reader says it: "18 Aug 13:05 Export starts", the date only when it
@@ -170,7 +184,11 @@ pub fn identifiers(text: &str) -> BTreeSet<String> {
 pub fn build(archive: &Archive, dir: &Path) -> Result<IndexStats> {
     // why: the writer is single-threaded (for deterministic bytes); preparing the documents
     // (Markdown to text, identifiers) is not, and runs on every core first.
-    let docs: Vec<SearchDoc> = archive.postmortems.par_iter().map(document).collect();
+    let docs: Vec<SearchDoc> = archive
+        .postmortems
+        .par_iter()
+        .map(|pm| document(pm, &archive.config))
+        .collect();
     blameless_search::build_index(dir, docs, &vocabulary(&archive.config))
         .context("cannot build the search index")
 }
@@ -184,7 +202,10 @@ pub fn is_stale(root: &Path, dir: &Path) -> bool {
         root.join(crate::load::CONTENT_DIR),
         root.join(crate::load::THEMES_DIR),
     ];
-    let config = root.join(crate::config::FILE_NAME);
+    let configs = [
+        root.join(crate::config::FILE_NAME),
+        root.join(crate::directory::FILE_NAME),
+    ];
     sources
         .iter()
         .flat_map(|dir| {
@@ -193,7 +214,7 @@ pub fn is_stale(root: &Path, dir: &Path) -> bool {
                 .filter_map(Result::ok)
         })
         .map(|entry| entry.path().to_path_buf())
-        .chain(std::iter::once(config))
+        .chain(configs)
         .filter_map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
         .any(|modified| modified > built)
 }

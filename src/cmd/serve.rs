@@ -19,6 +19,7 @@ pub fn run(ctx: Context, now: Option<String>, port: u16, drafts: bool) -> Result
         ctx.root.join(load::CONTENT_DIR),
         ctx.root.join(load::THEMES_DIR),
         ctx.root.join(crate::config::FILE_NAME),
+        ctx.root.join(crate::directory::FILE_NAME),
     ];
     let (root, out) = (ctx.root, ctx.out);
     let site = out.clone();

@@ -60,7 +60,10 @@ fn the_real_corpus_builds_without_errors() {
     assert!(!run.stderr.contains("unknown-person"), "{}", run.stderr);
     assert!(!root.path().join("public/teams").exists());
     let home = fs::read_to_string(root.path().join("public/index.html")).unwrap();
-    assert!(!home.contains("teams/"), "the navigation links to team pages");
+    assert!(
+        !home.contains("teams/"),
+        "the navigation links to team pages"
+    );
 }
 
 /// The README's publish step, run on the sample archive years from now: date-driven reminders

@@ -26,11 +26,9 @@ fn sample() -> tempfile::TempDir {
         fs::create_dir_all(target.parent().unwrap()).unwrap();
         fs::write(target, bytes).unwrap();
     }
-    fs::copy(
-        repo().join("blameless.toml"),
-        dir.path().join("blameless.toml"),
-    )
-    .unwrap();
+    for file in ["blameless.toml", "directory.toml"] {
+        fs::copy(repo().join(file), dir.path().join(file)).unwrap();
+    }
     dir
 }
 
@@ -173,6 +171,16 @@ fn a_bad_date_is_a_usage_error() {
     let run = run_in(dir.path(), &["search", "x", "--since", "last week"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("--since"), "{}", run.stderr);
+}
+
+#[test]
+fn a_chat_handle_from_the_directory_finds_the_person() {
+    let dir = sample();
+    let root = dir.path();
+    let by_name = hits(root, &["people:\"Felix Brandt\"", "--limit", "50"]);
+    assert!(!by_name.is_empty());
+    let by_handle = hits(root, &["fbrandt", "--limit", "50"]);
+    assert_eq!(ids(&by_handle), ids(&by_name));
 }
 
 #[test]
