@@ -552,6 +552,12 @@ struct MeetingView {
     iso: Option<String>,
     attendees: Vec<PersonView>,
     recording: Option<String>,
+    /// How many times it was moved.
+    moved: usize,
+    /// Where it takes place: the post-mortem's `[meeting] location`, else the archive's.
+    location: Option<String>,
+    /// Whether the location is a web link (a call) rather than a room.
+    location_url: bool,
 }
 
 /// The link rewriter for one post-mortem's body: sources of other post-mortems become their
@@ -696,6 +702,13 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
             iso: m.at.map(|t| t.to_rfc3339()),
             attendees: m.attendees.iter().map(|a| person_view(a, config)).collect(),
             recording: m.recording.clone().filter(|u| is_web_url(u)),
+            moved: m.moved_from.len(),
+            location: m.location.clone().or(config.meeting.location.clone()),
+            location_url: m
+                .location
+                .as_deref()
+                .or(config.meeting.location.as_deref())
+                .is_some_and(is_web_url),
         }),
         source: display_path(&pm.path),
         process: rules::process(pm, config, archive.now),
