@@ -10,6 +10,10 @@
 //! Each rule returns the [`Item`]s it checks with the problems found in each. `check` reports
 //! the problems; the page's checklist ([`process`]) is the same items judged as if the
 //! post-mortem were at its next status, so a line is done exactly when its rule finds nothing.
+//!
+//! A rule of a part of the process (`[[severity]] process`: the review meeting, actions,
+//! tickets, the external message) asks [`Input::requires`] first, and returns no item for a
+//! severity that leaves its part out: no problem and no checklist line.
 
 mod blame;
 mod closing;
@@ -26,7 +30,7 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::config::{Config, Deadline};
+use crate::config::{Config, Deadline, ProcessPart};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::insights::Repeat;
 use crate::postmortem::{PostMortem, Status};
@@ -54,6 +58,13 @@ pub struct Input<'a> {
     pub status: Status,
     /// The earlier incidents this one repeats (see `insights::repeats`).
     pub repeats: &'a [Repeat],
+}
+
+impl Input<'_> {
+    /// Whether the post-mortem's severity follows `part` of the process.
+    pub fn requires(&self, part: ProcessPart) -> bool {
+        self.config.requires(&self.pm.severity, part)
+    }
 }
 
 /// One thing a rule checks, and what it found.
