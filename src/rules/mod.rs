@@ -264,6 +264,9 @@ pub struct Process {
     pub meeting: MeetingStatus,
     /// What the rules expect up to the next status (every step for a Closed post-mortem).
     pub checklist: Vec<Check>,
+    /// What the severity's process leaves out, as the page says it: "SEV-4: no review meeting,
+    /// follow-up actions or tickets required"; `None` when it follows the whole process.
+    pub lighter: Option<String>,
 }
 
 /// One step of the lifecycle.
@@ -321,7 +324,23 @@ pub fn process(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> Process 
             .collect(),
         meeting,
         checklist,
+        lighter: lighter(pm, config),
     }
+}
+
+/// The sentence of [`Process::lighter`].
+fn lighter(pm: &PostMortem, config: &Config) -> Option<String> {
+    let skipped: Vec<&str> = ProcessPart::ALL
+        .iter()
+        .filter(|part| !config.requires(&pm.severity, **part))
+        .map(|part| part.noun())
+        .collect();
+    let (last, rest) = skipped.split_last()?;
+    let list = match rest {
+        [] => last.to_string(),
+        _ => format!("{} or {last}", rest.join(", ")),
+    };
+    Some(format!("{}: no {list} required", pm.severity.name))
 }
 
 fn code_name<S: Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {

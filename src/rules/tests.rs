@@ -453,6 +453,10 @@ fn a_severity_with_an_empty_process_needs_none_of_it_but_a_clean_message() {
     assert_eq!(run(&leaky), ["outage-word", "internal-detail"]);
     let pm = crate::testing::parse("pm", &text, &config);
     assert!(unposted_messages(std::slice::from_ref(&pm), &config).is_empty());
+    assert_eq!(
+        process(&pm, &config, now(NOW)).lighter.as_deref(),
+        Some("SEV-2: no review meeting, follow-up actions, tickets or external message required")
+    );
 }
 
 #[test]
@@ -734,7 +738,7 @@ fn process_of_a_closed_post_mortem_checks_every_step() {
 }
 
 #[test]
-fn the_checklist_of_a_sev4_has_no_meeting_or_actions_line() {
+fn the_checklist_of_a_sev4_has_no_meeting_or_actions_line_and_says_why() {
     let text = with(&[
         ("severity = \"SEV-2\"", "severity = \"SEV-4\""),
         ("[meeting]\nat = 2024-03-14T15:00:00+01:00\n", ""),
@@ -752,7 +756,15 @@ fn the_checklist_of_a_sev4_has_no_meeting_or_actions_line() {
     Resolution section written
     External message section written
     ");
+    assert_eq!(
+        process.lighter.as_deref(),
+        Some("SEV-4: no review meeting, follow-up actions or tickets required")
+    );
     let sev3 = process_of(&text.replace("SEV-4", "SEV-3"));
+    assert_eq!(
+        sev3.lighter.as_deref(),
+        Some("SEV-3: no review meeting required")
+    );
     assert!(sev3
         .checklist
         .iter()
@@ -762,6 +774,7 @@ fn the_checklist_of_a_sev4_has_no_meeting_or_actions_line() {
         .iter()
         .any(|c| c.label.starts_with("Review meeting")));
     let sev2 = process_of(&text.replace("SEV-4", "SEV-2"));
+    assert_eq!(sev2.lighter, None);
     assert!(sev2
         .checklist
         .iter()
