@@ -15,6 +15,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Level};
+use crate::postmortem::Severity;
 
 /// The file name looked for at the archive root.
 pub const FILE_NAME: &str = "blameless.toml";
@@ -63,6 +64,79 @@ pub struct SeveritySpec {
     pub description: String,
     /// How soon after `resolved` the review meeting must take place.
     pub meeting_within: Option<Deadline>,
+    /// The parts of the process its post-mortems follow, in the order of [`ProcessPart::ALL`].
+    pub process: Vec<ProcessPart>,
+}
+
+impl SeveritySpec {
+    /// Whether post-mortems of this severity follow `part` of the process: the one decision
+    /// that the part's rules, the page's checklist, the home page and the digest all ask.
+    pub fn requires(&self, part: ProcessPart) -> bool {
+        self.process.contains(&part)
+    }
+}
+
+impl Config {
+    /// Whether a post-mortem of `severity` follows `part` of the process (see
+    /// [`SeveritySpec::requires`]).
+    pub fn requires(&self, severity: &Severity, part: ProcessPart) -> bool {
+        // why: a rank always comes from this scale; were it not, today's full process applies.
+        self.severities
+            .get(severity.rank)
+            .is_none_or(|spec| spec.requires(part))
+    }
+}
+
+/// A part of the post-mortem process that a severity may follow or leave out
+/// (`[[severity]] process`). What every post-mortem needs whatever its severity (owner,
+/// resolution time, the written sections, a clean external message) is not a part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProcessPart {
+    /// A review meeting, by the severity's `meeting_within`: `missing-meeting`, `meeting-late`,
+    /// `meeting-overdue`, and the overdue reviews of the home page and the digest.
+    ReviewMeeting,
+    /// At least one follow-up action from "In Review" on: `missing-actions`.
+    Actions,
+    /// A ticket for every action of a Closed post-mortem: `action-without-ticket`.
+    Tickets,
+    /// With `customer_impact`, an `## External message` section (`missing-section`) that is
+    /// posted before closing (`message-not-posted`, the home page's unposted messages).
+    ExternalMessage,
+}
+
+impl ProcessPart {
+    /// Every part, in the order of the process.
+    pub const ALL: &'static [ProcessPart] = &[
+        ProcessPart::ReviewMeeting,
+        ProcessPart::Actions,
+        ProcessPart::Tickets,
+        ProcessPart::ExternalMessage,
+    ];
+
+    /// The name, as written in `process`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcessPart::ReviewMeeting => "review-meeting",
+            ProcessPart::Actions => "actions",
+            ProcessPart::Tickets => "tickets",
+            ProcessPart::ExternalMessage => "external-message",
+        }
+    }
+
+    /// The part a name stands for.
+    pub fn from_name(name: &str) -> Option<ProcessPart> {
+        ProcessPart::ALL.iter().copied().find(|p| p.name() == name)
+    }
+
+    /// What the part asks for, in words: "review meeting".
+    pub fn noun(self) -> &'static str {
+        match self {
+            ProcessPart::ReviewMeeting => "review meeting",
+            ProcessPart::Actions => "follow-up actions",
+            ProcessPart::Tickets => "tickets",
+            ProcessPart::ExternalMessage => "external message",
+        }
+    }
 }
 
 /// A review-meeting deadline such as "3 calendar days" or "5 business days".
@@ -287,12 +361,16 @@ impl Default for Config {
     }
 }
 
+/// The default scale: SEV-1 and SEV-2 follow the whole process, SEV-3 all of it but the review
+/// meeting, SEV-4 only the external message.
 fn default_severities() -> Vec<SeveritySpec> {
-    let spec = |n: u32, description: &str, meeting_within| SeveritySpec {
+    use ProcessPart::{Actions, ExternalMessage, Tickets};
+    let spec = |n: u32, description: &str, meeting_within, process: &[ProcessPart]| SeveritySpec {
         name: format!("SEV-{n}"),
         aliases: vec![format!("P{n}"), format!("sev{n}")],
         description: description.into(),
         meeting_within,
+        process: process.to_vec(),
     };
     vec![
         spec(
@@ -302,6 +380,7 @@ fn default_severities() -> Vec<SeveritySpec> {
                 days: 3,
                 business: false,
             }),
+            ProcessPart::ALL,
         ),
         spec(
             2,
@@ -310,9 +389,20 @@ fn default_severities() -> Vec<SeveritySpec> {
                 days: 5,
                 business: true,
             }),
+            ProcessPart::ALL,
         ),
-        spec(3, "Minor: limited impact, a workaround exists", None),
-        spec(4, "Low: little or no customer impact", None),
+        spec(
+            3,
+            "Minor: limited impact, a workaround exists",
+            None,
+            &[Actions, Tickets, ExternalMessage],
+        ),
+        spec(
+            4,
+            "Low: little or no customer impact",
+            None,
+            &[ExternalMessage],
+        ),
     ]
 }
 
@@ -347,6 +437,7 @@ struct RawSeverity {
     #[serde(default)]
     description: String,
     meeting_within: Option<Spanned<String>>,
+    process: Option<Vec<Spanned<String>>>,
 }
 
 impl Config {
@@ -427,25 +518,7 @@ impl Config {
             None => defaults.severities,
             Some(list) => list
                 .into_iter()
-                .map(|s| SeveritySpec {
-                    meeting_within: s.meeting_within.and_then(|m| {
-                        let parsed = Deadline::parse(m.get_ref());
-                        if parsed.is_none() {
-                            problems.push(
-                                Diagnostic::new(
-                                    Code::InvalidConfig,
-                                    format!("cannot read the deadline `{}`", m.get_ref()),
-                                )
-                                .at(path, text, m.span())
-                                .help("write `N calendar days` or `N business days`"),
-                            );
-                        }
-                        parsed
-                    }),
-                    name: s.name,
-                    aliases: s.aliases,
-                    description: s.description,
-                })
+                .map(|s| severity_spec(s, path, text, &mut problems))
                 .collect(),
         };
         let rules = parse_rules(&raw.rules, path, text, &mut problems);
@@ -502,6 +575,97 @@ impl Config {
                 || s.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
         })
     }
+}
+
+/// One `[[severity]]`, validated: its deadline read, its process parts known (every part when
+/// `process` is not written), and no deadline for a meeting its process leaves out.
+fn severity_spec(
+    raw: RawSeverity,
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Diagnostic>,
+) -> SeveritySpec {
+    let process = match &raw.process {
+        None => ProcessPart::ALL.to_vec(),
+        Some(names) => process_parts(names, path, text, problems),
+    };
+    let meeting_within = raw.meeting_within.and_then(|m| {
+        let parsed = Deadline::parse(m.get_ref());
+        if parsed.is_none() {
+            problems.push(
+                Diagnostic::new(
+                    Code::InvalidConfig,
+                    format!("cannot read the deadline `{}`", m.get_ref()),
+                )
+                .at(path, text, m.span())
+                .help("write `N calendar days` or `N business days`"),
+            );
+        } else if !process.contains(&ProcessPart::ReviewMeeting) {
+            problems.push(
+                Diagnostic::new(
+                    Code::InvalidConfig,
+                    format!(
+                        "`{}` has a `meeting_within` but its `process` has no `review-meeting`",
+                        raw.name
+                    ),
+                )
+                .at(path, text, m.span())
+                .help("add `\"review-meeting\"` to `process`, or remove `meeting_within`"),
+            );
+        }
+        parsed
+    });
+    SeveritySpec {
+        name: raw.name,
+        aliases: raw.aliases,
+        description: raw.description,
+        meeting_within,
+        process,
+    }
+}
+
+/// The parts a `process` list names, in the order of the process (a list may repeat a part or
+/// give them in any order); an unknown name is reported with the closest part.
+fn process_parts(
+    names: &[Spanned<String>],
+    path: &Path,
+    text: &str,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<ProcessPart> {
+    let mut parts = Vec::new();
+    for name in names {
+        if let Some(part) = ProcessPart::from_name(name.get_ref()) {
+            parts.push(part);
+            continue;
+        }
+        let known = ProcessPart::ALL.iter().map(|p| p.name());
+        let help = match did_you_mean(name.get_ref(), known) {
+            Some(part) => format!("did you mean `{part}`?"),
+            None => {
+                let names: Vec<String> = ProcessPart::ALL
+                    .iter()
+                    .map(|p| format!("`{}`", p.name()))
+                    .collect();
+                format!("`process` takes {}", names.join(", "))
+            }
+        };
+        problems.push(
+            Diagnostic::new(
+                Code::InvalidConfig,
+                format!(
+                    "unknown process part `{}` in `[[severity]]`",
+                    name.get_ref()
+                ),
+            )
+            .at(path, text, name.span())
+            .help(help),
+        );
+    }
+    ProcessPart::ALL
+        .iter()
+        .copied()
+        .filter(|p| parts.contains(p))
+        .collect()
 }
 
 /// How many unknown keys are reported before the rest are left unsaid.
@@ -824,6 +988,97 @@ mod tests {
             Some((1, "SEV-2"))
         );
         assert!(config.severity("SEV-9").is_none());
+    }
+
+    fn parts(spec: &SeveritySpec) -> Vec<&'static str> {
+        spec.process.iter().map(|p| p.name()).collect()
+    }
+
+    #[test]
+    fn the_default_scale_lightens_the_process_of_sev3_and_sev4() {
+        let config = parse("").unwrap();
+        let scale: Vec<(&str, Vec<&str>)> = config
+            .severities
+            .iter()
+            .map(|s| (s.name.as_str(), parts(s)))
+            .collect();
+        assert_eq!(
+            scale,
+            [
+                (
+                    "SEV-1",
+                    vec!["review-meeting", "actions", "tickets", "external-message"]
+                ),
+                (
+                    "SEV-2",
+                    vec!["review-meeting", "actions", "tickets", "external-message"]
+                ),
+                ("SEV-3", vec!["actions", "tickets", "external-message"]),
+                ("SEV-4", vec!["external-message"]),
+            ]
+        );
+        assert!(config.severities[0].requires(ProcessPart::ReviewMeeting));
+        assert!(!config.severities[3].requires(ProcessPart::Actions));
+    }
+
+    #[test]
+    fn reads_the_process_of_each_severity() {
+        let config = parse(
+            "[[severity]]\nname = \"S1\"\n\n[[severity]]\nname = \"S2\"\nprocess = [\"tickets\", \"review-meeting\", \"tickets\"]\n\n[[severity]]\nname = \"S3\"\nprocess = []\n",
+        )
+        .unwrap();
+        let scale: Vec<Vec<&str>> = config.severities.iter().map(parts).collect();
+        assert_eq!(
+            scale,
+            [
+                vec!["review-meeting", "actions", "tickets", "external-message"],
+                vec!["review-meeting", "tickets"],
+                vec![],
+            ]
+        );
+        let (_, s3) = config.severity("S3").unwrap();
+        assert!(!s3.requires(ProcessPart::ExternalMessage));
+    }
+
+    #[test]
+    fn rejects_an_unknown_process_part_with_a_suggestion() {
+        let errors = parse(
+            "[[severity]]\nname = \"SEV-3\"\nprocess = [\"actions\", \"review-meting\", \"postmortem\"]\n",
+        )
+        .unwrap_err();
+        insta::assert_snapshot!(render_one(&errors[0]), @r#"
+        error[invalid-config]: unknown process part `review-meting` in `[[severity]]`
+         --> blameless.toml:3:23
+          |
+        3 | process = ["actions", "review-meting", "postmortem"]
+          |                       ^^^^^^^^^^^^^^^
+          = help: did you mean `review-meeting`?
+        "#);
+        assert_eq!(
+            errors[1].help.as_deref(),
+            Some("`process` takes `review-meeting`, `actions`, `tickets`, `external-message`")
+        );
+        let errors = parse("[[severity]]\nname = \"SEV-3\"\nprocess = \"actions\"\n").unwrap_err();
+        assert!(errors[0].message.starts_with("invalid type"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_meeting_deadline_needs_the_review_meeting_in_the_process() {
+        let errors = parse(
+            "[[severity]]\nname = \"SEV-3\"\nmeeting_within = \"5 business days\"\nprocess = [\"actions\"]\n",
+        )
+        .unwrap_err();
+        insta::assert_snapshot!(render_one(&errors[0]), @r#"
+        error[invalid-config]: `SEV-3` has a `meeting_within` but its `process` has no `review-meeting`
+         --> blameless.toml:3:18
+          |
+        3 | meeting_within = "5 business days"
+          |                  ^^^^^^^^^^^^^^^^^
+          = help: add `"review-meeting"` to `process`, or remove `meeting_within`
+        "#);
+        assert!(
+            parse("[[severity]]\nname = \"SEV-3\"\nmeeting_within = \"5 business days\"\n").is_ok()
+        );
     }
 
     #[test]

@@ -819,6 +819,29 @@ mod tests {
     }
 
     #[test]
+    fn a_severity_without_the_review_meeting_has_no_overdue_review() {
+        use crate::config::ProcessPart;
+        let mut archive = fixtures::archive();
+        let period = |archive: &Archive| {
+            digest(
+                archive,
+                &Analysis::new(archive),
+                date("2024-03-11"),
+                date("2024-04-01"),
+                fixtures::now(),
+            )
+        };
+        assert_eq!(period(&archive).overdue_reviews_total, 1);
+        // The overdue review is a SEV-1's: its process leaves the meeting out from now on
+        // (its deadline left in place, so the process alone decides).
+        archive.config.severities[0].process = vec![ProcessPart::Actions, ProcessPart::Tickets];
+        let digest = period(&archive);
+        assert!(digest.overdue_reviews.is_empty());
+        assert_eq!(digest.overdue_reviews_total, 0);
+        assert_eq!(digest.overdue_actions.len(), 1, "its actions are still due");
+    }
+
+    #[test]
     fn overdue_lists_are_computed_at_the_end_of_the_period() {
         let archive = fixtures::archive();
         // The action is due 22 March, the review 23 March: neither is late on the 22nd.

@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use crate::archive::Archive;
 use crate::calendar::local_date;
+use crate::config::ProcessPart;
 use crate::postmortem::{ActionKind, ActionStatus, Detection, PostMortem, Priority};
 use crate::rules::{meeting_status, MeetingState};
 
@@ -776,7 +777,15 @@ fn process_figures(archive: &Archive, pms: &[&PostMortem]) -> ProcessFigures {
             to_review.push(round1(days.max(0.0)));
         }
     }
-    let needed: Vec<&&PostMortem> = pms.iter().filter(|pm| pm.customer_impact).collect();
+    let needed: Vec<&&PostMortem> = pms
+        .iter()
+        .filter(|pm| {
+            pm.customer_impact
+                && archive
+                    .config
+                    .requires(&pm.severity, ProcessPart::ExternalMessage)
+        })
+        .collect();
     ProcessFigures {
         reviews_due: due,
         reviews_on_time: on_time,

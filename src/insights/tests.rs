@@ -373,6 +373,18 @@ fn process_figures_count_reviews_against_their_deadlines() {
 }
 
 #[test]
+fn process_figures_count_only_what_the_severitys_process_asks_for() {
+    let mut archive = archive();
+    // why: SEV-2 (b and c) now follows neither the review meeting nor the external message.
+    archive.config.severities[1].process = vec![ProcessPart::Actions, ProcessPart::Tickets];
+    let process = everything(&archive).process;
+    assert_eq!((process.reviews_due, process.reviews_on_time), (2, 1));
+    // A meeting b held anyway still counts in the days to review.
+    assert_eq!(process.days_to_review.values, [1.9, 10.8]);
+    assert_eq!((process.messages_needed, process.messages_posted), (1, 1));
+}
+
+#[test]
 fn an_incident_repeats_an_earlier_one_whose_prevent_action_was_open() {
     let archive = archive();
     let figures = everything(&archive);

@@ -1,17 +1,19 @@
 //! Closing a post-mortem: tickets for every action (`action-without-ticket`), the external
-//! message posted (`message-not-posted`), and the open actions past their due date.
+//! message posted (`message-not-posted`), each for a severity whose process has that part, and
+//! the open actions past their due date.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{place, short, Input, Item, FRONT_MATTER};
 use crate::calendar;
+use crate::config::{Config, ProcessPart};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::postmortem::{Action, PostMortem, Status};
 
 /// `action-without-ticket`: a Closed post-mortem tracks every action in the tracker.
 pub(super) fn tickets(input: &Input<'_>) -> Vec<Item> {
-    if input.status != Status::Closed {
+    if input.status != Status::Closed || !input.requires(ProcessPart::Tickets) {
         return Vec::new();
     }
     let pm = input.pm;
@@ -44,7 +46,10 @@ pub(super) fn tickets(input: &Input<'_>) -> Vec<Item> {
 /// `message-not-posted`: a Closed post-mortem with customer impact had its message posted.
 pub(super) fn message_posted(input: &Input<'_>) -> Vec<Item> {
     let pm = input.pm;
-    if input.status != Status::Closed || !pm.customer_impact {
+    if input.status != Status::Closed
+        || !pm.customer_impact
+        || !input.requires(ProcessPart::ExternalMessage)
+    {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -71,12 +76,18 @@ pub(super) fn message_posted(input: &Input<'_>) -> Vec<Item> {
 }
 
 /// Post-mortems past Draft with `customer_impact` whose external message is not posted yet,
-/// oldest incident first.
-pub fn unposted_messages(postmortems: &[PostMortem]) -> Vec<&PostMortem> {
+/// oldest incident first; only those whose severity's process has the external message.
+pub fn unposted_messages<'a>(
+    postmortems: &'a [PostMortem],
+    config: &Config,
+) -> Vec<&'a PostMortem> {
     let mut out: Vec<&PostMortem> = postmortems
         .iter()
         .filter(|pm| {
-            pm.status != Status::Draft && pm.customer_impact && pm.external_message_posted.is_none()
+            pm.status != Status::Draft
+                && pm.customer_impact
+                && pm.external_message_posted.is_none()
+                && config.requires(&pm.severity, ProcessPart::ExternalMessage)
         })
         .collect();
     out.sort_by(|a, b| a.started.cmp(&b.started).then_with(|| a.id.cmp(&b.id)));

@@ -1,6 +1,8 @@
-//! The fields a post-mortem needs from "In Review" on: `owner`, `resolved`, `[[actions]]`.
+//! The fields a post-mortem needs from "In Review" on: `owner`, `resolved`, and `[[actions]]`
+//! when its severity's process has actions.
 
 use super::{place, toml_time, Input, Item, FRONT_MATTER};
+use crate::config::ProcessPart;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::postmortem::Status;
 
@@ -58,8 +60,11 @@ pub(super) fn resolved(input: &Input<'_>) -> Vec<Item> {
     )]
 }
 
-/// `missing-actions`: at least one follow-up action.
+/// `missing-actions`: at least one follow-up action, for a severity whose process has actions.
 pub(super) fn actions(input: &Input<'_>) -> Vec<Item> {
+    if !input.requires(ProcessPart::Actions) {
+        return Vec::new();
+    }
     let pm = input.pm;
     let mut problems = Vec::new();
     if pm.actions.is_empty() {

@@ -1,5 +1,7 @@
 //! The review meeting: its deadline, where it stands, the rules that report it
 //! (`missing-meeting`, `meeting-late`, `meeting-overdue`), and the reviews that need someone.
+//! A severity whose process leaves the meeting out has none of these: no deadline, no rule, no
+//! checklist line, never overdue.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -7,7 +9,7 @@ use serde::Serialize;
 
 use super::{date_opt, days, display_opt, place, toml_time, Input, Item, FRONT_MATTER};
 use crate::calendar;
-use crate::config::{Config, Deadline};
+use crate::config::{Config, Deadline, ProcessPart};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::postmortem::{PostMortem, Status};
 
@@ -15,7 +17,7 @@ use crate::postmortem::{PostMortem, Status};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MeetingState {
-    /// The severity has no meeting deadline.
+    /// The severity has no meeting deadline, or its process no review meeting.
     NotRequired,
     /// No meeting yet and the deadline has not passed (or is not known: no `resolved` yet).
     Pending,
@@ -49,7 +51,8 @@ pub struct MeetingStatus {
     pub held: bool,
 }
 
-/// The meeting deadline of `pm`: `None` when its severity has none or it is not resolved yet.
+/// The meeting deadline of `pm`: `None` when its severity has none (or no review meeting in
+/// its process) or it is not resolved yet.
 pub fn meeting_deadline(pm: &PostMortem, config: &Config) -> Option<NaiveDate> {
     let within = severity_deadline(pm, config)?;
     let resolved = pm.resolved?;
@@ -62,6 +65,9 @@ pub fn meeting_deadline(pm: &PostMortem, config: &Config) -> Option<NaiveDate> {
 }
 
 fn severity_deadline(pm: &PostMortem, config: &Config) -> Option<Deadline> {
+    if !config.requires(&pm.severity, ProcessPart::ReviewMeeting) {
+        return None;
+    }
     config
         .severities
         .get(pm.severity.rank)
@@ -125,8 +131,11 @@ impl MeetingStatus {
 }
 
 /// `missing-meeting`, `meeting-late`, `meeting-overdue`: one checklist line, the review
-/// meeting held by its deadline.
+/// meeting held by its deadline, for a severity whose process has a review meeting.
 pub(super) fn check(input: &Input<'_>) -> Vec<Item> {
+    if !input.requires(ProcessPart::ReviewMeeting) {
+        return Vec::new();
+    }
     let (pm, config, now) = (input.pm, input.config, input.now);
     let mut out = Vec::new();
     let at = pm.meeting.as_ref().and_then(|m| m.at);

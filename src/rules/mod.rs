@@ -10,6 +10,10 @@
 //! Each rule returns the [`Item`]s it checks with the problems found in each. `check` reports
 //! the problems; the page's checklist ([`process`]) is the same items judged as if the
 //! post-mortem were at its next status, so a line is done exactly when its rule finds nothing.
+//!
+//! A rule of a part of the process (`[[severity]] process`: the review meeting, actions,
+//! tickets, the external message) asks [`Input::requires`] first, and returns no item for a
+//! severity that leaves its part out: no problem and no checklist line.
 
 mod blame;
 mod closing;
@@ -26,7 +30,7 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::config::{Config, Deadline};
+use crate::config::{Config, Deadline, ProcessPart};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::insights::Repeat;
 use crate::postmortem::{PostMortem, Status};
@@ -54,6 +58,13 @@ pub struct Input<'a> {
     pub status: Status,
     /// The earlier incidents this one repeats (see `insights::repeats`).
     pub repeats: &'a [Repeat],
+}
+
+impl Input<'_> {
+    /// Whether the post-mortem's severity follows `part` of the process.
+    pub fn requires(&self, part: ProcessPart) -> bool {
+        self.config.requires(&self.pm.severity, part)
+    }
 }
 
 /// One thing a rule checks, and what it found.
@@ -253,6 +264,9 @@ pub struct Process {
     pub meeting: MeetingStatus,
     /// What the rules expect up to the next status (every step for a Closed post-mortem).
     pub checklist: Vec<Check>,
+    /// What the severity's process leaves out, as the page says it: "SEV-4: no review meeting,
+    /// follow-up actions or tickets required"; `None` when it follows the whole process.
+    pub lighter: Option<String>,
 }
 
 /// One step of the lifecycle.
@@ -310,7 +324,23 @@ pub fn process(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> Process 
             .collect(),
         meeting,
         checklist,
+        lighter: lighter(pm, config),
     }
+}
+
+/// The sentence of [`Process::lighter`].
+fn lighter(pm: &PostMortem, config: &Config) -> Option<String> {
+    let skipped: Vec<&str> = ProcessPart::ALL
+        .iter()
+        .filter(|part| !config.requires(&pm.severity, **part))
+        .map(|part| part.noun())
+        .collect();
+    let (last, rest) = skipped.split_last()?;
+    let list = match rest {
+        [] => last.to_string(),
+        _ => format!("{} or {last}", rest.join(", ")),
+    };
+    Some(format!("{}: no {list} required", pm.severity.name))
 }
 
 fn code_name<S: Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {

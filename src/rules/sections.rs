@@ -4,10 +4,12 @@
 use std::ops::Range;
 
 use super::{place, Input, Item};
+use crate::config::{Config, ProcessPart};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::postmortem::{PostMortem, SectionKind, Status};
 
-/// Sections every post-mortem needs from "In Review" on.
+/// Sections every post-mortem needs from "In Review" on, whatever its severity: the record is
+/// what search, related incidents and repeats read.
 pub const REQUIRED_SECTIONS: &[SectionKind] = &[
     SectionKind::Summary,
     SectionKind::Impact,
@@ -23,10 +25,11 @@ pub fn has_section(pm: &PostMortem, kind: SectionKind) -> bool {
         .any(|s| s.kind == Some(kind) && !s.is_empty())
 }
 
-/// The sections the rules expect of this post-mortem from "In Review" on.
-pub fn expected_sections(pm: &PostMortem) -> Vec<SectionKind> {
+/// The sections the rules expect of this post-mortem from "In Review" on: the required ones,
+/// and the external message when customers were affected and the severity's process has it.
+pub fn expected_sections(pm: &PostMortem, config: &Config) -> Vec<SectionKind> {
     let mut kinds = REQUIRED_SECTIONS.to_vec();
-    if pm.customer_impact {
+    if pm.customer_impact && config.requires(&pm.severity, ProcessPart::ExternalMessage) {
         kinds.push(SectionKind::ExternalMessage);
     }
     kinds
@@ -55,7 +58,7 @@ We are sorry for the trouble this caused.";
 /// `missing-section`: one checklist line per section the post-mortem needs.
 pub(super) fn check(input: &Input<'_>) -> Vec<Item> {
     let pm = input.pm;
-    expected_sections(pm)
+    expected_sections(pm, input.config)
         .into_iter()
         .map(|kind| {
             let heading = kind.heading();

@@ -372,6 +372,112 @@ fn severities_without_a_deadline_have_no_meeting_rules() {
     assert!(run(&text).is_empty());
 }
 
+/// `IN_REVIEW` Closed, with no meeting and an action without a ticket, at `severity`.
+fn closed_without_meeting_or_ticket(severity: &str) -> String {
+    closed(&with(&[
+        (
+            "severity = \"SEV-2\"",
+            &format!("severity = \"{severity}\""),
+        ),
+        ("ticket = \"OPS-1234\"\n", ""),
+    ]))
+    .replace("[meeting]\nat = 2024-03-14T15:00:00+01:00\n", "")
+}
+
+#[test]
+fn the_default_scale_holds_a_sev4_to_a_lighter_process_than_a_sev1() {
+    let sev4 = closed_without_meeting_or_ticket("SEV-4");
+    assert_eq!(codes(&run(&sev4)), Vec::<&str>::new());
+    let sev1 = closed_without_meeting_or_ticket("SEV-1");
+    assert_eq!(
+        codes(&run(&sev1)),
+        ["missing-meeting", "action-without-ticket"]
+    );
+    let sev3 = closed_without_meeting_or_ticket("SEV-3");
+    assert_eq!(codes(&run(&sev3)), ["action-without-ticket"]);
+    // A SEV-4 with customer impact still owes its customers a message, and still writes every
+    // section, with or without actions.
+    let unwritten = sev4
+        .replace(
+            "## External message\n\nOn 12 March some payments failed. We are sorry.\n",
+            "",
+        )
+        .replace("## Impact\n\nSome payments failed.\n\n", "");
+    let found = run(&unwritten);
+    let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "missing `## Impact` section",
+            "missing `## External message` section"
+        ]
+    );
+}
+
+/// The test configuration with `SEV-2` following only `process`. Its meeting deadline stays,
+/// so that the process alone decides.
+fn config_with_process(process: &[ProcessPart]) -> Config {
+    let mut config = config();
+    config.severities[1].process = process.to_vec();
+    config
+}
+
+#[test]
+fn a_severity_with_an_empty_process_needs_none_of_it_but_a_clean_message() {
+    let config = config_with_process(&[]);
+    let text = closed_without_meeting_or_ticket("SEV-2")
+        .replace("external_message_posted = 2024-03-12T12:00:00Z\n", "")
+        .replace(
+            "[[actions]]\ntitle = \"Alert when replication lag exceeds 30 s\"\nowner = \"Dee Park\"\ndue = 2024-04-15\n",
+            "",
+        );
+    let run = |text: &str| {
+        let pm = crate::testing::parse("pm", text, &config);
+        codes(&check(&pm, &config, now(NOW), &[]))
+    };
+    assert_eq!(run(&text), Vec::<&str>::new());
+    assert_eq!(
+        run(&text.replace("\"Closed\"", "\"In Review\"")),
+        Vec::<&str>::new()
+    );
+    let without_message = text.replace(
+        "## External message\n\nOn 12 March some payments failed. We are sorry.\n",
+        "",
+    );
+    assert_eq!(run(&without_message), Vec::<&str>::new());
+    // A message that is written is still checked: it goes to customers whatever the severity.
+    let leaky = text.replace(
+        "On 12 March some payments failed. We are sorry.",
+        "Checkout had an outage; see OPS-1234.",
+    );
+    assert_eq!(run(&leaky), ["outage-word", "internal-detail"]);
+    let pm = crate::testing::parse("pm", &text, &config);
+    assert!(unposted_messages(std::slice::from_ref(&pm), &config).is_empty());
+    assert_eq!(
+        process(&pm, &config, now(NOW)).lighter.as_deref(),
+        Some("SEV-2: no review meeting, follow-up actions, tickets or external message required")
+    );
+}
+
+#[test]
+fn a_severity_without_the_review_meeting_is_never_overdue() {
+    let light = config_with_process(&[ProcessPart::Actions, ProcessPart::Tickets]);
+    let text = with(&[("[meeting]\nat = 2024-03-14T15:00:00+01:00\n", "")]);
+    let pm = crate::testing::parse("pm", &text, &light);
+    assert_eq!(
+        meeting_status(&pm, &light, now(NOW)).state,
+        MeetingState::NotRequired
+    );
+    assert_eq!(meeting_deadline(&pm, &light), None);
+    assert!(overdue_reviews(std::slice::from_ref(&pm), &light, now(NOW)).is_empty());
+    assert!(check(&pm, &light, now(NOW), &[]).is_empty());
+    // The same post-mortem under the full process is overdue.
+    assert_eq!(
+        overdue_reviews(&[parse(&text)], &config(), now(NOW)).len(),
+        1
+    );
+}
+
 fn closed(text: &str) -> String {
     text.replacen("status = \"In Review\"", "status = \"Closed\"", 1)
         .replacen(
@@ -632,6 +738,54 @@ fn process_of_a_closed_post_mortem_checks_every_step() {
 }
 
 #[test]
+fn the_checklist_of_a_sev4_has_no_meeting_or_actions_line_and_says_why() {
+    let text = with(&[
+        ("severity = \"SEV-2\"", "severity = \"SEV-4\""),
+        ("[meeting]\nat = 2024-03-14T15:00:00+01:00\n", ""),
+    ]);
+    let process = process(&parse(&text), &config(), now(NOW));
+    assert_eq!(process.meeting.state, MeetingState::NotRequired);
+    let list: Vec<&str> = process.checklist.iter().map(|c| c.label.as_str()).collect();
+    insta::assert_snapshot!(list.join("\n"), @"
+    Owner named
+    Resolution time recorded
+    Summary section written
+    Impact section written
+    Timeline section written
+    Contributing factors section written
+    Resolution section written
+    External message section written
+    ");
+    assert_eq!(
+        process.lighter.as_deref(),
+        Some("SEV-4: no review meeting, follow-up actions or tickets required")
+    );
+    let sev3 = process_of(&text.replace("SEV-4", "SEV-3"));
+    assert_eq!(
+        sev3.lighter.as_deref(),
+        Some("SEV-3: no review meeting required")
+    );
+    assert!(sev3
+        .checklist
+        .iter()
+        .any(|c| c.label == "Follow-up actions listed"));
+    assert!(!sev3
+        .checklist
+        .iter()
+        .any(|c| c.label.starts_with("Review meeting")));
+    let sev2 = process_of(&text.replace("SEV-4", "SEV-2"));
+    assert_eq!(sev2.lighter, None);
+    assert!(sev2
+        .checklist
+        .iter()
+        .any(|c| c.label.starts_with("Review meeting")));
+}
+
+fn process_of(text: &str) -> Process {
+    process(&parse(text), &config(), now(NOW))
+}
+
+#[test]
 fn meeting_states() {
     let config = config();
     let state = |text: &str, at: &str| meeting_status(&parse(text), &config, now(at)).state;
@@ -665,7 +819,7 @@ fn attention_lists_overdue_reviews_messages_and_actions() {
         (reviews[0].deadline.to_string(), reviews[0].days_overdue),
         ("2024-03-19".into(), 1)
     );
-    assert_eq!(unposted_messages(&all).len(), 1);
+    assert_eq!(unposted_messages(&all, &config()).len(), 1);
     assert!(overdue_actions(&all, now("2024-04-15T21:00:00Z")).is_empty());
     let late = overdue_actions(&all, now("2024-04-16T22:30:00Z"));
     // Two non-draft post-mortems with the same open action, due 15 April, two days ago in Berlin.

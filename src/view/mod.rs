@@ -235,7 +235,7 @@ pub fn attention(archive: &Archive) -> Attention {
             .into_iter()
             .map(|r| item(r.postmortem, r.detail()))
             .collect(),
-        unposted_messages: rules::unposted_messages(pms)
+        unposted_messages: rules::unposted_messages(pms, &archive.config)
             .into_iter()
             .map(|pm| item(pm, "external message not posted".into()))
             .collect(),
