@@ -1,0 +1,222 @@
+//! blameless against Hugo, side by side on the same archive: generates post-mortems with the
+//! benchmark's generator, writes the same files as a bare Hugo site (single and list
+//! templates, no taxonomies, no feeds), and times both builds, alternating, as separate
+//! processes: wall, user and system time and peak memory (from `wait4`), medians of the runs.
+//!
+//! ```text
+//! scripts/compare-hugo.sh [SIZES...]     # installs Hugo when missing, builds, runs this
+//! cargo run --release --example compare -- --runs 5 1000 10000
+//! ```
+//!
+//! blameless does all of its work (validation, pages, facets, artifacts, the search index);
+//! Hugo only renders the pages. Both write to a fresh directory on the same file system.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+#[path = "common/generate.rs"]
+mod generate;
+
+/// One timed run of one process.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    wall: Duration,
+    user: Duration,
+    system: Duration,
+    peak_mib: f64,
+}
+
+/// Runs `command` to the end, with its own times and peak memory.
+fn timed(command: &mut Command) -> Result<Sample> {
+    let start = Instant::now();
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `usage` is a plain C struct that wait4 fills in; `pid` is our own child, reaped
+    // here once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if waited != pid {
+        bail!("cannot wait for {command:?}");
+    }
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr {
+            use std::io::Read;
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        bail!("{command:?} failed: {stderr}");
+    }
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    Ok(Sample {
+        wall,
+        user: time(usage.ru_utime),
+        system: time(usage.ru_stime),
+        // ru_maxrss is in KiB on Linux.
+        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+fn median(samples: &[Sample], field: impl Fn(&Sample) -> f64) -> f64 {
+    let mut values: Vec<f64> = samples.iter().map(field).collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The bare Hugo site of the same sources: Hugo reads our TOML front matter (`+++`) as it is.
+fn hugo_site(archive: &Path, site: &Path) -> Result<()> {
+    fs::create_dir_all(site.join("layouts/_default"))?;
+    fs::write(
+        site.join("hugo.toml"),
+        "baseURL = \"https://postmortems.example.com/\"\ntitle = \"Post-mortems\"\n\
+         disableKinds = [\"taxonomy\", \"term\", \"RSS\", \"sitemap\", \"robotsTXT\"]\n\
+         [markup.goldmark.renderer]\nunsafe = false\n",
+    )?;
+    fs::write(
+        site.join("layouts/_default/baseof.html"),
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{{ .Title }}</title></head>\
+         <body>{{ block \"main\" . }}{{ end }}</body></html>\n",
+    )?;
+    fs::write(
+        site.join("layouts/_default/single.html"),
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1>{{ .Content }}{{ end }}\n",
+    )?;
+    fs::write(
+        site.join("layouts/_default/list.html"),
+        "{{ define \"main\" }}<h1>{{ .Title }}</h1><ul>{{ range .Paginator.Pages }}\
+         <li><a href=\"{{ .RelPermalink }}\">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n",
+    )?;
+    let content = site.join("content");
+    fs::create_dir_all(&content)?;
+    for entry in fs::read_dir(archive.join("content"))? {
+        let entry = entry?;
+        fs::copy(entry.path(), content.join(entry.file_name()))?;
+    }
+    Ok(())
+}
+
+fn tree_size(dir: &Path) -> (u64, usize) {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.metadata().ok())
+        .fold((0, 0), |(bytes, files), m| (bytes + m.len(), files + 1))
+}
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1).peekable();
+    let mut runs = 5;
+    let mut sizes = Vec::new();
+    while let Some(arg) = args.next() {
+        if arg == "--runs" {
+            runs = args.next().context("--runs needs a number")?.parse()?;
+        } else {
+            sizes.push(arg.parse::<usize>().context("sizes are numbers")?);
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![1000, 10000];
+    }
+    // why: the example lives in target/release/examples/; the binary beside that directory is
+    // the release build of the same source.
+    let exe = std::env::current_exe()?;
+    let blameless: PathBuf = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("blameless"))
+        .context("cannot find the blameless binary")?;
+    if !blameless.exists() {
+        bail!(
+            "{} is missing: run `cargo build --release` first",
+            blameless.display()
+        );
+    }
+    let hugo = Command::new("hugo").arg("version").output();
+    let hugo_version = match hugo {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        _ => bail!("hugo is not installed (Debian: apt-get install hugo)"),
+    };
+    println!("Hugo: {hugo_version}");
+    println!(
+        "Machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string())
+            )
+            .unwrap_or_default()
+    );
+    println!("Medians of {runs} alternating runs.\n");
+    println!("| post-mortems | tool | wall | user | system | peak RSS | output | files | wall / Hugo's |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for n in sizes {
+        let work = tempfile::tempdir()?;
+        let archive = work.path().join("archive");
+        generate::generate(&archive, n)?;
+        let site = work.path().join("hugo");
+        hugo_site(&archive, &site)?;
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        let (mut our_size, mut their_size) = ((0, 0), (0, 0));
+        for _ in 0..runs {
+            let out = work.path().join("public-blameless");
+            let _ = fs::remove_dir_all(&out);
+            ours.push(timed(
+                Command::new(&blameless)
+                    .current_dir(&archive)
+                    .args([
+                        "build",
+                        "--drafts",
+                        "--now",
+                        "2026-01-01T00:00:00Z",
+                        "--out",
+                    ])
+                    .arg(&out),
+            )?);
+            our_size = tree_size(&out);
+            let out = work.path().join("public-hugo");
+            let _ = fs::remove_dir_all(&out);
+            theirs.push(timed(
+                Command::new("hugo")
+                    .current_dir(&site)
+                    .args(["--quiet", "--destination"])
+                    .arg(&out),
+            )?);
+            their_size = tree_size(&out);
+        }
+        let hugo_wall = median(&theirs, |s| s.wall.as_secs_f64());
+        for (tool, samples, (bytes, files)) in [
+            ("blameless", &ours, our_size),
+            ("Hugo", &theirs, their_size),
+        ] {
+            let wall = median(samples, |s| s.wall.as_secs_f64());
+            println!(
+                "| {n} | {tool} | {wall:.2} s | {:.2} s | {:.2} s | {:.0} MiB | {:.0} MB | {files} | {:.2} |",
+                median(samples, |s| s.user.as_secs_f64()),
+                median(samples, |s| s.system.as_secs_f64()),
+                median(samples, |s| s.peak_mib),
+                bytes as f64 / 1e6,
+                wall / hugo_wall,
+            );
+        }
+    }
+    Ok(())
+}
