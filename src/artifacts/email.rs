@@ -300,9 +300,9 @@ mod tests {
         Message-ID: <pm.2024-03-12-checkout-failover@postmortems.acme.example>
         Date: Mon, 1 Apr 2024 12:00:00 +0000
         MIME-Version: 1.0
-        Content-Type: multipart/alternative; boundary="=_blameless_0d58714b18c25ab2"
+        Content-Type: multipart/alternative; boundary="=_blameless_7c6b817ed6afefff"
 
-        --=_blameless_0d58714b18c25ab2
+        --=_blameless_7c6b817ed6afefff
         Content-Type: text/plain; charset="utf-8"
         Content-Transfer-Encoding: quoted-printable
 
@@ -344,7 +344,7 @@ mod tests {
         Read the full post-mortem:
         https://postmortems.acme.example/pm/2024-03-12-checkout-failover/
 
-        --=_blameless_0d58714b18c25ab2
+        --=_blameless_7c6b817ed6afefff
         Content-Type: text/html; charset="utf-8"
         Content-Transfer-Encoding: quoted-printable
 

@@ -343,27 +343,44 @@ fn style(html: &str) -> String {
     out
 }
 
-/// Text as it shows in `context`: a URL shown as a link's text may break after each `/`, `.`,
-/// `_`, `?` or `=`, since inside a table (whose cells do not break words) it would otherwise
-/// widen the message. (`&` and `;` stay whole: the text is escaped, `&amp;` is one character.)
+/// How many characters make a word long enough to be given places to break.
+const LONG_WORD: usize = 16;
+
+/// Text as it shows in `context`: a long word (a URL, a `snake_case` or `camelCase` name, a
+/// path) may break after each `/`, `.`, `_`, `?` or `=` that a letter or digit follows, and
+/// between a lower-case and an upper-case letter, as it may at a hyphen.
+/// Table cells break only between words, and such a word would otherwise widen the message
+/// past a phone's screen. Code blocks wrap by themselves. (`&` and `;` are never break places:
+/// the text is escaped, and `&amp;` is one character.)
 fn text_in(text: &str, context: Context) -> std::borrow::Cow<'_, str> {
-    let scheme = ["https://", "http://"]
-        .iter()
-        .find(|scheme| text.starts_with(**scheme));
-    match scheme {
-        Some(scheme) if context.in_link => {
-            let (scheme, rest) = text.split_at(scheme.len());
-            let mut out = String::from(scheme);
-            for c in rest.chars() {
-                out.push(c);
-                if matches!(c, '/' | '.' | '_' | '?' | '=') {
-                    out.push_str("<wbr>");
-                }
-            }
-            out.into()
-        }
-        _ => text.into(),
+    let long = |word: &str| word.chars().count() >= LONG_WORD;
+    if context.in_pre || !text.split_whitespace().any(long) {
+        return text.into();
     }
+    let mut out = String::with_capacity(text.len() + 32);
+    for piece in text.split_inclusive(char::is_whitespace) {
+        let word = piece.trim_end_matches(char::is_whitespace);
+        if !long(word) {
+            out.push_str(piece);
+            continue;
+        }
+        let mut chars = word.chars().peekable();
+        let mut previous = ' ';
+        while let Some(c) = chars.next() {
+            out.push(c);
+            let before_letter = chars.peek().is_some_and(|n| n.is_alphanumeric());
+            // why: never right after a scheme's `//`, which would end a line in "https://".
+            let scheme = c == '/' && previous == '/';
+            let separator = matches!(c, '/' | '.' | '_' | '?' | '=') && before_letter && !scheme;
+            let camel_case = c.is_lowercase() && chars.peek().is_some_and(|n| n.is_uppercase());
+            if separator || camel_case {
+                out.push_str("<wbr>");
+            }
+            previous = c;
+        }
+        out.push_str(&piece[word.len()..]);
+    }
+    out.into()
 }
 
 /// An opening or closing tag as read from the HTML.
@@ -575,7 +592,7 @@ fn styled(tag: &Tag, context: Context) -> (String, Context) {
             inner.background = SUBTLE;
             Some(
                 Style::new()
-                    .set("padding", "6px 10px")
+                    .set("padding", "6px 8px")
                     .border("border", "1px")
                     .set("text-align", align.unwrap_or("left"))
                     .set("vertical-align", "bottom")
@@ -585,7 +602,7 @@ fn styled(tag: &Tag, context: Context) -> (String, Context) {
         }
         "td" => {
             let style = Style::new()
-                .set("padding", "6px 10px")
+                .set("padding", "6px 8px")
                 .border("border", "1px")
                 .set("vertical-align", "top");
             let style = match align {
@@ -841,11 +858,11 @@ mod tests {
             quote.contains("<p style=\"margin:0 0 16px;color:#59636e;"),
             "{quote}"
         );
-        insta::assert_snapshot!(style("<table>\n<tr><td nowrap align=\"right\" class=\"x\">1</td></tr>\n</table>\n<p>see <a href=\"https://x.example/a/b\">https://x.example/a/b</a></p>\n"), @r#"
+        insta::assert_snapshot!(style("<table>\n<tr><td nowrap align=\"right\" class=\"x\">1</td></tr>\n</table>\n<p>see <a href=\"https://x.example/a/b\">https://x.example/a/b</a> and set_the_long_name, aLongCamelCaseName</p>\n"), @r#"
         <table style="width:100%;margin:0 0 16px;border-collapse:collapse;border:1px solid #d1d9e0;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue',Helvetica,Arial,sans-serif;font-size:14px;line-height:1.4;overflow-wrap:break-word;word-break:normal;color:#1f2328;background-color:#ffffff">
-        <tr><td nowrap align="right" style="padding:6px 10px;border:1px solid #d1d9e0;vertical-align:top;text-align:right;white-space:nowrap;color:#1f2328;background-color:#ffffff">1</td></tr>
+        <tr><td nowrap align="right" style="padding:6px 8px;border:1px solid #d1d9e0;vertical-align:top;text-align:right;white-space:nowrap;color:#1f2328;background-color:#ffffff">1</td></tr>
         </table>
-        <p style="margin:0 0 16px;color:#1f2328;background-color:#ffffff">see <a href="https://x.example/a/b" style="text-decoration:underline;color:#0969da;background-color:#ffffff">https://x.<wbr>example/<wbr>a/<wbr>b</a></p>
+        <p style="margin:0 0 16px;color:#1f2328;background-color:#ffffff">see <a href="https://x.example/a/b" style="text-decoration:underline;color:#0969da;background-color:#ffffff">https://x.<wbr>example/<wbr>a/<wbr>b</a> and set_<wbr>the_<wbr>long_<wbr>name, a<wbr>Long<wbr>Camel<wbr>Case<wbr>Name</p>
         "#);
     }
 
