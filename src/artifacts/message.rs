@@ -28,8 +28,9 @@ pub fn plain_text(markdown: &str) -> String {
 }
 
 /// Markdown as [`plain_text`] with paragraphs, headings and list items filled to `width`
-/// columns (list items with a hanging indent) and link destinations mapped by `rewrite`. Code
-/// blocks and table rows are kept as they are; a word longer than `width` stays whole.
+/// columns (list items with a hanging indent), link destinations mapped by `rewrite`, and an
+/// image as "description (url)". Code blocks and table rows are kept as they are; a word longer
+/// than `width` stays whole.
 pub fn filled_text(markdown: &str, rewrite: &Rewriter, width: usize) -> String {
     convert(
         markdown,
@@ -275,6 +276,20 @@ fn inline<'a>(node: &'a AstNode<'a>, out: &mut String, depth: usize, flow: &Flow
                 out.push_str(&format!("{text} ({url})"));
             }
         }
+        // why: the HTML part of an email links to an image rather than showing it; the text
+        // part says where it is too.
+        NodeValue::Image(link) => {
+            let text = inline_children(node, depth, flow);
+            let url = flow
+                .rewrite
+                .map(|r| r.to_html(&link.url))
+                .filter(|url| crate::markdown::is_web_url(url));
+            match url {
+                Some(url) if text.is_empty() => out.push_str(&url),
+                Some(url) => out.push_str(&format!("{text} ({url})")),
+                None => out.push_str(&text),
+            }
+        }
         _ => out.push_str(&inline_children(node, depth, flow)),
     }
 }
@@ -330,7 +345,7 @@ mod tests {
 
     #[test]
     fn filled_text_fills_paragraphs_and_items_and_keeps_code_and_tables() {
-        let markdown = "A paragraph long enough to be filled: it goes on and on, past the width of thirty columns, see [the page](other.md).\n\n- An item long enough to wrap under its own marker with a hanging indent\n  1. and a nested item that wraps too, under its own number\n- https://example.com/a-url-longer-than-the-width-stays-whole\n\n```\na code line longer than the width is kept as it is, whole\n```\n\n| a table row | longer than the width | is kept whole |\n|---|---|---|\n| 1 | 2 | 3 |\n";
+        let markdown = "A paragraph long enough to be filled: it goes on and on, past the width of thirty columns, see [the page](other.md) and ![the graph](https://x.example/g.png).\n\n- An item long enough to wrap under its own marker with a hanging indent\n  1. and a nested item that wraps too, under its own number\n- https://example.com/a-url-longer-than-the-width-stays-whole\n\n```\na code line longer than the width is kept as it is, whole\n```\n\n| a table row | longer than the width | is kept whole |\n|---|---|---|\n| 1 | 2 | 3 |\n";
         let rewrite: Rewriter = std::sync::Arc::new(|u: &str| match u.strip_suffix(".md") {
             Some(id) => format!("https://x.example/pm/{id}/"),
             None => u.to_string(),
@@ -340,7 +355,9 @@ mod tests {
         filled: it goes on and on,
         past the width of thirty
         columns, see the page
-        (https://x.example/pm/other/).
+        (https://x.example/pm/other/)
+        and the graph
+        (https://x.example/g.png).
 
         - An item long enough to wrap
           under its own marker with a
