@@ -4,7 +4,7 @@
 //! "now", MIME boundaries derived from the content).
 //!
 //! The body is the summary, the impact, the key learnings (`## Lessons learned`), the actions
-//! and the absolute link to the page. A `## Internal email` section replaces the generated body
+//! and the absolute link to the page, both parts laid out for mail clients by `mail_layout`. A `## Internal email` section replaces the generated body
 //! (the link is still added); a first line `Subject: …` in it replaces the subject's text after
 //! the `[email] subject_prefix`.
 
