@@ -207,6 +207,11 @@ pub fn review_time(pm: &PostMortem) -> Option<DateTime<Utc>> {
 }
 
 fn item(pm: &PostMortem, config: &Config, date: NaiveDate) -> DigestItem {
+    // why: the email lays the learnings out from their Markdown, the page shows the text.
+    let learnings = pm
+        .section(SectionKind::LessonsLearned)
+        .map(|s| (plain_text(&s.markdown), s.markdown.clone()))
+        .filter(|(text, _)| !text.is_empty());
     DigestItem {
         id: pm.id.clone(),
         title: pm.title.clone(),
@@ -215,14 +220,8 @@ fn item(pm: &PostMortem, config: &Config, date: NaiveDate) -> DigestItem {
         status: pm.status.name().into(),
         date: date.to_string(),
         summary: pm.summary.clone(),
-        learnings: pm
-            .section(SectionKind::LessonsLearned)
-            .map(|s| plain_text(&s.markdown))
-            .filter(|t| !t.is_empty()),
-        learnings_markdown: pm
-            .section(SectionKind::LessonsLearned)
-            .map(|s| s.markdown.clone())
-            .filter(|m| !m.trim().is_empty()),
+        learnings: learnings.as_ref().map(|(text, _)| text.clone()),
+        learnings_markdown: learnings.map(|(_, markdown)| markdown),
         owner: pm.owner.clone(),
     }
 }
