@@ -148,10 +148,11 @@ pub(crate) fn facts(pm: &PostMortem) -> String {
     facts.join(" · ")
 }
 
+/// A section's Markdown, if anything is written in it (a template's hint is not).
 fn section_markdown(pm: &PostMortem, kind: SectionKind) -> Option<&str> {
     pm.section(kind)
+        .filter(|s| !s.is_empty())
         .map(|s| s.markdown.as_str())
-        .filter(|m| !m.trim().is_empty())
 }
 
 fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
@@ -457,6 +458,18 @@ mod tests {
         let html = message.body_html(0).unwrap();
         assert!(html.contains("<th style="), "{html}");
         assert!(html.contains("href=\"https://postmortems.acme.example/pm/2023-02-14-failover/\""));
+    }
+
+    #[test]
+    fn a_section_with_only_the_template_hint_is_left_out() {
+        let text = fixtures::FULL.replace(
+            "- 18% of checkout attempts failed for 39 minutes.\n- About 1,200 orders were delayed.\n",
+            "<!-- Who was affected, how, for how long. -->\n",
+        );
+        let (_, body) = internal_body(&fixtures::parse("a", &text), &fixtures::config());
+        assert!(!body.text.contains("Impact"), "{}", body.text);
+        assert!(!body.html.contains(">Impact</h2>"), "{}", body.html);
+        assert!(body.text.contains("Key learnings"), "{}", body.text);
     }
 
     #[test]
