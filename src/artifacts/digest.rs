@@ -24,13 +24,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::email::{build, Body};
+use super::mail_layout::{self, fill, markdown_text};
 use super::message::plain_text;
-use super::{page_url, site_host};
+use super::{absolute_rewriter, page_url, site_host};
 use crate::archive::Archive;
 use crate::calendar::local_date;
 use crate::config::Config;
 use crate::insights::{self, Analysis, HotSpot, PeriodActions, RepeatFigure};
-use crate::markdown::escape_html;
+use crate::markdown::{self, escape_html};
 use crate::postmortem::{PostMortem, SectionKind, Status};
 
 /// How many days the default period covers.
@@ -55,6 +56,9 @@ pub struct DigestItem {
     pub summary: String,
     /// `## Lessons learned` as plain text, if written.
     pub learnings: Option<String>,
+    /// `## Lessons learned` as written, for the email to lay out.
+    #[serde(skip)]
+    pub learnings_markdown: Option<String>,
     /// The owner.
     pub owner: Option<String>,
 }
@@ -203,6 +207,11 @@ pub fn review_time(pm: &PostMortem) -> Option<DateTime<Utc>> {
 }
 
 fn item(pm: &PostMortem, config: &Config, date: NaiveDate) -> DigestItem {
+    // why: the email lays the learnings out from their Markdown, the page shows the text.
+    let learnings = pm
+        .section(SectionKind::LessonsLearned)
+        .map(|s| (plain_text(&s.markdown), s.markdown.clone()))
+        .filter(|(text, _)| !text.is_empty());
     DigestItem {
         id: pm.id.clone(),
         title: pm.title.clone(),
@@ -211,10 +220,8 @@ fn item(pm: &PostMortem, config: &Config, date: NaiveDate) -> DigestItem {
         status: pm.status.name().into(),
         date: date.to_string(),
         summary: pm.summary.clone(),
-        learnings: pm
-            .section(SectionKind::LessonsLearned)
-            .map(|s| plain_text(&s.markdown))
-            .filter(|t| !t.is_empty()),
+        learnings: learnings.as_ref().map(|(text, _)| text.clone()),
+        learnings_markdown: learnings.map(|(_, markdown)| markdown),
         owner: pm.owner.clone(),
     }
 }
@@ -451,7 +458,8 @@ fn digest_of(
 /// "… and N more" under a list that was cut at [`LIST_LIMIT`].
 fn more(text: &mut String, html: &mut String, shown: usize, total: usize, url: &str) {
     if total > shown {
-        let _ = writeln!(text, "… and {} more: {url}\n", total - shown);
+        let line = format!("… and {} more: {url}", total - shown);
+        let _ = writeln!(text, "{}\n", fill(&line, "", ""));
         let _ = writeln!(
             html,
             "<p>… and <a href=\"{}\">{} more</a></p>",
@@ -472,19 +480,6 @@ pub fn subject(config: &Config, digest: &Digest) -> String {
     }
 }
 
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("  {l}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn heading(text: &mut String, html: &mut String, title: &str, count: usize) {
     let title = format!("{title} ({count})");
     let _ = write!(text, "\n{title}\n{}\n\n", "-".repeat(title.chars().count()));
@@ -497,7 +492,7 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
         "{}: digest for {} to {}",
         config.title, digest.since, digest.last_day
     );
-    let mut text = format!("{title}\n");
+    let mut text = format!("{}\n", fill(&title, "", ""));
     let mut html = format!("<h1>{}</h1>\n", escape_html(&title));
     if digest.is_empty() {
         text.push_str("\nNothing to report for this period.\n");
@@ -511,18 +506,23 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
             heading(text, html, title, list.len());
             html.push_str("<ul>\n");
             for i in list {
-                let _ = writeln!(
-                    text,
-                    "- {}: {} ({}, {verb} {})",
+                let rewrite = absolute_rewriter(config, &i.id);
+                let line = format!(
+                    "{}: {} ({}, {verb} {})",
                     i.severity, i.title, i.status, i.date
                 );
+                let _ = writeln!(text, "{}", fill(&line, "- ", "  "));
                 if !i.summary.is_empty() {
-                    let _ = writeln!(text, "{}", indent(&i.summary));
+                    let _ = writeln!(text, "{}", fill(&i.summary, "  ", "  "));
                 }
-                if let Some(learnings) = &i.learnings {
-                    let _ = writeln!(text, "  Learnings:\n{}", indent(&indent(learnings)));
+                if let Some(learnings) = &i.learnings_markdown {
+                    let _ = writeln!(
+                        text,
+                        "  Learnings:\n{}",
+                        markdown_text(learnings, &rewrite, 4)
+                    );
                 }
-                let _ = writeln!(text, "  {}\n", i.url);
+                let _ = writeln!(text, "{}\n", fill(&i.url, "  ", "  "));
                 let _ = write!(
                     html,
                     "<li><a href=\"{}\">{}: {}</a> ({}, {verb} {})",
@@ -535,11 +535,11 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
                 if !i.summary.is_empty() {
                     let _ = write!(html, "<p>{}</p>", escape_html(&i.summary));
                 }
-                if let Some(learnings) = &i.learnings {
+                if let Some(learnings) = &i.learnings_markdown {
                     let _ = write!(
                         html,
-                        "<p><strong>Learnings:</strong> {}</p>",
-                        escape_html(learnings).replace('\n', "<br>\n")
+                        "<p><strong>Learnings:</strong></p>\n{}",
+                        markdown::to_html(learnings, &rewrite)
                     );
                 }
                 html.push_str("</li>\n");
@@ -571,10 +571,12 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
         for r in &digest.overdue_reviews {
             let p = &r.postmortem;
             let owner = p.owner.as_deref().unwrap_or("no owner");
+            let line = format!("{}: {}: {} ({owner})", p.severity, p.title, r.detail);
             let _ = writeln!(
                 text,
-                "- {}: {}: {} ({owner})\n  {}\n",
-                p.severity, p.title, r.detail, p.url
+                "{}\n{}\n",
+                fill(&line, "- ", "  "),
+                fill(&p.url, "  ", "  ")
             );
             let _ = writeln!(
                 html,
@@ -613,13 +615,13 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
             .into_iter()
             .flatten()
             .collect();
+            let line = format!("{} ({})", a.title, facts.join(", "));
+            let from = format!("from {}: {}", a.postmortem, a.url);
             let _ = writeln!(
                 text,
-                "- {} ({})\n  from {}: {}\n",
-                a.title,
-                facts.join(", "),
-                a.postmortem,
-                a.url
+                "{}\n{}\n",
+                fill(&line, "- ", "  "),
+                fill(&from, "  ", "  ")
             );
             let _ = writeln!(
                 html,
@@ -640,14 +642,13 @@ pub fn body(config: &Config, digest: &Digest) -> Body {
         );
     }
     themes(&mut text, &mut html, config, digest);
-    let _ = write!(text, "\nAll post-mortems: {}/\n", config.base_url);
-    let html = format!(
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n\
-         <body>\n{html}<p><a href=\"{}/\">All post-mortems</a></p>\n</body>\n</html>\n",
-        escape_html(&title),
-        escape_html(&config.base_url)
-    );
-    Body { text, html }
+    mail_layout::body(
+        &title,
+        text,
+        &html,
+        "All post-mortems",
+        &format!("{}/", config.base_url),
+    )
 }
 
 /// The recurring themes and the follow-up work of the period.
@@ -661,18 +662,23 @@ fn themes(text: &mut String, html: &mut String, config: &Config, digest: &Digest
                 "Hot spot: {} `{}`, {} incidents from {} to {}",
                 spot.kind, spot.name, spot.count, spot.from, spot.to
             );
-            let _ = writeln!(text, "- {line}");
+            let _ = writeln!(text, "{}", fill(&line, "- ", "  "));
             let _ = writeln!(html, "<li>{}</li>", escape_html(&line));
         }
         for r in &digest.repeats {
             let (url, earlier) = (page_url(config, &r.id), page_url(config, &r.earlier));
-            let _ = writeln!(
-                text,
-                "- Repeat: {} repeats {}: {}, could have prevented it ({})\n  {url}",
+            let line = format!(
+                "Repeat: {} repeats {}: {}, could have prevented it ({})",
                 r.title,
                 r.earlier_title,
                 r.actions,
                 r.reasons.join(", ")
+            );
+            let _ = writeln!(
+                text,
+                "{}\n{}",
+                fill(&line, "- ", "  "),
+                fill(&url, "  ", "  ")
             );
             let _ = writeln!(
                 html,
@@ -695,7 +701,11 @@ fn themes(text: &mut String, html: &mut String, config: &Config, digest: &Digest
             actions.done,
             digest.overdue_actions_total
         );
-        let _ = write!(text, "\nFollow-up work\n--------------\n\n{line}\n");
+        let _ = write!(
+            text,
+            "\nFollow-up work\n--------------\n\n{}\n",
+            fill(&line, "", "")
+        );
         let _ = writeln!(
             html,
             "<h2>Follow-up work</h2>\n<p>{}</p>",
@@ -912,22 +922,26 @@ mod tests {
         Reviewed (1)
         ------------
 
-        - SEV-2: Checkout errors after a stalled failover (Closed, reviewed 2024-03-14)
+        - SEV-2: Checkout errors after a stalled failover (Closed, reviewed
+          2024-03-14)
           A stalled Postgres failover made 18% of checkouts fail for 39 minutes.
           Learnings:
             1. Failovers need a timeout.
-            2. Runbooks need a manual path, as in 2023 (2023-02-14-failover.md).
+            2. Runbooks need a manual path, as in 2023
+               (https://postmortems.acme.example/pm/2023-02-14-failover/).
           https://postmortems.acme.example/pm/2024-03-12-checkout-failover/
 
 
         New post-mortems (3)
         --------------------
 
-        - SEV-2: Checkout errors after a stalled failover (Closed, started 2024-03-12)
+        - SEV-2: Checkout errors after a stalled failover (Closed, started
+          2024-03-12)
           A stalled Postgres failover made 18% of checkouts fail for 39 minutes.
           Learnings:
             1. Failovers need a timeout.
-            2. Runbooks need a manual path, as in 2023 (2023-02-14-failover.md).
+            2. Runbooks need a manual path, as in 2023
+               (https://postmortems.acme.example/pm/2023-02-14-failover/).
           https://postmortems.acme.example/pm/2024-03-12-checkout-failover/
 
         - SEV-1: Search slow for all users (In Review, started 2024-03-20)
@@ -944,7 +958,8 @@ mod tests {
         Overdue reviews (1)
         -------------------
 
-        - SEV-1: Search slow for all users: review due 2024-03-23, 9 days overdue (Chen Li)
+        - SEV-1: Search slow for all users: review due 2024-03-23, 9 days
+          overdue (Chen Li)
           https://postmortems.acme.example/pm/2024-03-20-search-slow/
 
 
@@ -952,20 +967,20 @@ mod tests {
         --------------------
 
         - Cap query fan-out (P0, Chen Li, due 2024-03-22, 10 days overdue)
-          from Search slow for all users: https://postmortems.acme.example/pm/2024-03-20-search-slow/
+          from Search slow for all users:
+          https://postmortems.acme.example/pm/2024-03-20-search-slow/
 
 
         Follow-up work
         --------------
 
-        3 actions created by this period's incidents, 0 done in the period, 1 past due.
+        3 actions created by this period's incidents, 0 done in the period, 1
+        past due.
 
         All post-mortems: https://postmortems.acme.example/
         ");
-        assert!(message
-            .body_html(0)
-            .unwrap()
-            .contains("<h2>Overdue reviews (1)</h2>"));
+        let html = message.body_html(0).unwrap();
+        assert!(html.contains(">Overdue reviews (1)</h2>"), "{html}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! "now", MIME boundaries derived from the content).
 //!
 //! The body is the summary, the impact, the key learnings (`## Lessons learned`), the actions
-//! and the absolute link to the page. A `## Internal email` section replaces the generated body
+//! and the absolute link to the page, both parts laid out for mail clients by `mail_layout`. A `## Internal email` section replaces the generated body
 //! (the link is still added); a first line `Subject: …` in it replaces the subject's text after
 //! the `[email] subject_prefix`.
 
@@ -19,8 +19,7 @@ use mail_builder::headers::message_id::MessageId;
 use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
 
-use super::message::plain_text;
-use super::{absolute_rewriter, fnv1a, page_url, site_host};
+use super::{absolute_rewriter, fnv1a, mail_layout, page_url, site_host};
 use crate::config::Config;
 use crate::markdown::{self, escape_html};
 use crate::postmortem::{PostMortem, SectionKind};
@@ -149,10 +148,11 @@ pub(crate) fn facts(pm: &PostMortem) -> String {
     facts.join(" · ")
 }
 
+/// A section's Markdown, if anything is written in it (a template's hint is not).
 fn section_markdown(pm: &PostMortem, kind: SectionKind) -> Option<&str> {
     pm.section(kind)
+        .filter(|s| !s.is_empty())
         .map(|s| s.markdown.as_str())
-        .filter(|m| !m.trim().is_empty())
 }
 
 fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
@@ -170,18 +170,23 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
         }
     }
 
-    let mut text = format!("{}\n{}\n", pm.title, facts(pm));
+    let facts = facts(pm);
+    let mut text = format!(
+        "{}\n{}\n",
+        mail_layout::fill(&pm.title, "", ""),
+        mail_layout::fill(&facts, "", "")
+    );
     let mut html = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n",
+        "<h1>{}</h1>\n<p><small>{}</small></p>\n",
         escape_html(&pm.title),
-        escape_html(&facts(pm))
+        escape_html(&facts)
     );
     for (title, markdown) in &parts {
         let _ = write!(
             text,
             "\n{title}\n{}\n\n{}\n",
             "-".repeat(title.len()),
-            plain_text(markdown)
+            mail_layout::markdown_text(markdown, &rewrite, 0)
         );
         let _ = write!(
             html,
@@ -191,9 +196,10 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
     }
     if !pm.actions.is_empty() {
         let _ = write!(text, "\nActions\n-------\n\n");
+        // why: three columns, the owner, priority and due date under the title, so that the
+        // table fits a phone's width without scrolling.
         html.push_str(
-            "<h2>Actions</h2>\n<table>\n<thead><tr><th>Action</th><th>Owner</th><th>Priority</th>\
-             <th>Due</th><th>Ticket</th><th>Status</th></tr></thead>\n<tbody>\n",
+            "<h2>Actions</h2>\n<table>\n<thead><tr><th>Action</th><th>Ticket</th><th>Status</th></tr></thead>\n<tbody>\n",
         );
         for action in &pm.actions {
             let ticket_url = action
@@ -210,6 +216,7 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
             if let Some(due) = action.due {
                 details.push(format!("due {due}"));
             }
+            let html_details = details.join(" · ");
             match (&action.ticket, &ticket_url) {
                 (Some(ticket), Some(url)) if ticket != url => {
                     details.push(format!("{ticket} ({url})"))
@@ -218,8 +225,12 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
                 (None, _) => details.push("no ticket".into()),
             }
             details.push(action.status.to_string());
-            let _ = writeln!(text, "- {}\n  {}", action.title, details.join(" · "));
-            let cell = |v: Option<&String>| v.map_or_else(String::new, |v| escape_html(v));
+            let _ = writeln!(
+                text,
+                "{}\n{}",
+                mail_layout::fill(&action.title, "- ", "  "),
+                mail_layout::fill(&details.join(" · "), "  ", "  ")
+            );
             let ticket_cell = match (&action.ticket, &ticket_url) {
                 (Some(ticket), Some(url)) => format!(
                     "<a href=\"{}\">{}</a>",
@@ -229,38 +240,33 @@ fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {
                 (Some(ticket), None) => escape_html(ticket),
                 (None, _) => String::new(),
             };
+            // why: a ticket key is short and reads badly broken at its hyphen; a URL may wrap.
+            let nowrap = match &action.ticket {
+                Some(ticket) if !crate::markdown::is_web_url(ticket) => " nowrap",
+                _ => "",
+            };
+            let details_html = if html_details.is_empty() {
+                String::new()
+            } else {
+                format!("<br>\n<small>{}</small>", escape_html(&html_details))
+            };
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{ticket_cell}</td><td>{}</td></tr>",
+                "<tr><td>{}{details_html}</td><td{nowrap}>{ticket_cell}</td><td nowrap>{}</td></tr>",
                 escape_html(&action.title),
-                cell(action.owner.as_ref()),
-                action.priority.map_or("", |p| p.name()),
-                action.due.map(|d| d.to_string()).unwrap_or_default(),
                 action.status,
             );
         }
         html.push_str("</tbody>\n</table>\n");
     }
-    finish(&pm.title, text, html, url)
+    mail_layout::body(&pm.title, text, &html, "Read the full post-mortem", url)
 }
 
 fn written_body(pm: &PostMortem, config: &Config, markdown: &str, url: &str) -> Body {
     let rewrite = absolute_rewriter(config, &pm.id);
-    let text = format!("{}\n", plain_text(markdown));
+    let text = format!("{}\n", mail_layout::markdown_text(markdown, &rewrite, 0));
     let html = markdown::to_html(markdown, &rewrite);
-    finish(&pm.title, text, html, url)
-}
-
-/// Adds the link to the page and wraps the HTML in a document.
-fn finish(title: &str, mut text: String, html: String, url: &str) -> Body {
-    let _ = write!(text, "\nRead the full post-mortem: {url}\n");
-    let html = format!(
-        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n</head>\n\
-         <body>\n{html}<p><a href=\"{}\">Read the full post-mortem</a></p>\n</body>\n</html>\n",
-        escape_html(title),
-        escape_html(url)
-    );
-    Body { text, html }
+    mail_layout::body(&pm.title, text, &html, "Read the full post-mortem", url)
 }
 
 #[cfg(test)]
@@ -273,33 +279,45 @@ mod tests {
         internal_email(&fixtures::full(), &fixtures::config(), fixtures::now())
     }
 
+    /// The HTML part of a raw message, decoded, with every style attribute shortened to
+    /// `style`: its structure, readable; its bytes are in the golden site.
+    fn html_structure(raw: &str) -> String {
+        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        let html = message.body_html(0).unwrap();
+        let style = regex::Regex::new(r#" style="[^"]*""#).unwrap();
+        style.replace_all(&html, " style").into_owned()
+    }
+
     #[test]
     fn internal_email_is_deterministic_and_snapshotted() {
         let first = email();
         assert_eq!(first, email());
-        insta::assert_snapshot!(first.replace("\r\n", "\n"), @r#"
+        let raw = first.replace("\r\n", "\n");
+        let (head, _) = raw.split_once("<!DOCTYPE html>").unwrap();
+        insta::assert_snapshot!(format!("{head}{}", html_structure(&first)), @r##"
         From: "Post-mortems" <postmortems@acme.example>
         To: <engineering@acme.example>
         Subject: [Post-mortem] SEV-2: Checkout errors after a stalled failover
         Message-ID: <pm.2024-03-12-checkout-failover@postmortems.acme.example>
         Date: Mon, 1 Apr 2024 12:00:00 +0000
         MIME-Version: 1.0
-        Content-Type: multipart/alternative; boundary="=_blameless_e9b32433521fa942"
+        Content-Type: multipart/alternative; boundary="=_blameless_7c6b817ed6afefff"
 
-        --=_blameless_e9b32433521fa942
+        --=_blameless_7c6b817ed6afefff
         Content-Type: text/plain; charset="utf-8"
         Content-Transfer-Encoding: quoted-printable
 
         Checkout errors after a stalled failover
         SEV-2 =C2=B7 Closed =C2=B7 2024-03-12 09:41 CET =C2=B7 resolved after 1 h 2=
-        4 min =C2=B7 owner Ana Ruiz
+        4 min =C2=B7
+        owner Ana Ruiz
 
         Summary
         -------
 
-        At 09:41 the primary database failed over, and the replica stalled while ca=
-        tching up. Checkout failed for 18% of attempts until we promoted it by hand=
-         (https://wiki.example.com/runbooks/pg).
+        At 09:41 the primary database failed over, and the replica stalled while
+        catching up. Checkout failed for 18% of attempts until we promoted it by
+        hand (https://wiki.example.com/runbooks/pg).
 
         Impact
         ------
@@ -311,70 +329,92 @@ mod tests {
         -------------
 
         1. Failovers need a timeout.
-        2. Runbooks need a manual path, as in 2023 (2023-02-14-failover.md).
+        2. Runbooks need a manual path, as in 2023
+           (https://postmortems.acme.example/pm/2023-02-14-failover/).
 
         Actions
         -------
 
         - Alert when replication lag exceeds 30 s
-          owner Dee Park =C2=B7 P1 =C2=B7 due 2024-04-15 =C2=B7 OPS-1234 (https://t=
-        racker.acme.example/browse/OPS-1234) =C2=B7 open
+          owner Dee Park =C2=B7 P1 =C2=B7 due 2024-04-15 =C2=B7 OPS-1234
+          (https://tracker.acme.example/browse/OPS-1234) =C2=B7 open
         - Make the failover script wait for the replica, with a timeout
           owner Eli Moss =C2=B7 P2 =C2=B7 due 2024-03-29 =C2=B7 no ticket =C2=B7 do=
         ne
 
-        Read the full post-mortem: https://postmortems.acme.example/pm/2024-03-12-c=
-        heckout-failover/
+        Read the full post-mortem:
+        https://postmortems.acme.example/pm/2024-03-12-checkout-failover/
 
-        --=_blameless_e9b32433521fa942
+        --=_blameless_7c6b817ed6afefff
         Content-Type: text/html; charset="utf-8"
         Content-Transfer-Encoding: quoted-printable
 
         <!DOCTYPE html>
-        <html>
+        <html lang="en">
         <head>
-        <meta charset=3D"utf-8">
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="color-scheme" content="light dark">
+        <meta name="supported-color-schemes" content="light dark">
         <title>Checkout errors after a stalled failover</title>
+        <style>
+        @media (prefers-color-scheme: dark) {
+          [style*="background-color:#f3f4f6"] { background-color: #010409 !important; }
+          [style*="background-color:#ffffff"] { background-color: #0d1117 !important; }
+          [style*="background-color:#f6f8fa"] { background-color: #161b22 !important; }
+          [style^="color:#1f2328"], [style*=";color:#1f2328"] { color: #e6edf3 !important; }
+          [style^="color:#59636e"], [style*=";color:#59636e"] { color: #9198a1 !important; }
+          [style^="color:#0969da"], [style*=";color:#0969da"] { color: #4493f8 !important; }
+          [style*="solid #d1d9e0"] { border-color: #3d444d !important; }
+        }
+        </style>
         </head>
-        <body>
-        <h1>Checkout errors after a stalled failover</h1>
-        <p>SEV-2 =C2=B7 Closed =C2=B7 2024-03-12 09:41 CET =C2=B7 resolved after 1 =
-        h 24 min =C2=B7 owner Ana Ruiz</p>
-        <h2>Summary</h2>
-        <p>At 09:41 the primary database failed over, and the <strong>replica</stro=
-        ng> stalled while catching up.
-        Checkout failed for 18% of attempts until we <a href=3D"https://wiki.exampl=
-        e.com/runbooks/pg">promoted it by hand</a>.</p>
-        <h2>Impact</h2>
-        <ul>
-        <li>18% of checkout attempts failed for 39 minutes.</li>
-        <li>About 1,200 orders were delayed.</li>
+        <body style>
+        <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f3f4f6" style>
+        <tr>
+        <td align="center" bgcolor="#f3f4f6" style>
+        <table role="presentation" width="600" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style>
+        <tr>
+        <td bgcolor="#ffffff" style>
+        <h1 style>Checkout errors after a stalled failover</h1>
+        <p style><small style>SEV-2 · Closed · 2024-03-12 09:41 CET · resolved after 1 h 24 min · owner Ana Ruiz</small></p>
+        <h2 style>Summary</h2>
+        <p style>At 09:41 the primary database failed over, and the <strong>replica</strong> stalled while catching up.
+        Checkout failed for 18% of attempts until we <a href="https://wiki.example.com/runbooks/pg" style>promoted it by hand</a>.</p>
+        <h2 style>Impact</h2>
+        <ul style>
+        <li style>18% of checkout attempts failed for 39 minutes.</li>
+        <li style>About 1,200 orders were delayed.</li>
         </ul>
-        <h2>Key learnings</h2>
-        <ol>
-        <li>Failovers need a timeout.</li>
-        <li>Runbooks need a <em>manual</em> path, as <a href=3D"https://postmortems=
-        .acme.example/pm/2023-02-14-failover/">in 2023</a>.</li>
+        <h2 style>Key learnings</h2>
+        <ol style>
+        <li style>Failovers need a timeout.</li>
+        <li style>Runbooks need a <em>manual</em> path, as <a href="https://postmortems.acme.example/pm/2023-02-14-failover/" style>in 2023</a>.</li>
         </ol>
-        <h2>Actions</h2>
-        <table>
-        <thead><tr><th>Action</th><th>Owner</th><th>Priority</th><th>Due</th><th>Ti=
-        cket</th><th>Status</th></tr></thead>
+        <h2 style>Actions</h2>
+        <table style>
+        <thead><tr><th style>Action</th><th style>Ticket</th><th style>Status</th></tr></thead>
         <tbody>
-        <tr><td>Alert when replication lag exceeds 30 s</td><td>Dee Park</td><td>P1=
-        </td><td>2024-04-15</td><td><a href=3D"https://tracker.acme.example/browse/=
-        OPS-1234">OPS-1234</a></td><td>open</td></tr>
-        <tr><td>Make the failover script wait for the replica, with a timeout</td><=
-        td>Eli Moss</td><td>P2</td><td>2024-03-29</td><td></td><td>done</td></tr>
+        <tr><td style>Alert when replication lag exceeds 30 s<br>
+        <small style>owner Dee Park · P1 · due 2024-04-15</small></td><td nowrap style><a href="https://tracker.acme.example/browse/OPS-1234" style>OPS-1234</a></td><td nowrap style>open</td></tr>
+        <tr><td style>Make the failover script wait for the replica, with a timeout<br>
+        <small style>owner Eli Moss · P2 · due 2024-03-29</small></td><td style></td><td nowrap style>done</td></tr>
         </tbody>
         </table>
-        <p><a href=3D"https://postmortems.acme.example/pm/2024-03-12-checkout-failo=
-        ver/">Read the full post-mortem</a></p>
+        <table role="presentation" cellpadding="0" cellspacing="0" border="0" style>
+        <tr>
+        <td align="center" bgcolor="#0969da" style><a href="https://postmortems.acme.example/pm/2024-03-12-checkout-failover/" style>Read the full post-mortem</a></td>
+        </tr>
+        </table>
+        </td>
+        </tr>
+        </table>
+        </td>
+        </tr>
+        </table>
         </body>
         </html>
-
-        --=_blameless_e9b32433521fa942--
-        "#);
+        "##);
     }
 
     #[test]
@@ -404,13 +444,32 @@ mod tests {
         assert_eq!(message.date().unwrap().to_rfc3339(), "2024-04-01T12:00:00Z");
         let text = message.body_text(0).unwrap().replace("\r\n", "\n");
         assert!(text.contains("Key learnings"), "{text}");
-        assert!(text.contains("OPS-1234 (https://tracker.acme.example/browse/OPS-1234)"));
+        assert!(text.contains("OPS-1234\n  (https://tracker.acme.example/browse/OPS-1234)"));
         assert!(text.trim_end().ends_with(
-            "Read the full post-mortem: https://postmortems.acme.example/pm/2024-03-12-checkout-failover/"
+            "Read the full post-mortem:\nhttps://postmortems.acme.example/pm/2024-03-12-checkout-failover/"
         ), "{text}");
+        // Filled at 72 columns; only a URL, which cannot break, stands longer on its own line.
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 72 || !line.trim().contains(' '),
+                "{line}"
+            );
+        }
         let html = message.body_html(0).unwrap();
-        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("<th style="), "{html}");
         assert!(html.contains("href=\"https://postmortems.acme.example/pm/2023-02-14-failover/\""));
+    }
+
+    #[test]
+    fn a_section_with_only_the_template_hint_is_left_out() {
+        let text = fixtures::FULL.replace(
+            "- 18% of checkout attempts failed for 39 minutes.\n- About 1,200 orders were delayed.\n",
+            "<!-- Who was affected, how, for how long. -->\n",
+        );
+        let (_, body) = internal_body(&fixtures::parse("a", &text), &fixtures::config());
+        assert!(!body.text.contains("Impact"), "{}", body.text);
+        assert!(!body.html.contains(">Impact</h2>"), "{}", body.html);
+        assert!(body.text.contains("Key learnings"), "{}", body.text);
     }
 
     #[test]

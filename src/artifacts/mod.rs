@@ -5,6 +5,7 @@
 //! Archive ─► message  (external-message.txt: plain text for the status page)
 //!         ─► email    (internal-email.eml: RFC 5322, multipart/alternative)
 //!         ─► digest   (the digest email for a period, and /digest/ by ISO week)
+//!               └─ both laid out by mail_layout (text at 72 columns, HTML for mail clients)
 //!         ─► ics      (meeting.ics: the review-meeting invite, RFC 5545)
 //!         ─► actions  (/actions/, /actions.csv, actions JSON)
 //!         ─► feed     (/feed.xml: Atom)
@@ -20,6 +21,7 @@ pub mod digest;
 pub mod email;
 pub mod feed;
 pub mod ics;
+pub mod mail_layout;
 pub mod message;
 
 use std::sync::Arc;

@@ -626,7 +626,9 @@ fn the_digest_lists_the_recurring_themes_and_the_follow_up_work_of_its_period() 
     let message = mail_parser::MessageParser::default()
         .parse(raw.as_bytes())
         .unwrap();
+    // why: the text part is filled at 72 columns; a sentence may run over lines.
     let text = message.body_text(0).unwrap();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains("Recurring themes (2)"), "{text}");
     assert!(
         text.contains("Hot spot: service `checkout`, 3 incidents from 2024-01-10 to 2024-04-05"),
@@ -641,5 +643,5 @@ fn the_digest_lists_the_recurring_themes_and_the_follow_up_work_of_its_period() 
         "{text}"
     );
     let html = message.body_html(0).unwrap();
-    assert!(html.contains("<h2>Recurring themes (2)</h2>"), "{html}");
+    assert!(html.contains(">Recurring themes (2)</h2>"), "{html}");
 }

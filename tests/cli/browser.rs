@@ -462,3 +462,70 @@ fn the_search_page_says_it_needs_javascript_without_it() {
     assert!(noscript.contains("needs JavaScript"));
     assert!(noscript.contains("href=\"../tags/\""));
 }
+
+/// Every email of the sample archive, its HTML part rendered in Chromium as on a phone 390 px
+/// wide: nothing is wider than the screen, so a reader never scrolls sideways.
+#[test]
+fn every_email_fits_a_phone_screen_without_scrolling_sideways() {
+    use headless_chrome::protocol::cdp::Emulation::SetDeviceMetricsOverride;
+
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let run = crate::harness::run_in(&repo(), &["build", "--out", site.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let emails: Vec<(String, Vec<u8>)> = crate::harness::tree(&site)
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".eml"))
+        .collect();
+    assert!(emails.len() > 20, "{} emails", emails.len());
+
+    let browser = browser();
+    let tab = browser.new_tab().expect("tab");
+    tab.call_method(SetDeviceMetricsOverride {
+        width: 390,
+        height: 844,
+        device_scale_factor: 1.0,
+        mobile: true,
+        scale: None,
+        screen_width: None,
+        screen_height: None,
+        position_x: None,
+        position_y: None,
+        dont_set_visible_size: None,
+        screen_orientation: None,
+        viewport: None,
+        display_feature: None,
+        device_posture: None,
+    })
+    .expect("a phone's screen");
+    let page = out.path().join("email.html");
+    let mut too_wide = Vec::new();
+    for (path, raw) in &emails {
+        let message = mail_parser::MessageParser::default()
+            .parse(raw)
+            .unwrap_or_else(|| panic!("{path} does not parse"));
+        let html = message.body_html(0).expect("an HTML part");
+        for banned in ["<img", "<svg", "<script", "class="] {
+            assert!(
+                !html.contains(banned),
+                "{path}: `{banned}` in the HTML part"
+            );
+        }
+        std::fs::write(&page, html.as_bytes()).unwrap();
+        tab.navigate_to(&format!("file://{}", page.display()))
+            .expect("navigate")
+            .wait_until_navigated()
+            .expect("loaded");
+        let width = eval(&tab, "String(document.documentElement.clientWidth)");
+        assert_eq!(width, "390", "{path}: the page is not a phone's width");
+        let scroll = eval(&tab, "String(document.documentElement.scrollWidth)");
+        if scroll != width {
+            too_wide.push(format!("{path}: {scroll} px wide"));
+        }
+    }
+    assert!(
+        too_wide.is_empty(),
+        "wider than 390 px:\n{}",
+        too_wide.join("\n")
+    );
+}
