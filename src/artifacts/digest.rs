@@ -743,6 +743,7 @@ pub fn email(config: &Config, digest: &Digest, now: DateTime<Utc>) -> String {
         &message_id,
         now,
         &body(config, digest),
+        &[],
     )
 }
 

@@ -37,7 +37,30 @@ pub struct Body {
 pub fn internal_email(pm: &PostMortem, config: &Config, now: DateTime<Utc>) -> String {
     let (subject, body) = internal_body(pm, config);
     let message_id = format!("pm.{}@{}", pm.id, site_host(config));
-    build(config, &subject, &message_id, now, &body)
+    build(
+        config,
+        &subject,
+        &message_id,
+        now,
+        &body,
+        &involved_teams(pm, config),
+    )
+}
+
+/// The mailing lists of the teams that own the services of `pm`, by the directory: the
+/// internal email's Cc. Empty without a directory.
+pub fn involved_teams(pm: &PostMortem, config: &Config) -> Vec<String> {
+    let Some(directory) = config.directory.as_deref() else {
+        return Vec::new();
+    };
+    directory
+        .owning_teams(&pm.services)
+        .into_iter()
+        .filter_map(|team| {
+            let list = team.mailing_list.as_deref()?;
+            Some(format!("{} <{list}>", team.name))
+        })
+        .collect()
 }
 
 /// The subject and body of the internal email of `pm`, for the site to show.
@@ -82,6 +105,7 @@ pub(crate) fn build(
     message_id: &str,
     now: DateTime<Utc>,
     body: &Body,
+    cc: &[String],
 ) -> String {
     let mut hasher = Vec::with_capacity(body.text.len() + body.html.len());
     hasher.extend_from_slice(body.text.as_bytes());
@@ -94,9 +118,13 @@ pub(crate) fn build(
             MimePart::new("text/html", body.html.as_str()),
         ],
     );
-    let message = MessageBuilder::new()
+    let mut message = MessageBuilder::new()
         .from(address_list(&config.email.from))
-        .to(address_list(&config.email.to))
+        .to(address_list(&config.email.to));
+    if !cc.is_empty() {
+        message = message.cc(addresses(cc.iter().map(String::as_str)));
+    }
+    let message = message
         .subject(subject)
         .message_id(MessageId::new(message_id.to_string()))
         .date(Date::new(now.timestamp()))
@@ -108,8 +136,13 @@ pub(crate) fn build(
 
 /// Reads "Name <a@b>", "a@b" or a comma-separated list of them.
 fn address_list(text: &str) -> Address<'static> {
-    let mut list: Vec<Address<'static>> = text
-        .split(',')
+    addresses(text.split(','))
+}
+
+/// The addresses written as `entries`, each "Name <a@b>" or "a@b".
+fn addresses<'a>(entries: impl IntoIterator<Item = &'a str>) -> Address<'static> {
+    let mut list: Vec<Address<'static>> = entries
+        .into_iter()
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .map(|a| match a.rsplit_once('<') {
@@ -415,6 +448,28 @@ mod tests {
         </body>
         </html>
         "##);
+    }
+
+    #[test]
+    fn the_teams_that_own_the_services_are_in_cc() {
+        let config = fixtures::config_with_directory();
+        let pm = crate::testing::parse("a", fixtures::FULL, &config);
+        let raw = internal_email(&pm, &config, fixtures::now());
+        let message = MessageParser::default().parse(raw.as_bytes()).unwrap();
+        let cc: Vec<(Option<&str>, Option<&str>)> = message
+            .cc()
+            .unwrap()
+            .iter()
+            .map(|a| (a.name(), a.address()))
+            .collect();
+        // Data owns payments-db but has no mailing list.
+        assert_eq!(cc, [(Some("Payments"), Some("payments@acme.example"))]);
+        assert_eq!(
+            message.to().unwrap().first().unwrap().address(),
+            Some("engineering@acme.example")
+        );
+        // Without a directory there is no Cc.
+        assert!(!email().contains("\r\nCc:"));
     }
 
     #[test]
