@@ -573,8 +573,10 @@ customer_liaison = "Hannah Becker"
             owner = \"Hanna Becker\"\nincident_commander = \"HBECKER\"\nresponders = [\"Jonas Weber (Payments)\", \"Zed\"]\n\
             services = [\"Checkout-API\", \"search\"]\n[meeting]\nattendees = [\"jonas@acme.example\"]\n\
             [[actions]]\ntitle = \"x\"\nowner = \"HB\"\nservice = \"Checkout-API\"\n+++\n";
-        let mut config = crate::config::Config::default();
-        config.directory = Some(std::sync::Arc::new(parse(SMALL).unwrap()));
+        let config = crate::config::Config {
+            directory: Some(std::sync::Arc::new(parse(SMALL).unwrap())),
+            ..Default::default()
+        };
         let parsed = crate::testing::parsed("a", text, &config);
         let pm = parsed.postmortem.unwrap();
         assert_eq!(pm.owner.as_deref(), Some("Hanna Becker"));
