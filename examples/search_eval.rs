@@ -209,6 +209,11 @@ impl Baseline {
         let title = schema.add_text_field("title", text.clone());
         let body = schema.add_text_field("body", text);
         let index = Index::create_in_ram(schema.build());
+        // why: tantivy's `en_stem`, which the search crate builds without tantivy's
+        // `stemmer` feature (the same analyzer: see `prose_analyzer`).
+        index
+            .tokenizers()
+            .register("en_stem", blameless_search::prose_analyzer());
         // why: one indexing thread adds the documents in archive order, so ties break the
         // same way on every run.
         let mut writer = index.writer_with_num_threads(1, 200_000_000)?;

@@ -77,8 +77,11 @@ raw="$target_dir/wasm32-unknown-unknown/release/blameless_search_wasm.wasm"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # why: the features rustc enables by default for this target; binaryen must accept them
-# and may use no others.
-wasm-opt -Oz --strip-debug --strip-producers \
+# and may use no others. `--converge` repeats -Oz while it still shrinks the module.
+# `--low-memory-unused` lets binaryen fold small constant offsets into loads and stores,
+# which is safe when nothing lives in the first 1 KiB: rustc puts the 1 MiB stack first and
+# the data above it, so only the deepest end of a full stack is there.
+wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
   "$raw" -o "$tmp/$out_name"

@@ -47,6 +47,7 @@ mod read_only;
 mod request;
 mod response;
 mod schema;
+mod stemmer;
 mod synonyms;
 mod unknown;
 mod vocabulary;
@@ -63,7 +64,7 @@ pub use request::{
     MAX_QUERY_CHARS, MAX_QUERY_DEPTH,
 };
 pub use response::{FacetCount, Facets, FilterValue, Hit, SearchResponse};
-pub use schema::{FACET_FIELDS, QUERY_FIELDS};
+pub use schema::{prose_analyzer, FACET_FIELDS, QUERY_FIELDS};
 pub use synonyms::DEFAULT_SYNONYMS;
 pub use tantivy;
 pub use unknown::{Suggestion, UnknownValue};

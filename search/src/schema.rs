@@ -4,11 +4,17 @@
 //! two sides cannot disagree on a name or an option.
 
 use tantivy::schema::{Field, Schema};
-use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, WhitespaceTokenizer};
+use tantivy::tokenizer::{
+    LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, WhitespaceTokenizer,
+};
 use tantivy::Index;
 
-/// Tokenizer of the prose fields: simple words, lowercase, English stemming.
-#[cfg(feature = "writer")]
+use crate::stemmer::EnglishStemmer;
+
+/// Tokenizer of the prose fields: simple words, lowercase, English stemming
+/// ([`prose_analyzer`]).
+// why: the name of tantivy's own English analyzer, which this one reproduces: the schema of
+// an index stays what it was, and an index written before opens as it did.
 const PROSE_TOKENIZER: &str = "en_stem";
 /// Tokenizer of the unstemmed fields (`words`, `people`, `owner`): simple words, lowercase.
 pub(crate) const PLAIN_TOKENIZER: &str = "default";
@@ -182,8 +188,21 @@ pub(crate) fn build_schema() -> Schema {
     builder.build()
 }
 
+/// The analyzer of the prose fields, as tantivy's `en_stem` has it: simple words, those
+/// over 40 bytes dropped, lowercase, Snowball English stems.
+pub fn prose_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(EnglishStemmer)
+        .build()
+}
+
 /// Registers the tokenizers the schema names; needed on every opened [`Index`].
 pub(crate) fn register_tokenizers(index: &Index) {
+    index
+        .tokenizers()
+        .register(PROSE_TOKENIZER, prose_analyzer());
     index.tokenizers().register(
         IDENT_TOKENIZER,
         TextAnalyzer::builder(WhitespaceTokenizer::default())
