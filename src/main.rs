@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// why: see Cargo.toml; the library leaves the choice of allocator to the binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match blameless::cli::Cli::try_parse() {
         Ok(cli) => cli,
