@@ -1,5 +1,7 @@
 //! `blame-language`: phrases that put the blame on people (`[rules] blame_phrases`).
 
+use std::rc::Rc;
+
 use regex::Regex;
 
 use super::external::compiled;
@@ -8,7 +10,7 @@ use crate::diagnostic::{Code, Diagnostic};
 
 /// The regular expression of a blame phrase: whole words, any case, any run of whitespace
 /// (a line wrap included) between words, straight or curly apostrophes.
-fn phrase_regex(phrase: &str) -> Option<Regex> {
+fn phrase_regex(phrase: &str) -> Option<Rc<Regex>> {
     let words: Vec<String> = phrase
         .split_whitespace()
         .map(|w| regex::escape(w).replace(['\'', '\u{2019}'], "['\u{2019}]"))
@@ -39,7 +41,7 @@ fn phrase_regex(phrase: &str) -> Option<Regex> {
 pub(super) fn check(input: &Input<'_>) -> Vec<Item> {
     let (pm, config) = (input.pm, input.config);
     let mut out = Vec::new();
-    let phrases: Vec<(&str, Regex)> = config
+    let phrases: Vec<(&str, Rc<Regex>)> = config
         .rules
         .blame_phrases
         .iter()

@@ -3,6 +3,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
+use std::rc::Rc;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -386,16 +387,18 @@ fn find_tickets(text: &str, pm: &PostMortem, config: &Config, found: &mut Vec<Fi
 /// A regular expression of the configuration or of a person's name, compiled once per thread
 /// rather than once per post-mortem: compiling dominated `check` on large archives. The
 /// patterns are few (the config's, and one per person of the organisation).
-pub(super) fn compiled(pattern: &str) -> Option<Regex> {
+pub(super) fn compiled(pattern: &str) -> Option<Rc<Regex>> {
     thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Option<Regex>>> =
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, Option<Rc<Regex>>>> =
             Default::default();
     }
+    // why: shared, not cloned: a cloned `Regex` starts with an empty pool of search caches,
+    // and building a cache for every search cost more than the search.
     CACHE.with(|cache| {
         cache
             .borrow_mut()
             .entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(pattern).ok())
+            .or_insert_with(|| Regex::new(pattern).ok().map(Rc::new))
             .clone()
     })
 }
