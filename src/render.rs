@@ -918,6 +918,40 @@ mod tests {
     }
 
     #[test]
+    fn the_home_page_lists_the_worst_of_a_long_backlog_and_counts_the_rest() {
+        let config = Config::default();
+        let postmortems = (1..=15)
+            .map(|n| {
+                let text = format!(
+                    "+++\ntitle = \"Outage {n:02}\"\nseverity = \"SEV-1\"\nstatus = \"In Review\"\nstarted = 2024-03-{n:02}T09:41:00Z\ncustomer_impact = true\n+++\n\n## Summary\n\nThe disk filled.\n"
+                );
+                crate::testing::parse(&format!("2024-03-{n:02}-a"), &text, &config)
+            })
+            .collect();
+        let now = chrono::DateTime::parse_from_rfc3339("2024-06-01T00:00:00Z").unwrap();
+        let archive = Archive::new(config, postmortems, now.to_utc());
+        let renderer = Renderer::new(Theme::embedded()).unwrap();
+        let files = render(&archive, &Analysis::new(&archive), &renderer).unwrap();
+        let home = files
+            .iter()
+            .find_map(|f| match f {
+                OutputFile::Bytes { path, contents } if path == "index.html" => {
+                    Some(String::from_utf8(contents.clone()).unwrap())
+                }
+                _ => None,
+            })
+            .unwrap();
+        let attention = &home
+            [home.find("id=\"attention-h\"").unwrap()..home.find("class=\"page-head\"").unwrap()];
+        // why: none of the 15 has its external message posted; the list shows the 10 oldest.
+        let unposted = attention.matches("/#external-message\">").count();
+        assert_eq!(unposted, crate::view::ATTENTION_LIMIT, "{attention}");
+        assert!(attention.contains("and 5 more"), "{attention}");
+        assert!(attention.contains("Outage 01"), "{attention}");
+        assert!(!attention.contains("Outage 15"), "{attention}");
+    }
+
+    #[test]
     fn base_path_is_the_url_path_with_a_slash() {
         assert_eq!(base_path("https://x.example"), "/");
         assert_eq!(base_path("https://x.example/pm/"), "/pm/");

@@ -205,12 +205,19 @@ fn facet_names(pm: &PostMortem, key: &str) -> Vec<String> {
     }
 }
 
-/// What needs attention, for the home page.
+/// How many items each list of the home page's "Needs attention" shows; the rest are counted.
+pub const ATTENTION_LIMIT: usize = 10;
+
+/// What needs attention, for the home page: the first [`ATTENTION_LIMIT`] items of each list,
+/// most overdue first, and how many more there are.
 #[derive(Serialize)]
 pub struct Attention {
     overdue_reviews: Vec<AttentionItem>,
+    overdue_reviews_more: usize,
     unposted_messages: Vec<AttentionItem>,
+    unposted_messages_more: usize,
     overdue_actions: Vec<AttentionItem>,
+    overdue_actions_more: usize,
 }
 
 #[derive(Serialize)]
@@ -230,17 +237,28 @@ pub fn attention(archive: &Archive) -> Attention {
         severity: SeverityView::new(&pm.severity, &archive.config),
         detail,
     };
+    // why: a large archive's backlog made the home page megabytes long; it shows the worst
+    // and counts the rest, and the digest and `/actions/` have the whole lists.
+    let reviews = rules::overdue_reviews(pms, &archive.config, archive.now);
+    let messages = rules::unposted_messages(pms, &archive.config);
+    let actions = rules::overdue_actions(pms, archive.now);
     Attention {
-        overdue_reviews: rules::overdue_reviews(pms, &archive.config, archive.now)
+        overdue_reviews_more: reviews.len().saturating_sub(ATTENTION_LIMIT),
+        unposted_messages_more: messages.len().saturating_sub(ATTENTION_LIMIT),
+        overdue_actions_more: actions.len().saturating_sub(ATTENTION_LIMIT),
+        overdue_reviews: reviews
             .into_iter()
+            .take(ATTENTION_LIMIT)
             .map(|r| item(r.postmortem, r.detail()))
             .collect(),
-        unposted_messages: rules::unposted_messages(pms, &archive.config)
+        unposted_messages: messages
             .into_iter()
+            .take(ATTENTION_LIMIT)
             .map(|pm| item(pm, "external message not posted".into()))
             .collect(),
-        overdue_actions: rules::overdue_actions(pms, archive.now)
+        overdue_actions: actions
             .into_iter()
+            .take(ATTENTION_LIMIT)
             .map(|a| {
                 let owner = a.action.owner.as_deref().unwrap_or("no owner");
                 item(
