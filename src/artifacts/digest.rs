@@ -166,8 +166,6 @@ pub struct DigestWeek {
     pub digest: Digest,
     /// The subject of the week's digest email.
     pub subject: String,
-    /// The plain-text body of the week's digest email.
-    pub text: String,
 }
 
 /// How many overdue reviews and actions a digest lists; the rest are counted.
@@ -777,7 +775,6 @@ pub fn weeks(archive: &Archive, analysis: &Analysis, now: DateTime<Utc>) -> Vec<
             DigestWeek {
                 week: format!("{}-W{:02}", iso.year(), iso.week()),
                 subject: subject(config, &digest),
-                text: body(config, &digest).text,
                 digest,
             }
         })
