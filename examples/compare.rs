@@ -6,7 +6,11 @@
 //! ```text
 //! scripts/compare-hugo.sh [SIZES...]     # installs Hugo when missing, builds, runs this
 //! cargo run --release --example compare -- --runs 5 1000 10000
+//! cargo run --release --example compare -- --keep /dev/shm/bench 10000
 //! ```
+//!
+//! `--keep DIR` writes the archives, the Hugo sites and both outputs to `DIR/<size>/` and
+//! leaves them there, for profiling one build or trying `serve` on the same archive.
 //!
 //! blameless does all of its work (validation, pages, facets, artifacts, the search index);
 //! Hugo only renders the pages. Both write to a fresh directory on the same file system.
@@ -119,9 +123,12 @@ fn main() -> Result<()> {
     let mut args = std::env::args().skip(1).peekable();
     let mut runs = 5;
     let mut sizes = Vec::new();
+    let mut keep: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         if arg == "--runs" {
             runs = args.next().context("--runs needs a number")?.parse()?;
+        } else if arg == "--keep" {
+            keep = Some(args.next().context("--keep needs a directory")?.into());
         } else {
             sizes.push(arg.parse::<usize>().context("sizes are numbers")?);
         }
@@ -168,16 +175,21 @@ fn main() -> Result<()> {
     println!("| post-mortems | tool | wall | user | system | peak RSS | output | files | wall / Hugo's |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for n in sizes {
-        let work = tempfile::tempdir()?;
-        let archive = work.path().join("archive");
+        let temporary = tempfile::tempdir()?;
+        let work = match &keep {
+            Some(dir) => dir.join(n.to_string()),
+            None => temporary.path().to_path_buf(),
+        };
+        let archive = work.join("archive");
+        let _ = fs::remove_dir_all(&archive);
         generate::generate(&archive, n)?;
-        let site = work.path().join("hugo");
+        let site = work.join("hugo");
         hugo_site(&archive, &site)?;
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
         let (mut our_size, mut their_size) = ((0, 0), (0, 0));
         for _ in 0..runs {
-            let out = work.path().join("public-blameless");
+            let out = work.join("public-blameless");
             let _ = fs::remove_dir_all(&out);
             ours.push(timed(
                 Command::new(&blameless)
@@ -192,7 +204,7 @@ fn main() -> Result<()> {
                     .arg(&out),
             )?);
             our_size = tree_size(&out);
-            let out = work.path().join("public-hugo");
+            let out = work.join("public-hugo");
             let _ = fs::remove_dir_all(&out);
             theirs.push(timed(
                 Command::new("hugo")
