@@ -4,11 +4,13 @@
 pub mod build;
 pub mod check;
 pub mod digest;
+pub mod import;
 pub mod insights;
 pub mod new;
 pub mod search;
 pub mod serve;
 pub mod show;
+pub mod timeline;
 
 use std::path::{Path, PathBuf};
 

@@ -49,31 +49,13 @@ pub fn run(ctx: Context, title: &str, severity: Option<&str>, started: Option<&s
     let name = scaffold::file_name(title, started);
     let stem = name.trim_end_matches(".md");
     // why: two incidents of one day can share a title; the second gets `-2`, never the first's
-    // file. `create_new` makes taking the name and creating the file one step.
-    let (path, mut file) = (1..=100)
-        .map(|n| match n {
-            1 => content.join(&name),
-            n => content.join(format!("{stem}-{n}.md")),
-        })
-        .find_map(|path| {
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path);
-            match file {
-                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => None,
-                file => Some(
-                    file.map(|f| (path.clone(), f))
-                        .with_context(|| format!("cannot create {}", path.display())),
-                ),
-            }
-        })
-        .unwrap_or_else(|| {
-            bail!(
-                "{} and 99 more like it already exist: choose another title",
-                content.join(&name).display()
-            )
-        })?;
+    // file.
+    let (path, mut file) = scaffold::create_unique(&content, stem, ".md", |path| {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    })?;
     file.write_all(scaffold::source(title, &severity, started, config).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("{}", path.strip_prefix(root).unwrap_or(&path).display());
