@@ -17,7 +17,7 @@ pub mod timeline;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Timelike as _, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
 
@@ -78,8 +78,10 @@ struct KeyTime {
     guessed: bool,
 }
 
+/// An id before a title: `PM2020-002 - `, `INC-1234: `, `[OPS-12] `, `#42 - `; the separator
+/// (or the brackets) must be there, so that "ALB 502 errors" keeps its words.
 static ID_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*\[?(?P<id>#\d+|[A-Za-z]{1,10}[-_ ]?\d{2,}(?:[-_.]\d+)*)\]?\s*(?:[-:–—|]\s*|\s+)")
+    Regex::new(r"^\s*(?:\[(?P<bracketed>#?\d+|[A-Za-z]{1,10}[-_]?\d{2,}(?:[-_.]\d+)*)\]\s*(?:[-:–—|]\s*)?|(?P<id>#\d+|[A-Za-z]{1,10}[-_]?\d{2,}(?:[-_.]\d+)*)\s*[-:–—|]\s*)")
         .expect("valid regex")
 });
 
@@ -101,8 +103,8 @@ pub fn split_title(title: &str) -> (String, Option<NaiveDate>, Option<String>) {
         if let Some(found) = dates::find_date(rest).filter(|f| rest[..f.start].trim_matches(SEPARATORS).is_empty()) {
             date = date.or(Some(found.date));
             rest = rest[found.end..].trim_start_matches(SEPARATORS);
-        } else if let Some(caps) = ID_PREFIX.captures(rest) {
-            id = id.or(Some(caps["id"].to_string()));
+        } else if let Some(caps) = ID_PREFIX.captures(rest).filter(|_| id.is_none()) {
+            id = caps.name("id").or(caps.name("bracketed")).map(|m| m.as_str().to_string());
             rest = &rest[caps.get(0).map_or(0, |m| m.end())..];
         } else if let Some(m) = LEAD_WORDS.find(rest).filter(|m| m.end() > 0) {
             let after = &rest[m.end()..];
@@ -193,8 +195,10 @@ fn key_lines(body: &str) -> Vec<(&'static str, FoundTime, String)> {
     found
 }
 
+// why: only the abbreviation counts in running text; "other severity 1 work" is prose about
+// other incidents, and a stated "Severity: 1" is read by `SEV_LINE`.
 static SEV_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bsev(?:erity)?[-\s_]?(?P<n>[0-5])\b").expect("valid regex")
+    Regex::new(r"(?i)\bsev[-\s_]?(?P<n>[0-5])\b").expect("valid regex")
 });
 
 static SEV_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -376,7 +380,10 @@ pub fn convert(input: &Input<'_>) -> Converted {
         .get("started")
         .map(|k| k.at)
         .or_else(|| fallback_date.as_ref().and_then(|(d, _)| dates::resolve(*d, None, &zone.name, fallback_tz)))
-        .unwrap_or_else(|| input.now.with_timezone(&fallback_tz).fixed_offset());
+        .unwrap_or_else(|| {
+            let now = input.now.with_timezone(&fallback_tz).fixed_offset();
+            now.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(now)
+        });
     let mut parts = body.parts.clone();
     let mut timeline_rows = 0;
     let mut timeline_times = 0;
@@ -412,7 +419,9 @@ pub fn convert(input: &Input<'_>) -> Converted {
                     }
                     events.push((time, entry.event.clone()));
                 }
-                None if first_row_date.is_none() => {
+                // why: a first row whose date is written but whose time is not ("2021-12-10",
+                // "2022-05-25 HH:mm") still says on which day the incident began.
+                None if first_row.is_none() && first_row_date.is_none() => {
                     first_row_date = dates::find_date(&entry.time_text).filter(|f| f.start == 0).map(|f| f.date);
                 }
                 None => {}
@@ -438,9 +447,14 @@ pub fn convert(input: &Input<'_>) -> Converted {
                     guessed: true,
                 },
             },
-            None => match row_on(None) {
-                Some((t, _)) => KeyTime { at: t, from: "the first timeline row".into(), guessed: !zone.stated },
-                None => match fallback_date.clone().or(first_row_date.map(|d| (d, "the first timeline row's date".into()))) {
+            None => match (first_row_date, row_on(None)) {
+                (Some(day), _) => KeyTime {
+                    at: dates::resolve(day, None, &zone.name, fallback_tz).unwrap_or(provisional),
+                    from: "the first timeline row's date, at midnight".into(),
+                    guessed: true,
+                },
+                (None, Some((t, _))) => KeyTime { at: t, from: "the first timeline row".into(), guessed: !zone.stated },
+                (None, None) => match fallback_date.clone() {
                     Some((day, from)) => KeyTime {
                         at: dates::resolve(day, None, &zone.name, fallback_tz).unwrap_or(provisional),
                         from: format!("{from}, at midnight"),

@@ -64,6 +64,11 @@ fn title_prefixes_go_into_the_id_and_the_date() {
         split_title("Postmortem for ADSync migration"),
         ("ADSync migration".into(), None, None)
     );
+    assert_eq!(
+        split_title("[OPS-12] Disk full"),
+        ("Disk full".into(), None, Some("OPS-12".into()))
+    );
+    assert_eq!(split_title("ALB 502 Errors").0, "ALB 502 Errors");
     assert_eq!(split_title("Incident report").0, "Incident report");
     assert_eq!(split_title("500 errors on login").0, "500 errors on login");
 }
@@ -119,6 +124,14 @@ fn started_is_the_first_timeline_row_in_the_zone_the_report_names() {
 }
 
 #[test]
+fn a_first_row_with_a_date_but_no_time_gives_the_day() {
+    let text = "# X\n\n## Timeline\n\nAll times in UTC.\n\n| Time | Event |\n| --- | --- |\n| 2021-12-10 | Vulnerability published |\n| 2021-12-10 15:40 | We learn of it |\n";
+    let c = run("x", text);
+    assert_eq!(c.report.started, "2021-12-10T00:00:00+00:00");
+    assert!(guessed(&c, "started").unwrap().contains("the first timeline row's date"));
+}
+
+#[test]
 fn a_zone_written_after_the_times_is_the_report_s_zone() {
     let text = "# X\n\n## Timeline\n\n- 2020-04-15 04:49 PM PDT paged\n- 05:10 PM PDT fixed\n";
     let c = run("x", text);
@@ -143,6 +156,7 @@ fn started_falls_back_to_the_file_name_in_its_forms() {
     assert_eq!(&c.report.started[..10], "2019-02-01");
     let c = run("notes", "# Queue backlog\n");
     assert!(guessed(&c, "started").unwrap().contains("states no date"));
+    assert_eq!(c.report.started, "2024-11-14T16:00:00+00:00");
 }
 
 #[test]
@@ -163,7 +177,7 @@ fn severity_is_read_from_the_text_and_mapped_through_the_scale() {
 
 #[test]
 fn an_unstated_severity_is_the_default_with_a_tag() {
-    let c = run("x", "# X\n\nNothing about how bad.\n");
+    let c = run("x", "# X\n\nTwo teams were busy with other severity 1 work.\n");
     let pm = parsed(&c);
     assert_eq!(pm.severity.name, "SEV-3");
     assert!(pm.tags.contains(&"severity-not-stated".to_string()));
