@@ -1,5 +1,7 @@
 //! Chat: IRC logs in the common formats, read into messages.
 //!
+//! An action (`/me looks`) is the author's row with its text in italics.
+//!
 //! - irssi: `09:41 <@ana> text`, `09:41  * ana waves`, `--- Day changed Tue Mar 12 2024`,
 //!   `--- Log opened Tue Mar 12 09:00:00 2024`
 //! - weechat: `2024-03-12 09:41:05<TAB>@ana<TAB>text`, with `-->`, `<--` and `--` for joins,
@@ -97,7 +99,7 @@ pub fn messages(text: &str, day: Option<NaiveDate>, zone: Tz) -> Vec<Message> {
                 Some(_) => {
                     let mut words = caps["text"].splitn(2, ' ');
                     let who = words.next().unwrap_or_default().to_string();
-                    (who.clone(), format!("*{who} {}*", words.next().unwrap_or_default()))
+                    (who, format!("*{}*", words.next().unwrap_or_default().trim()))
                 }
                 None => (nick(raw_nick), caps["text"].to_string()),
             };
@@ -119,7 +121,7 @@ pub fn messages(text: &str, day: Option<NaiveDate>, zone: Tz) -> Vec<Message> {
             (Some(n), _) => push(&mut out, time, nick(n.as_str()), text),
             (None, Some(a)) => {
                 let who = nick(a.as_str());
-                push(&mut out, time, who.clone(), format!("*{who} {text}*"));
+                push(&mut out, time, who, format!("*{}*", text.trim()));
             }
             _ => {}
         }
@@ -164,7 +166,7 @@ mod tests {
             summary(&found),
             [
                 ("2024-03-12T09:41:00+00:00".into(), "ana".into(), "db is down".into()),
-                ("2024-03-12T09:42:00+00:00".into(), "ben".into(), "*ben looks*".into()),
+                ("2024-03-12T09:42:00+00:00".into(), "ben".into(), "*looks*".into()),
                 ("2024-03-13T00:05:00+00:00".into(), "grafana-bot".into(), "lag resolved".into()),
             ]
         );
@@ -179,7 +181,7 @@ mod tests {
             summary(&found),
             [
                 ("2024-03-12T08:41:10+00:00".into(), "ana".into(), "db is down".into()),
-                ("2024-03-12T08:43:00+00:00".into(), "ben".into(), "*ben looks*".into()),
+                ("2024-03-12T08:43:00+00:00".into(), "ben".into(), "*looks*".into()),
             ]
         );
     }

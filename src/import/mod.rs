@@ -274,8 +274,9 @@ fn find_severity(fm: &FrontMatter, title: &str, preamble: &str, body: &str, conf
 static DETECTED_EVENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:alert(?:s|ed)?|detect(?:ed|ion)|noticed|paged|reported|discovered)\b").expect("valid regex")
 });
+// why: not "rolled back": a rollback that changed nothing is as common as one that helped.
 static MITIGATED_EVENT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:mitigat(?:ed|ion)|workaround|rolled back|rollback)\b").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:mitigat(?:ed|ion)|workaround)\b").expect("valid regex"));
 static RESOLVED_EVENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:resolved|restored|recovered|back to normal|fully operational|all clear|incident closed)\b").expect("valid regex")
 });

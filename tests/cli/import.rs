@@ -106,12 +106,14 @@ fn a_google_docs_export_keeps_its_sections_timeline_and_actions() {
     .unwrap();
     let front = text.split("+++").nth(1).unwrap();
     insta::assert_snapshot!(front.replace(&fixtures("other"), "FIXTURES"), @r#"
+
     title = "Checkout errors after a payment provider timeout"
     severity = "SEV-2"   # guessed: from the line `**Severity:** SEV-2`
     status = "Closed"   # guessed: from nothing: an imported report is taken as reviewed and closed
     started = 2023-10-04T12:45:00+00:00
     detected = 2023-10-04T12:51:00+00:00   # guessed: from the timeline row `On-call engineer paged by the error-rate alert`
     resolved = 2023-10-04T14:10:00+00:00   # guessed: from the timeline row `Error rate back to normal, incident resolved`
+    timezone = "UTC"
 
     [links]
     source = "FIXTURES/Checkout errors - Google Docs export.md"   # the file this was imported from
