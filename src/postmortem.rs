@@ -297,7 +297,11 @@ impl SectionKind {
                 "Executive summary",
             ],
         ),
-        (SectionKind::Impact, "Impact", &["Customer impact", "Fallout"]),
+        (
+            SectionKind::Impact,
+            "Impact",
+            &["Customer impact", "Fallout"],
+        ),
         (
             SectionKind::Timeline,
             "Timeline",

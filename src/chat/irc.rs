@@ -35,33 +35,41 @@ static DAY_CHANGED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
-static FILE_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?P<y>\d{4})-?(?P<m>\d{2})-?(?P<d>\d{2})").expect("valid regex")
-});
+static FILE_DATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?P<y>\d{4})-?(?P<m>\d{2})-?(?P<d>\d{2})").expect("valid regex"));
 
 /// Whether a line has the shape of an IRC log line (for format detection).
 pub fn is_irc_line(line: &str) -> bool {
     WEECHAT.is_match(line)
         || DAY_CHANGED.is_match(line)
-        || IRSSI
-            .captures(line)
-            .is_some_and(|c| c.name("nick").is_some() || c.name("actor").is_some() || c.name("event").is_some())
+        || IRSSI.captures(line).is_some_and(|c| {
+            c.name("nick").is_some() || c.name("actor").is_some() || c.name("event").is_some()
+        })
 }
 
 /// The date a log's file name carries, if any.
 pub fn file_date(name: &str) -> Option<NaiveDate> {
     let caps = FILE_DATE.captures(name)?;
-    NaiveDate::from_ymd_opt(caps["y"].parse().ok()?, caps["m"].parse().ok()?, caps["d"].parse().ok()?)
+    NaiveDate::from_ymd_opt(
+        caps["y"].parse().ok()?,
+        caps["m"].parse().ok()?,
+        caps["d"].parse().ok()?,
+    )
 }
 
 fn nick(raw: &str) -> String {
-    raw.trim().trim_start_matches(['@', '+', '%', '&', '~']).to_string()
+    raw.trim()
+        .trim_start_matches(['@', '+', '%', '&', '~'])
+        .to_string()
 }
 
 /// Nicks that are bots by convention (`grafana-bot`, `deploybot`, `alerts[bot]`).
 fn is_bot(nick: &str) -> bool {
     let lower = nick.to_lowercase();
-    lower.ends_with("bot") || lower.ends_with("[bot]") || lower.ends_with("-bot") || lower.ends_with("_bot")
+    lower.ends_with("bot")
+        || lower.ends_with("[bot]")
+        || lower.ends_with("-bot")
+        || lower.ends_with("_bot")
 }
 
 fn at(date: NaiveDate, time: &str, zone: Tz) -> Option<DateTime<Utc>> {
@@ -81,7 +89,10 @@ pub fn messages(text: &str, day: Option<NaiveDate>, zone: Tz) -> Vec<Message> {
     for line in text.lines() {
         let line = line.trim_end();
         if let Some(caps) = DAY_CHANGED.captures(line) {
-            let parsed = NaiveDate::parse_from_str(&format!("{} {} {}", &caps["y"], &caps["mon"], &caps["d"]), "%Y %b %d");
+            let parsed = NaiveDate::parse_from_str(
+                &format!("{} {} {}", &caps["y"], &caps["mon"], &caps["d"]),
+                "%Y %b %d",
+            );
             if let Ok(date) = parsed {
                 day = Some(date);
             }
@@ -90,23 +101,37 @@ pub fn messages(text: &str, day: Option<NaiveDate>, zone: Tz) -> Vec<Message> {
         if let Some(caps) = WEECHAT.captures(line) {
             let raw_nick = caps["nick"].trim();
             // why: weechat writes joins, parts and notices with an arrow or `--` as the nick.
-            if raw_nick.is_empty() || ["-->", "<--", "--", "=!=", "-", "<", ">"].contains(&raw_nick) {
+            if raw_nick.is_empty() || ["-->", "<--", "--", "=!=", "-", "<", ">"].contains(&raw_nick)
+            {
                 continue;
             }
-            let Ok(date) = NaiveDate::parse_from_str(&caps["date"], "%Y-%m-%d") else { continue };
-            let Some(time) = at(date, &caps["time"], zone) else { continue };
-            let (author, text) = match raw_nick.strip_prefix(" *").or(if raw_nick == "*" { Some("") } else { None }) {
-                Some(_) => {
-                    let mut words = caps["text"].splitn(2, ' ');
-                    let who = words.next().unwrap_or_default().to_string();
-                    (who, format!("*{}*", words.next().unwrap_or_default().trim()))
-                }
-                None => (nick(raw_nick), caps["text"].to_string()),
+            let Ok(date) = NaiveDate::parse_from_str(&caps["date"], "%Y-%m-%d") else {
+                continue;
             };
+            let Some(time) = at(date, &caps["time"], zone) else {
+                continue;
+            };
+            let (author, text) =
+                match raw_nick
+                    .strip_prefix(" *")
+                    .or(if raw_nick == "*" { Some("") } else { None })
+                {
+                    Some(_) => {
+                        let mut words = caps["text"].splitn(2, ' ');
+                        let who = words.next().unwrap_or_default().to_string();
+                        (
+                            who,
+                            format!("*{}*", words.next().unwrap_or_default().trim()),
+                        )
+                    }
+                    None => (nick(raw_nick), caps["text"].to_string()),
+                };
             push(&mut out, time, author, text);
             continue;
         }
-        let Some(caps) = IRSSI.captures(line) else { continue };
+        let Some(caps) = IRSSI.captures(line) else {
+            continue;
+        };
         if caps.name("event").is_some() {
             continue;
         }
@@ -115,7 +140,9 @@ pub fn messages(text: &str, day: Option<NaiveDate>, zone: Tz) -> Vec<Message> {
             None => day,
         };
         let Some(date) = date else { continue };
-        let Some(time) = at(date, &caps["time"], zone) else { continue };
+        let Some(time) = at(date, &caps["time"], zone) else {
+            continue;
+        };
         let text = caps["text"].to_string();
         match (caps.name("nick"), caps.name("actor")) {
             (Some(n), _) => push(&mut out, time, nick(n.as_str()), text),
@@ -165,9 +192,21 @@ mod tests {
         assert_eq!(
             summary(&found),
             [
-                ("2024-03-12T09:41:00+00:00".into(), "ana".into(), "db is down".into()),
-                ("2024-03-12T09:42:00+00:00".into(), "ben".into(), "*looks*".into()),
-                ("2024-03-13T00:05:00+00:00".into(), "grafana-bot".into(), "lag resolved".into()),
+                (
+                    "2024-03-12T09:41:00+00:00".into(),
+                    "ana".into(),
+                    "db is down".into()
+                ),
+                (
+                    "2024-03-12T09:42:00+00:00".into(),
+                    "ben".into(),
+                    "*looks*".into()
+                ),
+                (
+                    "2024-03-13T00:05:00+00:00".into(),
+                    "grafana-bot".into(),
+                    "lag resolved".into()
+                ),
             ]
         );
         assert!(found[2].bot);
@@ -180,8 +219,16 @@ mod tests {
         assert_eq!(
             summary(&found),
             [
-                ("2024-03-12T08:41:10+00:00".into(), "ana".into(), "db is down".into()),
-                ("2024-03-12T08:43:00+00:00".into(), "ben".into(), "*looks*".into()),
+                (
+                    "2024-03-12T08:41:10+00:00".into(),
+                    "ana".into(),
+                    "db is down".into()
+                ),
+                (
+                    "2024-03-12T08:43:00+00:00".into(),
+                    "ben".into(),
+                    "*looks*".into()
+                ),
             ]
         );
     }
@@ -193,8 +240,16 @@ mod tests {
         assert_eq!(
             summary(&found),
             [
-                ("2024-03-12T09:41:05+00:00".into(), "ana".into(), "db is down".into()),
-                ("2024-03-13T10:00:00+00:00".into(), "ben".into(), "fixed".into()),
+                (
+                    "2024-03-12T09:41:05+00:00".into(),
+                    "ana".into(),
+                    "db is down".into()
+                ),
+                (
+                    "2024-03-13T10:00:00+00:00".into(),
+                    "ben".into(),
+                    "fixed".into()
+                ),
             ]
         );
     }

@@ -60,7 +60,11 @@ impl Filter {
 
 /// The messages that pass `filter`, in time order (a thread's replies among the rest), with
 /// authors written as the directory names them when it knows their handle.
-pub fn select(mut messages: Vec<Message>, filter: &Filter, directory: Option<&Directory>) -> Vec<Message> {
+pub fn select(
+    mut messages: Vec<Message>,
+    filter: &Filter,
+    directory: Option<&Directory>,
+) -> Vec<Message> {
     // why: a stable sort keeps the export's order for messages of the same second.
     messages.sort_by_key(|m| m.time);
     messages.retain(|m| filter.keeps(m));
@@ -93,7 +97,10 @@ pub fn event(message: &Message) -> String {
         out.push_str("↳ ");
     }
     if !message.author.is_empty() {
-        out.push_str(&format!("**{}**", cell(&message.author).replace('*', "\\*")));
+        out.push_str(&format!(
+            "**{}**",
+            cell(&message.author).replace('*', "\\*")
+        ));
         if message.bot {
             out.push_str(" (bot)");
         }
@@ -160,10 +167,15 @@ pub enum Format {
 /// Recognises the format of a text chat file (a JSON text is Slack).
 pub fn detect(text: &str) -> Format {
     let start = text.trim_start();
-    if start.starts_with('[') && start[1..].trim_start().starts_with('{') || start.starts_with('{') {
+    if start.starts_with('[') && start[1..].trim_start().starts_with('{') || start.starts_with('{')
+    {
         return Format::Slack;
     }
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
     let irc = lines.iter().filter(|l| irc::is_irc_line(l)).count();
     if irc * 2 >= lines.len().max(1) {
         Format::Irc
@@ -194,7 +206,11 @@ mod tests {
             message("2024-03-30T23:10:00Z", "ben", "line one\nline two"),
             Message {
                 bot: true,
-                ..message("2024-03-31T01:30:00Z", "Grafana", "[alert](https://grafana.example.com/d/1) resolved")
+                ..message(
+                    "2024-03-31T01:30:00Z",
+                    "Grafana",
+                    "[alert](https://grafana.example.com/d/1) resolved",
+                )
             },
         ];
         insta::assert_snapshot!(render(&messages, chrono_tz::Europe::Berlin), @r"
@@ -220,11 +236,22 @@ mod tests {
             until: Some("2024-03-12T10:30:00Z".parse().unwrap()),
             ..Filter::default()
         };
-        let texts = |f: &Filter| -> Vec<String> { select(messages.clone(), f, None).into_iter().map(|m| m.text).collect() };
+        let texts = |f: &Filter| -> Vec<String> {
+            select(messages.clone(), f, None)
+                .into_iter()
+                .map(|m| m.text)
+                .collect()
+        };
         assert_eq!(texts(&window), ["rolled back"]);
-        let marked_only = Filter { marked: true, ..Filter::default() };
+        let marked_only = Filter {
+            marked: true,
+            ..Filter::default()
+        };
         assert_eq!(texts(&marked_only), ["rolled back"]);
-        let grep = Filter { grep: Some(Regex::new("(?i)DEPLOY").unwrap()), ..Filter::default() };
+        let grep = Filter {
+            grep: Some(Regex::new("(?i)DEPLOY").unwrap()),
+            ..Filter::default()
+        };
         assert_eq!(texts(&grep), ["deploy done"]);
     }
 
@@ -235,7 +262,11 @@ mod tests {
             std::path::Path::new("directory.toml"),
         )
         .unwrap();
-        let out = select(vec![message("2024-03-12T10:00:00Z", "@ana", "x")], &Filter::default(), Some(&directory));
+        let out = select(
+            vec![message("2024-03-12T10:00:00Z", "@ana", "x")],
+            &Filter::default(),
+            Some(&directory),
+        );
         assert_eq!(out[0].author, "Ana Ruiz");
     }
 

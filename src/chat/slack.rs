@@ -94,16 +94,22 @@ enum RawFileOfMessages {
 
 /// Reads `users.json`: each user's display name, else real name, else handle.
 pub fn users(text: &str) -> Result<Users> {
-    let raw: Vec<RawUser> = serde_json::from_str(text).context("users.json is not a list of Slack users")?;
+    let raw: Vec<RawUser> =
+        serde_json::from_str(text).context("users.json is not a list of Slack users")?;
     Ok(raw
         .into_iter()
         .map(|u| {
             let profile = u.profile.unwrap_or_default();
-            let name = [profile.display_name, profile.real_name, u.real_name, Some(u.name)]
-                .into_iter()
-                .flatten()
-                .find(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| u.id.clone());
+            let name = [
+                profile.display_name,
+                profile.real_name,
+                u.real_name,
+                Some(u.name),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| u.id.clone());
             (u.id, name)
         })
         .collect())
@@ -131,7 +137,8 @@ const SKIPPED: &[&str] = &[
 
 /// Reads one JSON file of messages; a message that does not have the shape of one is skipped.
 pub fn messages(text: &str, users: &Users) -> Result<Vec<Message>> {
-    let raw: RawFileOfMessages = serde_json::from_str(text).context("not a Slack export: expected a JSON list of messages")?;
+    let raw: RawFileOfMessages = serde_json::from_str(text)
+        .context("not a Slack export: expected a JSON list of messages")?;
     let values = match raw {
         RawFileOfMessages::List(values) | RawFileOfMessages::Wrapped { messages: values } => values,
     };
@@ -183,18 +190,31 @@ fn message(raw: RawMessage, users: &Users) -> Option<Message> {
             (Some(t), None) => Some(t.trim().to_string()),
             _ => None,
         };
-        let body = attachment.text.as_ref().or(attachment.fallback.as_ref()).map(|t| mrkdwn(t, users));
-        let pieces: Vec<String> = [attachment.pretext.as_ref().map(|t| mrkdwn(t, users)), title, body]
-            .into_iter()
-            .flatten()
-            .filter(|p| !p.trim().is_empty())
-            .collect();
+        let body = attachment
+            .text
+            .as_ref()
+            .or(attachment.fallback.as_ref())
+            .map(|t| mrkdwn(t, users));
+        let pieces: Vec<String> = [
+            attachment.pretext.as_ref().map(|t| mrkdwn(t, users)),
+            title,
+            body,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.trim().is_empty())
+        .collect();
         if !pieces.is_empty() {
             parts.push(pieces.join(": "));
         }
     }
     for file in &raw.files {
-        let name = file.title.as_ref().or(file.name.as_ref()).cloned().unwrap_or_else(|| "file".into());
+        let name = file
+            .title
+            .as_ref()
+            .or(file.name.as_ref())
+            .cloned()
+            .unwrap_or_else(|| "file".into());
         match file.permalink.as_ref().or(file.url_private.as_ref()) {
             Some(link) => parts.push(format!("[{}]({link})", name.replace(['[', ']'], ""))),
             None => parts.push(name),
@@ -259,7 +279,11 @@ fn inline(text: &str, users: &Users) -> String {
         let inner = &caps[1];
         let (target, label) = inner.split_once('|').unwrap_or((inner, ""));
         if let Some(id) = target.strip_prefix('@') {
-            let name = users.get(id).map(String::as_str).filter(|_| label.is_empty()).unwrap_or(if label.is_empty() { id } else { label });
+            let name = users
+                .get(id)
+                .map(String::as_str)
+                .filter(|_| label.is_empty())
+                .unwrap_or(if label.is_empty() { id } else { label });
             format!("@{name}")
         } else if let Some(channel) = target.strip_prefix('#') {
             format!("#{}", if label.is_empty() { channel } else { label })
@@ -278,7 +302,9 @@ fn inline(text: &str, users: &Users) -> String {
 }
 
 fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -286,7 +312,9 @@ mod tests {
     use super::*;
 
     fn users() -> Users {
-        [("U1".to_string(), "ana".to_string())].into_iter().collect()
+        [("U1".to_string(), "ana".to_string())]
+            .into_iter()
+            .collect()
     }
 
     #[test]
@@ -295,7 +323,10 @@ mod tests {
             mrkdwn("<@U1> see <https://grafana.example.com/d/1|the graph> in <#C9|ops> *now* _please_ ~no~ &lt;3 `*x*` <!here>", &users()),
             "@ana see [the graph](https://grafana.example.com/d/1) in #ops **now** *please* ~~no~~ <3 `*x*` @here"
         );
-        assert_eq!(mrkdwn("<https://x.example.com>", &users()), "<https://x.example.com>");
+        assert_eq!(
+            mrkdwn("<https://x.example.com>", &users()),
+            "<https://x.example.com>"
+        );
     }
 
     #[test]
@@ -308,16 +339,34 @@ mod tests {
           {"type":"message","user":"U2","user_profile":{"real_name":"Ben Ode"},"text":"graph","files":[{"title":"lag.png","permalink":"https://files.example.com/lag.png"}],"ts":"1710236520.000000","thread_ts":"1710236460.000200"}
         ]"#;
         let found = messages(text, &users()).unwrap();
-        let summary: Vec<_> = found.iter().map(|m| (m.author.as_str(), m.text.as_str(), m.bot, m.marked, m.reply)).collect();
+        let summary: Vec<_> = found
+            .iter()
+            .map(|m| (m.author.as_str(), m.text.as_str(), m.bot, m.marked, m.reply))
+            .collect();
         assert_eq!(
             summary,
             [
                 ("ana", "db is down", false, true, false),
-                ("PagerDuty", "[Triggered: DB](https://pd.example.com/i/1): replication lag", true, false, false),
-                ("Ben Ode", "graph — [lag.png](https://files.example.com/lag.png)", false, false, true),
+                (
+                    "PagerDuty",
+                    "[Triggered: DB](https://pd.example.com/i/1): replication lag",
+                    true,
+                    false,
+                    false
+                ),
+                (
+                    "Ben Ode",
+                    "graph — [lag.png](https://files.example.com/lag.png)",
+                    false,
+                    false,
+                    true
+                ),
             ]
         );
-        assert_eq!(found[0].time.to_rfc3339(), "2024-03-12T09:41:00.000200+00:00");
+        assert_eq!(
+            found[0].time.to_rfc3339(),
+            "2024-03-12T09:41:00.000200+00:00"
+        );
     }
 
     #[test]
@@ -325,12 +374,19 @@ mod tests {
         let found = messages(r#"{"ok":true,"messages":[{"type":"message","user":"U1","text":"hi","ts":"1710236460.0"}]}"#, &users()).unwrap();
         assert_eq!(found.len(), 1);
         assert!(messages("not json", &users()).is_err());
-        assert!(messages(r#"[{"ts": 5}, {"type":"message","text":"x","ts":"oops"}]"#, &users()).unwrap().is_empty());
+        assert!(messages(
+            r#"[{"ts": 5}, {"type":"message","text":"x","ts":"oops"}]"#,
+            &users()
+        )
+        .unwrap()
+        .is_empty());
     }
 
     #[test]
     fn users_are_named_by_display_name_then_real_name_then_handle() {
-        let found = users_of(r#"[{"id":"U1","name":"ana","profile":{"display_name":"Ana R"}},{"id":"U2","name":"ben","real_name":"Ben Ode","profile":{"display_name":""}},{"id":"U3","name":"chen"}]"#);
+        let found = users_of(
+            r#"[{"id":"U1","name":"ana","profile":{"display_name":"Ana R"}},{"id":"U2","name":"ben","real_name":"Ben Ode","profile":{"display_name":""}},{"id":"U3","name":"chen"}]"#,
+        );
         assert_eq!(found["U1"], "Ana R");
         assert_eq!(found["U2"], "Ben Ode");
         assert_eq!(found["U3"], "chen");

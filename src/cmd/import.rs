@@ -32,24 +32,8 @@ pub struct Request<'a> {
 /// Imports every report, prints the written paths on stdout and the report on stderr.
 pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
     let config = &ctx.config;
-    let default_severity = match request.default_severity {
-        Some(name) => match config.severity(name) {
-            Some((_, spec)) => spec.name.clone(),
-            None => bail!(
-                "unknown severity `{name}` for --default-severity: use one of {}",
-                config
-                    .severities
-                    .iter()
-                    .map(|s| format!("`{}`", s.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
-        None => config
-            .severities
-            .last()
-            .map_or_else(|| "SEV-3".to_string(), |s| s.name.clone()),
-    };
+    let default_severity = super::severity_or_mildest(config, request.default_severity)
+        .context("invalid --default-severity")?;
     let into = match request.into {
         Some(dir) => request.cwd.join(dir),
         None => ctx.root.join(load::CONTENT_DIR),
@@ -65,13 +49,18 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
             .to_string();
         let stem = stem_of(&file);
         if !explicit && is_template(&stem) {
-            report.files.push(skipped(&shown, "a template, not a report (name it to import it)"));
+            report.files.push(skipped(
+                &shown,
+                "a template, not a report (name it to import it)",
+            ));
             continue;
         }
         let bytes = match safe_fs::read(&file) {
             Ok(bytes) => bytes,
             Err(err) => {
-                report.files.push(skipped(&shown, &format!("cannot read it: {err}")));
+                report
+                    .files
+                    .push(skipped(&shown, &format!("cannot read it: {err}")));
                 continue;
             }
         };
@@ -99,7 +88,10 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
         });
         let mut file_report = converted.report.clone();
         let written = write(&into, &file, &converted, &mut file_report)?;
-        failed |= file_report.problems.iter().any(|p| p.starts_with("check: error"));
+        failed |= file_report
+            .problems
+            .iter()
+            .any(|p| p.starts_with("check: error"));
         println!("{}", relative(&written, &ctx.root, request.cwd));
         file_report.written = Some(relative(&written, &ctx.root, request.cwd));
         report.files.push(file_report);
@@ -194,21 +186,25 @@ fn is_template(stem: &str) -> bool {
 
 /// Writes one converted report: `<into>/<id>.md`, or the bundle `<into>/<id>/index.md` with
 /// its images; an id that is taken (as a file or a bundle) gets `-2`, `-3`, ….
-fn write(into: &Path, file: &Path, converted: &Converted, report: &mut FileReport) -> Result<PathBuf> {
+fn write(
+    into: &Path,
+    file: &Path,
+    converted: &Converted,
+    report: &mut FileReport,
+) -> Result<PathBuf> {
     let report_dir = file.parent().unwrap_or(Path::new("."));
     report.images = 0;
     let present: Vec<_> = converted
         .images
         .iter()
-        .filter(|i| {
-            fs::symlink_metadata(report_dir.join(&i.from)).is_ok_and(|m| m.is_file())
-        })
+        .filter(|i| fs::symlink_metadata(report_dir.join(&i.from)).is_ok_and(|m| m.is_file()))
         .collect();
     for image in &converted.images {
         if !present.iter().any(|p| p.to == image.to) {
-            report
-                .problems
-                .push(format!("the image `{}` is not beside the report: not copied", image.from));
+            report.problems.push(format!(
+                "the image `{}` is not beside the report: not copied",
+                image.from
+            ));
         }
     }
     let taken = |path: &Path, other: PathBuf| {
@@ -239,7 +235,8 @@ fn write(into: &Path, file: &Path, converted: &Converted, report: &mut FileRepor
             fs::create_dir(path)
         })?;
         let index = dir.join("index.md");
-        let mut out = create_file(&index).with_context(|| format!("cannot create {}", index.display()))?;
+        let mut out =
+            create_file(&index).with_context(|| format!("cannot create {}", index.display()))?;
         out.write_all(converted.source.as_bytes())
             .with_context(|| format!("cannot write {}", index.display()))?;
         for image in present {

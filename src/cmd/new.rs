@@ -18,24 +18,7 @@ pub fn run(ctx: Context, title: &str, severity: Option<&str>, started: Option<&s
     if title.is_empty() {
         bail!("the title is empty: write `blameless new \"What happened\"`");
     }
-    let severity = match severity {
-        Some(name) => match config.severity(name) {
-            Some((_, spec)) => spec.name.clone(),
-            None => bail!(
-                "unknown severity `{name}`: use one of {}",
-                config
-                    .severities
-                    .iter()
-                    .map(|s| format!("`{}`", s.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
-        None => config
-            .severities
-            .last()
-            .map_or_else(|| "SEV-3".to_string(), |s| s.name.clone()),
-    };
+    let severity = super::severity_or_mildest(config, severity)?;
     let started = match started {
         Some(text) => parse_time(text, config)?,
         None => {

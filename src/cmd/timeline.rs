@@ -47,9 +47,11 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
     let pm = target.as_ref().map(|(_, pm)| pm);
     let out_zone = pm.map_or(ctx.config.timezone, |pm| pm.timezone);
     let chat_zone = match request.zone {
-        Some(name) => name
-            .parse::<Tz>()
-            .map_err(|_| anyhow::anyhow!("unknown zone `{name}` for --zone: write an IANA name such as `Europe/Berlin`"))?,
+        Some(name) => name.parse::<Tz>().map_err(|_| {
+            anyhow::anyhow!(
+                "unknown zone `{name}` for --zone: write an IANA name such as `Europe/Berlin`"
+            )
+        })?,
         None => out_zone,
     };
     let day = pm.map(|pm| pm.started.with_timezone(&chat_zone).date_naive());
@@ -67,7 +69,8 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
     };
     let filter = Filter {
         since: time(request.since, "since")?.or(pm.map(|pm| pm.started.with_timezone(&Utc))),
-        until: time(request.until, "until")?.or(pm.and_then(|pm| pm.resolved.map(|t| t.with_timezone(&Utc)))),
+        until: time(request.until, "until")?
+            .or(pm.and_then(|pm| pm.resolved.map(|t| t.with_timezone(&Utc)))),
         marked: request.marked,
         grep: request
             .grep
@@ -89,7 +92,10 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
                 write_over(&full, &text)?;
             }
             println!("{}", path.display());
-            eprintln!("appended {added} rows to {} ({kept} were there already)", path.display());
+            eprintln!(
+                "appended {added} rows to {} ({kept} were there already)",
+                path.display()
+            );
         }
     }
     Ok(EXIT_OK)
@@ -113,9 +119,13 @@ fn find(ctx: &Context, id: &str) -> Result<(PathBuf, PostMortem)> {
 
 /// Reads one chat file or Slack channel folder.
 fn read(path: &Path, day: Option<NaiveDate>, zone: Tz) -> Result<Vec<Message>> {
-    let meta = fs::symlink_metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta =
+        fs::symlink_metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.file_type().is_symlink() {
-        bail!("{} is a symbolic link, and blameless never follows one", path.display());
+        bail!(
+            "{} is a symbolic link, and blameless never follows one",
+            path.display()
+        );
     }
     if meta.is_dir() {
         let users = users_near(path, true)?;
@@ -125,26 +135,41 @@ fn read(path: &Path, day: Option<NaiveDate>, zone: Tz) -> Result<Vec<Message>> {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .filter(|p| p.file_stem().and_then(|s| s.to_str()).and_then(irc::file_date).is_some())
+            .filter(|p| {
+                p.file_stem()
+                    .and_then(|s| s.to_str())
+                    .and_then(irc::file_date)
+                    .is_some()
+            })
             .collect();
         days.sort();
         if days.is_empty() {
-            bail!("{} has no daily JSON files (`2024-03-12.json`): is it a Slack channel folder?", path.display());
+            bail!(
+                "{} has no daily JSON files (`2024-03-12.json`): is it a Slack channel folder?",
+                path.display()
+            );
         }
         let mut out = Vec::new();
         for file in days {
             let text = text_of(&file)?;
-            out.extend(slack::messages(&text, &users).with_context(|| format!("cannot read {}", file.display()))?);
+            out.extend(
+                slack::messages(&text, &users)
+                    .with_context(|| format!("cannot read {}", file.display()))?,
+            );
         }
         return Ok(out);
     }
     let text = text_of(path)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let day = irc::file_date(&name).or(day);
     Ok(match chat::detect(&text) {
         Format::Slack => {
             let users = users_near(path.parent().unwrap_or(Path::new(".")), false)?;
-            slack::messages(&text, &users).with_context(|| format!("cannot read {}", path.display()))?
+            slack::messages(&text, &users)
+                .with_context(|| format!("cannot read {}", path.display()))?
         }
         Format::Irc => irc::messages(&text, day, zone),
         Format::Plain => plain::messages(&text, day, zone),
@@ -166,7 +191,8 @@ fn users_near(dir: &Path, parent_too: bool) -> Result<slack::Users> {
     }
     for candidate in candidates {
         if fs::symlink_metadata(&candidate).is_ok_and(|m| m.is_file()) {
-            return slack::users(&text_of(&candidate)?).with_context(|| format!("cannot read {}", candidate.display()));
+            return slack::users(&text_of(&candidate)?)
+                .with_context(|| format!("cannot read {}", candidate.display()));
         }
     }
     Ok(slack::Users::new())
@@ -177,12 +203,18 @@ fn users_near(dir: &Path, parent_too: bool) -> Result<slack::Users> {
 /// many were there already.
 fn append(pm: &PostMortem, messages: &[Message]) -> Result<(String, usize, usize)> {
     let text: &str = &pm.source;
-    let minute = |t: DateTime<Utc>| t.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(t);
+    let minute = |t: DateTime<Utc>| {
+        t.with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(t)
+    };
     let existing = &pm.timeline.entries;
     let (new, kept): (Vec<&Message>, Vec<&Message>) = messages.iter().partition(|m| {
         let event = chat::event(m).replace("\\|", "|");
         !existing.iter().any(|e| {
-            e.time.is_some_and(|t| t.with_timezone(&Utc) == minute(m.time)) && e.event.trim() == event.trim()
+            e.time
+                .is_some_and(|t| t.with_timezone(&Utc) == minute(m.time))
+                && e.event.trim() == event.trim()
         })
     });
     if new.is_empty() {
@@ -202,20 +234,27 @@ fn append(pm: &PostMortem, messages: &[Message]) -> Result<(String, usize, usize
         .zip(&new)
         .map(|(time, m)| format!("| {time}{suffix} | {} |\n", chat::event(m)))
         .collect();
-    let body_start = parse::split_front_matter(text).map(|(_, _, b)| b).unwrap_or(0);
+    let body_start = parse::split_front_matter(text)
+        .map(|(_, _, b)| b)
+        .unwrap_or(0);
     let sections = parse::split_sections(text, body_start);
-    let section = sections.iter().find(|s| s.kind == Some(SectionKind::Timeline));
+    let section = sections
+        .iter()
+        .find(|s| s.kind == Some(SectionKind::Timeline));
     let mut out = String::with_capacity(text.len() + rows.len() + 64);
     match section {
         Some(section) => {
             let end = section.content_offset + section.markdown.len();
-            let last_table_line = section.markdown.split_inclusive('\n').scan(section.content_offset, |at, line| {
-                let start = *at;
-                *at += line.len();
-                Some((start, *at, line))
-            })
-            .filter(|(_, _, line)| line.trim_start().starts_with('|'))
-            .last();
+            let last_table_line = section
+                .markdown
+                .split_inclusive('\n')
+                .scan(section.content_offset, |at, line| {
+                    let start = *at;
+                    *at += line.len();
+                    Some((start, *at, line))
+                })
+                .filter(|(_, _, line)| line.trim_start().starts_with('|'))
+                .last();
             match last_table_line {
                 Some((_, line_end, line)) => {
                     out.push_str(&text[..line_end]);
@@ -252,10 +291,14 @@ fn append(pm: &PostMortem, messages: &[Message]) -> Result<(String, usize, usize
 /// Replaces `path` with `text` in one step (a temporary file beside it, renamed over it).
 fn write_over(path: &Path, text: &str) -> Result<()> {
     if safe_fs::is_link(path).unwrap_or(false) {
-        bail!("{} is a symbolic link, and blameless never follows one", path.display());
+        bail!(
+            "{} is a symbolic link, and blameless never follows one",
+            path.display()
+        );
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
     temp.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     temp.persist(path)

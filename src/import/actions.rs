@@ -46,7 +46,8 @@ static STATUS_WORD: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static BOLD_LEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:\*\*|__)(?P<title>[^*_]{3,}?)(?:\*\*|__)\s*[:.\-–—]\s*\S").expect("valid regex")
+    Regex::new(r"^(?:\*\*|__)(?P<title>[^*_]{3,}?)(?:\*\*|__)\s*[:.\-–—]\s*\S")
+        .expect("valid regex")
 });
 
 static TODO_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -63,7 +64,11 @@ fn status_of(mark: &str) -> ActionStatus {
     let mark = mark.to_lowercase();
     if ["x", "✓", "✔", "done", "complete", "completed", "fixed"].contains(&mark.as_str()) {
         ActionStatus::Done
-    } else if mark.starts_with("wont") || mark.starts_with("won't") || mark.starts_with("cancel") || mark == "dropped" {
+    } else if mark.starts_with("wont")
+        || mark.starts_with("won't")
+        || mark.starts_with("cancel")
+        || mark == "dropped"
+    {
         ActionStatus::Wontfix
     } else {
         ActionStatus::Open
@@ -73,6 +78,9 @@ fn status_of(mark: &str) -> ActionStatus {
 /// Reads one list item's text (after its bullet) as an action; `None` when it is empty.
 pub fn item(text: &str, ticket_pattern: &Regex) -> Option<FoundAction> {
     let mut text = text.trim();
+    if let Some(caps) = TODO_LINE.captures(text) {
+        text = caps.name("rest").map_or(text, |m| m.as_str());
+    }
     let mut status = ActionStatus::Open;
     if let Some(caps) = CHECKBOX.captures(text) {
         status = status_of(caps["mark"].trim());
@@ -158,7 +166,8 @@ pub fn from_section(markdown: &str, ticket_pattern: &Regex) -> Vec<FoundAction> 
     for (i, (indent, text)) in items.iter().enumerate() {
         let parent = items[..i].iter().rev().find(|(d, _)| d < indent);
         let nested = parent.is_some();
-        let introduces = items.get(i + 1).is_some_and(|(d, _)| d > indent) && text.trim_end().ends_with(':');
+        let introduces =
+            items.get(i + 1).is_some_and(|(d, _)| d > indent) && text.trim_end().ends_with(':');
         if introduces {
             continue;
         }
@@ -180,7 +189,9 @@ pub fn todos(markdown: &str, ticket_pattern: &Regex) -> Vec<FoundAction> {
         .collect()
 }
 
-fn bullet(line: &str) -> Option<&str> {
+/// The text of a list item line (`- x`, `* x`, `+ x`, `1. x`, `2) x`) after its bullet, the
+/// line's indentation already removed; an empty item (`-`) gives `""`.
+pub fn bullet(line: &str) -> Option<&str> {
     for marker in ["- ", "* ", "+ "] {
         if let Some(rest) = line.strip_prefix(marker) {
             return Some(rest);
@@ -214,7 +225,15 @@ mod tests {
 
     #[test]
     fn recognises_actions_headings() {
-        for heading in ["Action Items", "Actions", "Follow-ups", "Next steps", "TODO", "Corrective actions", "action item"] {
+        for heading in [
+            "Action Items",
+            "Actions",
+            "Follow-ups",
+            "Next steps",
+            "TODO",
+            "Corrective actions",
+            "action item",
+        ] {
             assert!(is_actions_heading(heading), "{heading}");
         }
         assert!(!is_actions_heading("Actions we regret"));
@@ -239,7 +258,8 @@ mod tests {
 
     #[test]
     fn status_words_and_strikethrough_after_an_item_mark_it_done() {
-        let found = read("- Upgrade the driver (done)\n- ~~Pin the chart~~\n- Add retries — DONE\n");
+        let found =
+            read("- Upgrade the driver (done)\n- ~~Pin the chart~~\n- Add retries — DONE\n");
         assert!(found.iter().all(|f| f.1 == ActionStatus::Done), "{found:?}");
         assert_eq!(found[0].0, "Upgrade the driver");
         assert_eq!(found[1].0, "Pin the chart");
@@ -251,8 +271,14 @@ mod tests {
         let found = read("- Alert on lag OPS-1234\n- Fix the [probe](https://git.example.com/x/issues/7) config\n- Watch https://tracker.example.com/T-1\n");
         assert_eq!(found[0].2.as_deref(), Some("OPS-1234"));
         assert_eq!(found[1].0, "Fix the probe config");
-        assert_eq!(found[1].2.as_deref(), Some("https://git.example.com/x/issues/7"));
-        assert_eq!(found[2].2.as_deref(), Some("https://tracker.example.com/T-1"));
+        assert_eq!(
+            found[1].2.as_deref(),
+            Some("https://git.example.com/x/issues/7")
+        );
+        assert_eq!(
+            found[2].2.as_deref(),
+            Some("https://tracker.example.com/T-1")
+        );
     }
 
     #[test]
@@ -263,7 +289,10 @@ mod tests {
 
     #[test]
     fn todo_lines_are_open_actions() {
-        let found = todos("Some text.\nTODO: write the runbook\n**TODO:** add a dashboard\n", &tickets());
+        let found = todos(
+            "Some text.\nTODO: write the runbook\n**TODO:** add a dashboard\n",
+            &tickets(),
+        );
         let titles: Vec<_> = found.iter().map(|f| f.title.as_str()).collect();
         assert_eq!(titles, ["write the runbook", "add a dashboard"]);
         assert!(found.iter().all(|f| f.status == ActionStatus::Open));
@@ -271,8 +300,12 @@ mod tests {
 
     #[test]
     fn nested_items_are_actions_only_under_an_introduction() {
+        assert_eq!(read("- TODO: a warm-up job\n")[0].0, "a warm-up job");
         let found = read("- Short term:\n  - Add an alert\n  - Raise the limit\n- Replace the proxy\n  - it is old\n-\n");
         let titles: Vec<_> = found.iter().map(|f| f.0.as_str()).collect();
-        assert_eq!(titles, ["Add an alert", "Raise the limit", "Replace the proxy"]);
+        assert_eq!(
+            titles,
+            ["Add an alert", "Raise the limit", "Replace the proxy"]
+        );
     }
 }

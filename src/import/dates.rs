@@ -74,7 +74,8 @@ pub fn find_date(text: &str) -> Option<FoundDate> {
     let mut found: Vec<FoundDate> = Vec::new();
     let digits = |caps: &regex::Captures<'_>, name: &str| caps[name].parse::<u32>().ok();
     for caps in ISO.captures_iter(text) {
-        let (Some(y), Some(m), Some(d)) = (year(&caps["y"]), digits(&caps, "m"), digits(&caps, "d"))
+        let (Some(y), Some(m), Some(d)) =
+            (year(&caps["y"]), digits(&caps, "m"), digits(&caps, "d"))
         else {
             continue;
         };
@@ -86,7 +87,8 @@ pub fn find_date(text: &str) -> Option<FoundDate> {
         }
     }
     for caps in NUMERIC.captures_iter(text) {
-        let (Some(a), Some(b), Some(y)) = (digits(&caps, "a"), digits(&caps, "b"), year(&caps["y"]))
+        let (Some(a), Some(b), Some(y)) =
+            (digits(&caps, "a"), digits(&caps, "b"), year(&caps["y"]))
         else {
             continue;
         };
@@ -130,9 +132,8 @@ pub struct FoundTime {
     pub zone: Option<String>,
 }
 
-static TIME_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\d:])(\d{1,2}:\d{2})").expect("valid regex")
-});
+static TIME_ANYWHERE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|[^\d:])(\d{1,2}:\d{2})").expect("valid regex"));
 
 /// The first date in `line` with the time of day written near it ("2020-04-15 07:15",
 /// "April 15, 2020 at 7:15 pm UTC", "07:15 CET on 15 April 2020").
@@ -236,7 +237,10 @@ mod tests {
 
     #[test]
     fn reads_iso_dates_in_file_names_and_text() {
-        assert_eq!(day("2018-03-26-database-outage").as_deref(), Some("2018-03-26"));
+        assert_eq!(
+            day("2018-03-26-database-outage").as_deref(),
+            Some("2018-03-26")
+        );
         assert_eq!(day("Incident on 2020/04/15").as_deref(), Some("2020-04-15"));
         assert_eq!(day("no date here"), None);
         assert_eq!(day("20202-01-16 12:00"), None);
@@ -282,7 +286,10 @@ mod tests {
                 stated: true
             }
         );
-        assert_eq!(report_zone("- 12:45 PDT paged\n- 13:00 PDT fixed", utc).name, "PDT");
+        assert_eq!(
+            report_zone("- 12:45 PDT paged\n- 13:00 PDT fixed", utc).name,
+            "PDT"
+        );
         assert_eq!(report_zone("- 04:49 PM UTC paged", utc).name, "UTC");
         assert_eq!(
             report_zone("| Time (UTC) | Event |", utc),
@@ -297,7 +304,12 @@ mod tests {
     #[test]
     fn resolves_in_the_named_zone_across_daylight_saving() {
         let date = NaiveDate::from_ymd_opt(2024, 7, 1).unwrap();
-        let berlin = resolve(date, NaiveTime::from_hms_opt(9, 0, 0), "Europe/Berlin", chrono_tz::UTC);
+        let berlin = resolve(
+            date,
+            NaiveTime::from_hms_opt(9, 0, 0),
+            "Europe/Berlin",
+            chrono_tz::UTC,
+        );
         assert_eq!(berlin.unwrap().to_rfc3339(), "2024-07-01T09:00:00+02:00");
         let cet = resolve(date, None, "CET", chrono_tz::UTC);
         assert_eq!(cet.unwrap().to_rfc3339(), "2024-07-01T00:00:00+01:00");

@@ -96,12 +96,19 @@ pub fn read(text: &str) -> FrontMatter {
 fn yaml(text: &str) -> (BTreeMap<String, Value>, Option<String>) {
     let docs = match YamlLoader::load_from_str(text) {
         Ok(docs) => docs,
-        Err(err) => return (BTreeMap::new(), Some(format!("the YAML front matter is not valid: {err}"))),
+        Err(err) => {
+            return (
+                BTreeMap::new(),
+                Some(format!("the YAML front matter is not valid: {err}")),
+            )
+        }
     };
     let mut fields = BTreeMap::new();
     if let Some(Yaml::Hash(hash)) = docs.first() {
         for (key, value) in hash {
-            let Some(key) = yaml_scalar(key) else { continue };
+            let Some(key) = yaml_scalar(key) else {
+                continue;
+            };
             let value = match value {
                 Yaml::Array(items) => Value::List(items.iter().filter_map(yaml_scalar).collect()),
                 other => match yaml_scalar(other) {
@@ -127,7 +134,15 @@ fn yaml_scalar(value: &Yaml) -> Option<String> {
 fn toml_fields(text: &str) -> (BTreeMap<String, Value>, Option<String>) {
     let table: toml::Table = match text.parse() {
         Ok(table) => table,
-        Err(err) => return (BTreeMap::new(), Some(format!("the TOML front matter is not valid: {}", err.message()))),
+        Err(err) => {
+            return (
+                BTreeMap::new(),
+                Some(format!(
+                    "the TOML front matter is not valid: {}",
+                    err.message()
+                )),
+            )
+        }
     };
     let scalar = |v: &toml::Value| match v {
         toml::Value::String(s) => Some(s.clone()),
@@ -164,7 +179,8 @@ mod tests {
 
     #[test]
     fn reads_toml_front_matter() {
-        let text = "+++\ntitle = \"DB down\"\ndate = 2021-05-26T14:03:00Z\ntags = [\"db\"]\n+++\nbody";
+        let text =
+            "+++\ntitle = \"DB down\"\ndate = 2021-05-26T14:03:00Z\ntags = [\"db\"]\n+++\nbody";
         let fm = read(text);
         assert_eq!(fm.get(&["name", "title"]).unwrap().1.text(), "DB down");
         assert_eq!(fm.fields["date"].text(), "2021-05-26T14:03:00Z");

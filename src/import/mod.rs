@@ -100,11 +100,16 @@ pub fn split_title(title: &str) -> (String, Option<NaiveDate>, Option<String>) {
     let mut date = None;
     for _ in 0..3 {
         let before = rest;
-        if let Some(found) = dates::find_date(rest).filter(|f| rest[..f.start].trim_matches(SEPARATORS).is_empty()) {
+        if let Some(found) =
+            dates::find_date(rest).filter(|f| rest[..f.start].trim_matches(SEPARATORS).is_empty())
+        {
             date = date.or(Some(found.date));
             rest = rest[found.end..].trim_start_matches(SEPARATORS);
         } else if let Some(caps) = ID_PREFIX.captures(rest).filter(|_| id.is_none()) {
-            id = caps.name("id").or(caps.name("bracketed")).map(|m| m.as_str().to_string());
+            id = caps
+                .name("id")
+                .or(caps.name("bracketed"))
+                .map(|m| m.as_str().to_string());
             rest = &rest[caps.get(0).map_or(0, |m| m.end())..];
         } else if let Some(m) = LEAD_WORDS.find(rest).filter(|m| m.end() > 0) {
             let after = &rest[m.end()..];
@@ -152,15 +157,39 @@ fn key_field(label: &str) -> Option<&'static str> {
     if has(&["time to", "duration", "mttr", "mttd"]) {
         return None;
     }
-    if has(&["resolv", "recover", "restor", "fixed", "ended", "end time", "closed", "all clear"]) || label == "end" {
+    if has(&[
+        "resolv",
+        "recover",
+        "restor",
+        "fixed",
+        "ended",
+        "end time",
+        "closed",
+        "all clear",
+    ]) || label == "end"
+    {
         Some("resolved")
     } else if has(&["mitigat", "workaround"]) {
         Some("mitigated")
-    } else if has(&["detect", "alert", "discover", "noticed", "paged", "reported"]) {
+    } else if has(&[
+        "detect", "alert", "discover", "noticed", "paged", "reported",
+    ]) {
         Some("detected")
-    } else if has(&["start", "began", "begin", "occur", "fault", "onset", "impact"]) {
+    } else if has(&[
+        "start", "began", "begin", "occur", "fault", "onset", "impact",
+    ]) {
         Some("started")
-    } else if ["date", "incident date", "date of incident", "when", "day", "time", "date and time"].contains(&label.as_str()) {
+    } else if [
+        "date",
+        "incident date",
+        "date of incident",
+        "when",
+        "day",
+        "time",
+        "date and time",
+    ]
+    .contains(&label.as_str())
+    {
         Some("date")
     } else {
         None
@@ -180,10 +209,16 @@ fn key_lines(body: &str) -> Vec<(&'static str, FoundTime, String)> {
         if fence || trimmed.starts_with('|') || trimmed.starts_with('#') || trimmed.len() > 120 {
             continue;
         }
-        let Some(caps) = LABEL_LINE.captures(trimmed) else { continue };
-        let Some(field) = key_field(&caps["label"]) else { continue };
+        let Some(caps) = LABEL_LINE.captures(trimmed) else {
+            continue;
+        };
+        let Some(field) = key_field(&caps["label"]) else {
+            continue;
+        };
         let rest = &caps["rest"];
-        let Some(time) = dates::find_time(rest) else { continue };
+        let Some(time) = dates::find_time(rest) else {
+            continue;
+        };
         // why: "Resolved the config on 2020-04-15" is prose; a key line's date comes first.
         if dates::find_date(rest).is_some_and(|d| d.start > 30) {
             continue;
@@ -197,9 +232,8 @@ fn key_lines(body: &str) -> Vec<(&'static str, FoundTime, String)> {
 
 // why: only the abbreviation counts in running text; "other severity 1 work" is prose about
 // other incidents, and a stated "Severity: 1" is read by `SEV_LINE`.
-static SEV_TEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bsev[-\s_]?(?P<n>[0-5])\b").expect("valid regex")
-});
+static SEV_TEXT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bsev[-\s_]?(?P<n>[0-5])\b").expect("valid regex"));
 
 static SEV_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?im)^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?:severity|sev|priority|impact level|incident level|level)(?:\*\*|__)?\s*[:=|-]\s*(?:\*\*|__)?\s*(?P<value>[A-Za-z0-9 -]{1,20}?)\s*(?:\*\*|__)?\s*(?:[(,.;]|$)")
@@ -219,16 +253,31 @@ pub fn map_severity(value: &str, config: &Config) -> Option<String> {
     if let Some((_, spec)) = config.severity(value) {
         return Some(spec.name.clone());
     }
-    let squashed: String = value.chars().filter(|c| !matches!(c, ' ' | '-' | '_')).collect();
-    for candidate in [squashed.clone(), format!("SEV-{}", squashed.trim_start_matches(|c: char| c.is_alphabetic()))] {
+    let squashed: String = value
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .collect();
+    for candidate in [
+        squashed.clone(),
+        format!(
+            "SEV-{}",
+            squashed.trim_start_matches(|c: char| c.is_alphabetic())
+        ),
+    ] {
         if let Some((_, spec)) = config.severity(&candidate) {
             return Some(spec.name.clone());
         }
     }
-    if let Some(n) = value.trim_start_matches(|c: char| c.is_alphabetic() || c == '-' || c == ' ').parse::<usize>().ok() {
+    if let Ok(n) = value
+        .trim_start_matches(|c: char| c.is_alphabetic() || c == '-' || c == ' ')
+        .parse::<usize>()
+    {
         // why: numbered scales start at 0 or 1; both map the first step to the worst.
-        let index = n.saturating_sub(1).min(config.severities.len().saturating_sub(1));
-        if value.to_lowercase().starts_with(['s', 'p']) || value.chars().all(|c| c.is_ascii_digit()) {
+        let index = n
+            .saturating_sub(1)
+            .min(config.severities.len().saturating_sub(1));
+        if value.to_lowercase().starts_with(['s', 'p']) || value.chars().all(|c| c.is_ascii_digit())
+        {
             return config.severities.get(index).map(|s| s.name.clone());
         }
     }
@@ -240,12 +289,21 @@ pub fn map_severity(value: &str, config: &Config) -> Option<String> {
         _ => return None,
     };
     let last = config.severities.len().checked_sub(1)?;
-    config.severities.get(rank.min(last)).map(|s| s.name.clone())
+    config
+        .severities
+        .get(rank.min(last))
+        .map(|s| s.name.clone())
 }
 
 /// The severity a report states: front matter, a "Severity: …" line, a `SEV-n` in the text,
 /// or a `Pn` in the title or the lines before the first section.
-fn find_severity(fm: &FrontMatter, title: &str, preamble: &str, body: &str, config: &Config) -> Option<(String, String)> {
+fn find_severity(
+    fm: &FrontMatter,
+    title: &str,
+    preamble: &str,
+    body: &str,
+    config: &Config,
+) -> Option<(String, String)> {
     if let Some((key, value)) = fm.get(&["severity", "sev", "priority", "level"]) {
         if let Some(name) = map_severity(&value.text(), config) {
             return Some((name, format!("the front matter's `{key}`")));
@@ -253,7 +311,13 @@ fn find_severity(fm: &FrontMatter, title: &str, preamble: &str, body: &str, conf
     }
     for caps in SEV_LINE.captures_iter(body) {
         if let Some(name) = map_severity(&caps["value"], config) {
-            return Some((name, format!("the line `{}`", caps.get(0).map_or("", |m| m.as_str()).trim())));
+            return Some((
+                name,
+                format!(
+                    "the line `{}`",
+                    caps.get(0).map_or("", |m| m.as_str()).trim()
+                ),
+            ));
         }
     }
     if let Some(caps) = SEV_TEXT.captures(body).or_else(|| SEV_TEXT.captures(title)) {
@@ -272,7 +336,8 @@ fn find_severity(fm: &FrontMatter, title: &str, preamble: &str, body: &str, conf
 }
 
 static DETECTED_EVENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:alert(?:s|ed)?|detect(?:ed|ion)|noticed|paged|reported|discovered)\b").expect("valid regex")
+    Regex::new(r"(?i)\b(?:alert(?:s|ed)?|detect(?:ed|ion)|noticed|paged|reported|discovered)\b")
+        .expect("valid regex")
 });
 // why: not "rolled back": a rollback that changed nothing is as common as one that helped.
 static MITIGATED_EVENT: LazyLock<Regex> =
@@ -319,7 +384,9 @@ pub fn convert(input: &Input<'_>) -> Converted {
     let (_, stem_date, stem_id) = split_title(input.stem);
 
     // The zone the report's times are in.
-    let zone_field = fm.get(&["timezone", "tz", "time_zone", "zone"]).map(|(_, v)| v.text());
+    let zone_field = fm
+        .get(&["timezone", "tz", "time_zone", "zone"])
+        .map(|(_, v)| v.text());
     let zone_tz: Option<Tz> = zone_field.as_deref().and_then(|z| z.parse().ok());
     let zone = match &zone_field {
         Some(z) => dates::ReportZone {
@@ -330,27 +397,64 @@ pub fn convert(input: &Input<'_>) -> Converted {
     };
     let written_tz = zone_tz.or_else(|| zone.name.parse::<Tz>().ok().filter(|_| zone.stated));
     let fallback_tz = written_tz.unwrap_or(config.timezone);
-    let at = |t: &FoundTime| dates::resolve(t.date, t.time, t.zone.as_deref().unwrap_or(&zone.name), fallback_tz);
+    let at = |t: &FoundTime| {
+        dates::resolve(
+            t.date,
+            t.time,
+            t.zone.as_deref().unwrap_or(&zone.name),
+            fallback_tz,
+        )
+    };
 
     // Key times: front matter, then labelled lines.
     let mut keys: std::collections::BTreeMap<&'static str, KeyTime> = Default::default();
     let fm_keys: [(&'static str, &[&str]); 4] = [
-        ("started", &["started", "start", "started_at", "start_time", "date", "incident_date", "occurred"]),
+        (
+            "started",
+            &[
+                "started",
+                "start",
+                "started_at",
+                "start_time",
+                "date",
+                "incident_date",
+                "occurred",
+            ],
+        ),
         ("detected", &["detected", "detected_at", "detection_time"]),
         ("mitigated", &["mitigated", "mitigated_at"]),
-        ("resolved", &["resolved", "resolved_at", "ended", "end", "end_time"]),
+        (
+            "resolved",
+            &["resolved", "resolved_at", "ended", "end", "end_time"],
+        ),
     ];
     let mut date_only: Option<(NaiveDate, String)> = None;
     for (field, names) in fm_keys {
-        let Some((key, value)) = fm.get(names) else { continue };
+        let Some((key, value)) = fm.get(names) else {
+            continue;
+        };
         let text = value.text();
         let from = format!("the front matter's `{key}`");
         if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-            keys.insert(field, KeyTime { at: t, from, guessed: false });
+            keys.insert(
+                field,
+                KeyTime {
+                    at: t,
+                    from,
+                    guessed: false,
+                },
+            );
         } else if let Some(t) = dates::find_time(&text) {
             match (t.time, at(&t)) {
                 (Some(_), Some(resolved)) => {
-                    keys.insert(field, KeyTime { at: resolved, from, guessed: !zone.stated });
+                    keys.insert(
+                        field,
+                        KeyTime {
+                            at: resolved,
+                            from,
+                            guessed: !zone.stated,
+                        },
+                    );
                 }
                 _ if field == "started" => date_only = Some((t.date, from)),
                 _ => {}
@@ -365,7 +469,14 @@ pub fn convert(input: &Input<'_>) -> Converted {
         }
         match (time.time, at(&time)) {
             (Some(_), Some(resolved)) => {
-                keys.insert(field, KeyTime { at: resolved, from, guessed: !zone.stated });
+                keys.insert(
+                    field,
+                    KeyTime {
+                        at: resolved,
+                        from,
+                        guessed: !zone.stated,
+                    },
+                );
             }
             _ if field == "started" && date_only.is_none() => date_only = Some((time.date, from)),
             _ => {}
@@ -380,10 +491,16 @@ pub fn convert(input: &Input<'_>) -> Converted {
     let provisional = keys
         .get("started")
         .map(|k| k.at)
-        .or_else(|| fallback_date.as_ref().and_then(|(d, _)| dates::resolve(*d, None, &zone.name, fallback_tz)))
+        .or_else(|| {
+            fallback_date
+                .as_ref()
+                .and_then(|(d, _)| dates::resolve(*d, None, &zone.name, fallback_tz))
+        })
         .unwrap_or_else(|| {
             let now = input.now.with_timezone(&fallback_tz).fixed_offset();
-            now.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(now)
+            now.with_second(0)
+                .and_then(|t| t.with_nanosecond(0))
+                .unwrap_or(now)
         });
     let mut parts = body.parts.clone();
     let mut timeline_rows = 0;
@@ -391,13 +508,22 @@ pub fn convert(input: &Input<'_>) -> Converted {
     let mut first_row: Option<(DateTime<FixedOffset>, bool)> = None;
     let mut first_row_date: Option<NaiveDate> = None;
     let mut events: Vec<(DateTime<FixedOffset>, String)> = Vec::new();
-    if let Some(part) = parts.iter_mut().find(|p| p.kind == Some(SectionKind::Timeline)) {
+    if let Some(part) = parts
+        .iter_mut()
+        .find(|p| p.kind == Some(SectionKind::Timeline))
+    {
         let (normalised, rewritten) = timeline::normalise(&part.markdown);
         if rewritten.from_headings > 0 {
-            problems.push(format!("{} timeline rows were made from time headings", rewritten.from_headings));
+            problems.push(format!(
+                "{} timeline rows were made from time headings",
+                rewritten.from_headings
+            ));
         }
         if rewritten.from_lines > 0 {
-            problems.push(format!("{} timeline rows were made from lines that start with a time", rewritten.from_lines));
+            problems.push(format!(
+                "{} timeline rows were made from lines that start with a time",
+                rewritten.from_lines
+            ));
         }
         part.markdown = normalised;
         let (parsed, _) = crate::timeline::parse(&crate::timeline::Input {
@@ -413,8 +539,10 @@ pub fn convert(input: &Input<'_>) -> Converted {
             match entry.time {
                 Some(time) => {
                     timeline_times += 1;
-                    let dated = crate::timeline::leading_time(entry.time_text.trim_start_matches(['*', '_', '`', '~']))
-                        .is_some_and(|t| t.date.is_some());
+                    let dated = crate::timeline::leading_time(
+                        entry.time_text.trim_start_matches(['*', '_', '`', '~']),
+                    )
+                    .is_some_and(|t| t.date.is_some());
                     if first_row.is_none() {
                         first_row = Some((time, dated));
                     }
@@ -423,7 +551,9 @@ pub fn convert(input: &Input<'_>) -> Converted {
                 // why: a first row whose date is written but whose time is not ("2021-12-10",
                 // "2022-05-25 HH:mm") still says on which day the incident began.
                 None if first_row.is_none() && first_row_date.is_none() => {
-                    first_row_date = dates::find_date(&entry.time_text).filter(|f| f.start == 0).map(|f| f.date);
+                    first_row_date = dates::find_date(&entry.time_text)
+                        .filter(|f| f.start == 0)
+                        .map(|f| f.date);
                 }
                 None => {}
             }
@@ -441,7 +571,11 @@ pub fn convert(input: &Input<'_>) -> Converted {
         };
         let chosen = match &date_only {
             Some((day, from)) => match row_on(Some(*day)) {
-                Some((t, _)) => KeyTime { at: t, from: format!("{from} and the first timeline row"), guessed: true },
+                Some((t, _)) => KeyTime {
+                    at: t,
+                    from: format!("{from} and the first timeline row"),
+                    guessed: true,
+                },
                 None => KeyTime {
                     at: dates::resolve(*day, None, &zone.name, fallback_tz).unwrap_or(provisional),
                     from: format!("{from}, at midnight"),
@@ -454,16 +588,23 @@ pub fn convert(input: &Input<'_>) -> Converted {
                     from: "the first timeline row's date, at midnight".into(),
                     guessed: true,
                 },
-                (None, Some((t, _))) => KeyTime { at: t, from: "the first timeline row".into(), guessed: !zone.stated },
+                (None, Some((t, _))) => KeyTime {
+                    at: t,
+                    from: "the first timeline row".into(),
+                    guessed: !zone.stated,
+                },
                 (None, None) => match fallback_date.clone() {
                     Some((day, from)) => KeyTime {
-                        at: dates::resolve(day, None, &zone.name, fallback_tz).unwrap_or(provisional),
+                        at: dates::resolve(day, None, &zone.name, fallback_tz)
+                            .unwrap_or(provisional),
                         from: format!("{from}, at midnight"),
                         guessed: true,
                     },
                     None => KeyTime {
                         at: provisional,
-                        from: "nothing: the report states no date, so this is the day of the import".into(),
+                        from:
+                            "nothing: the report states no date, so this is the day of the import"
+                                .into(),
                         guessed: true,
                     },
                 },
@@ -474,8 +615,14 @@ pub fn convert(input: &Input<'_>) -> Converted {
     // The other key times, when unstated, from the timeline's events.
     let started_at = keys["started"].at;
     let found_event = |re: &Regex, last: bool| {
-        let mut matching = events.iter().filter(|(t, e)| *t >= started_at && re.is_match(e));
-        let event = if last { matching.next_back() } else { matching.next() };
+        let mut matching = events
+            .iter()
+            .filter(|(t, e)| *t >= started_at && re.is_match(e));
+        let event = if last {
+            matching.next_back()
+        } else {
+            matching.next()
+        };
         event.map(|(t, e)| KeyTime {
             at: *t,
             from: format!("the timeline row `{}`", shorten(e)),
@@ -500,7 +647,10 @@ pub fn convert(input: &Input<'_>) -> Converted {
         if let Some(k) = keys.get(field).cloned() {
             if k.at < last {
                 if !k.guessed {
-                    problems.push(format!("`{field}` ({}) is before an earlier key time; left out", k.at.to_rfc3339()));
+                    problems.push(format!(
+                        "`{field}` ({}) is before an earlier key time; left out",
+                        k.at.to_rfc3339()
+                    ));
                 }
                 keys.remove(field);
             } else {
@@ -523,7 +673,8 @@ pub fn convert(input: &Input<'_>) -> Converted {
         Some((name, _)) => name.clone(),
         None => {
             tags.push("severity-not-stated".into());
-            map_severity(input.default_severity, config).unwrap_or_else(|| input.default_severity.to_string())
+            map_severity(input.default_severity, config)
+                .unwrap_or_else(|| input.default_severity.to_string())
         }
     };
     tags.dedup();
@@ -532,7 +683,8 @@ pub fn convert(input: &Input<'_>) -> Converted {
         .and_then(|(_, v)| Status::parse(&v.text()));
 
     // Actions.
-    let tickets = Regex::new(&config.external.ticket_pattern).unwrap_or_else(|_| Regex::new(r"\b[A-Z][A-Z0-9]+-[0-9]+\b").expect("valid regex"));
+    let tickets = Regex::new(&config.external.ticket_pattern)
+        .unwrap_or_else(|_| Regex::new(r"\b[A-Z][A-Z0-9]+-[0-9]+\b").expect("valid regex"));
     let mut found_actions: Vec<FoundAction> = Vec::new();
     for part in &parts {
         if part.actions {
@@ -544,9 +696,17 @@ pub fn convert(input: &Input<'_>) -> Converted {
     found_actions.extend(actions::todos(&body.preamble, &tickets));
 
     // The id.
-    let id_source = stem_id.or(title_id).map(|id| id.replace(['#', ' ', '_'], "-"));
+    let id_source = stem_id
+        .or(title_id)
+        .map(|id| id.replace(['#', ' ', '_'], "-"));
     let name_title = split_title(input.stem).0;
-    let id = make_id(id_source.as_deref(), &name_title, &title, stem_date.or(title_date), started_at);
+    let id = make_id(
+        id_source.as_deref(),
+        &name_title,
+        &title,
+        stem_date.or(title_date),
+        started_at,
+    );
 
     // The body, sections as written, local images pointed into the bundle.
     let mut text = String::new();
@@ -587,7 +747,12 @@ pub fn convert(input: &Input<'_>) -> Converted {
         }
         None => {
             let from = "nothing: the report states no severity, so the default (tag `severity-not-stated`)";
-            line(&mut out, "severity", toml_string(&severity_name), Some(from));
+            line(
+                &mut out,
+                "severity",
+                toml_string(&severity_name),
+                Some(from),
+            );
             guess(&mut guesses, "severity", &severity_name, from);
         }
     }
@@ -595,17 +760,31 @@ pub fn convert(input: &Input<'_>) -> Converted {
         Some(status) => line(&mut out, "status", toml_string(status.name()), None),
         None => {
             let from = "nothing: an imported report is taken as reviewed and closed";
-            line(&mut out, "status", toml_string(Status::Closed.name()), Some(from));
+            line(
+                &mut out,
+                "status",
+                toml_string(Status::Closed.name()),
+                Some(from),
+            );
             guess(&mut guesses, "status", Status::Closed.name(), from);
         }
     }
     for field in ["started", "detected", "mitigated", "resolved"] {
         if let Some(k) = keys.get(field) {
             let value = k.at.to_rfc3339();
-            let zone_note = if zone.stated { String::new() } else { format!(" (no zone stated: {})", fallback_tz.name()) };
+            let zone_note = if zone.stated {
+                String::new()
+            } else {
+                format!(" (no zone stated: {})", fallback_tz.name())
+            };
             let from = format!("{}{zone_note}", k.from);
             let guessed = k.guessed || !zone.stated;
-            line(&mut out, field, value.clone(), guessed.then_some(from.as_str()));
+            line(
+                &mut out,
+                field,
+                value.clone(),
+                guessed.then_some(from.as_str()),
+            );
             if guessed {
                 guess(&mut guesses, field, &value, &from);
             }
@@ -615,7 +794,12 @@ pub fn convert(input: &Input<'_>) -> Converted {
         line(&mut out, "timezone", toml_string(tz.name()), None);
     }
     if let Some((_, summary)) = fm.get(&["summary", "description"]) {
-        line(&mut out, "summary", toml_string(&clean_title(&summary.text())), None);
+        line(
+            &mut out,
+            "summary",
+            toml_string(&clean_title(&summary.text())),
+            None,
+        );
     }
     if !tags.is_empty() {
         let list: Vec<String> = tags.iter().map(|t| toml_string(t)).collect();
@@ -625,9 +809,15 @@ pub fn convert(input: &Input<'_>) -> Converted {
         let list: Vec<String> = services.list().iter().map(|t| toml_string(t)).collect();
         line(&mut out, "services", format!("[{}]", list.join(", ")), None);
     }
-    out.push_str(&format!("\n[links]\nsource = {}   # the file this was imported from\n", toml_string(input.path)));
+    out.push_str(&format!(
+        "\n[links]\nsource = {}   # the file this was imported from\n",
+        toml_string(input.path)
+    ));
     for action in &found_actions {
-        out.push_str(&format!("\n[[actions]]\ntitle = {}\n", toml_string(&action.title)));
+        out.push_str(&format!(
+            "\n[[actions]]\ntitle = {}\n",
+            toml_string(&action.title)
+        ));
         let status = match action.status {
             ActionStatus::Open => "open",
             ActionStatus::Done => "done",
@@ -679,18 +869,36 @@ fn shorten(text: &str) -> String {
 
 /// The id: the report's own id with its title (`pm2020-002-kiam-down`), else the file name's
 /// words with the date in front (`2018-03-26-database-outage`).
-fn make_id(report_id: Option<&str>, name_title: &str, title: &str, date: Option<NaiveDate>, started: DateTime<FixedOffset>) -> String {
-    let words = if name_title.chars().any(char::is_alphabetic) && !["index", "readme"].contains(&name_title.to_lowercase().as_str()) {
+fn make_id(
+    report_id: Option<&str>,
+    name_title: &str,
+    title: &str,
+    date: Option<NaiveDate>,
+    started: DateTime<FixedOffset>,
+) -> String {
+    let words = if name_title.chars().any(char::is_alphabetic)
+        && !["index", "readme"].contains(&name_title.to_lowercase().as_str())
+    {
         name_title
     } else {
         title
     };
     let file = crate::scaffold::file_name(words, started);
-    let slug = file.trim_end_matches(".md").splitn(4, '-').nth(3).unwrap_or("incident").to_string();
+    let slug = file
+        .trim_end_matches(".md")
+        .splitn(4, '-')
+        .nth(3)
+        .unwrap_or("incident")
+        .to_string();
     match report_id {
         Some(id) => {
             let id = crate::scaffold::file_name(id, started);
-            let id = id.trim_end_matches(".md").splitn(4, '-').nth(3).unwrap_or("incident").to_string();
+            let id = id
+                .trim_end_matches(".md")
+                .splitn(4, '-')
+                .nth(3)
+                .unwrap_or("incident")
+                .to_string();
             format!("{id}-{slug}")
         }
         None => match date {
@@ -710,15 +918,25 @@ fn bundle_images(text: &str) -> (String, Vec<Image>) {
     for link in markdown::links(text).into_iter().filter(|l| l.image) {
         let to = match markdown::classify(&link.url) {
             LinkTarget::File(path) => path,
-            LinkTarget::Outside => match Path::new(&link.url).file_name().and_then(|n| n.to_str()) {
-                Some(name) if !name.is_empty() && name != ".." => name.to_string(),
-                _ => continue,
-            },
+            LinkTarget::Outside => {
+                match Path::new(&link.url).file_name().and_then(|n| n.to_str()) {
+                    Some(name) if !name.is_empty() && name != ".." => name.to_string(),
+                    _ => continue,
+                }
+            }
             _ => continue,
         };
-        let from = link.url.split(['#', '?']).next().unwrap_or_default().to_string();
+        let from = link
+            .url
+            .split(['#', '?'])
+            .next()
+            .unwrap_or_default()
+            .to_string();
         if !images.iter().any(|i| i.to == to) {
-            images.push(Image { from, to: to.clone() });
+            images.push(Image {
+                from,
+                to: to.clone(),
+            });
         }
         if to != link.url {
             if let Some(i) = text[link.span.clone()].rfind(&link.url) {
@@ -735,7 +953,11 @@ fn bundle_images(text: &str) -> (String, Vec<Image>) {
 
 /// What `check` will say about the written source: its errors, and the count of its warnings.
 fn check(id: &str, source: &str, bundle: bool, input: &Input<'_>) -> Vec<String> {
-    let path = if bundle { format!("content/{id}/index.md") } else { format!("content/{id}.md") };
+    let path = if bundle {
+        format!("content/{id}/index.md")
+    } else {
+        format!("content/{id}.md")
+    };
     let parsed = crate::parse::parse(
         &crate::load::Source {
             id: id.to_string(),

@@ -60,7 +60,10 @@ pub fn clean_heading(heading: &str) -> String {
         .collect();
     let text = text.trim().trim_end_matches(':').trim();
     let text = NUMBERING.replace(text, "");
-    text.replace('&', "and").replace('’', "'").trim().to_string()
+    text.replace('&', "and")
+        .replace('’', "'")
+        .trim()
+        .to_string()
 }
 
 /// The section a heading names, directly or once cleaned, with the heading to write.
@@ -69,7 +72,10 @@ pub fn recognise(heading: &str) -> (String, Option<SectionKind>) {
         return (heading.to_string(), Some(kind));
     }
     let cleaned = clean_heading(heading);
-    let candidates = [cleaned.clone(), PARENTHESES.replace(&cleaned, "").to_string()];
+    let candidates = [
+        cleaned.clone(),
+        PARENTHESES.replace(&cleaned, "").to_string(),
+    ];
     for candidate in candidates {
         if let Some(kind) = SectionKind::from_heading(&candidate) {
             return (kind.heading().to_string(), Some(kind));
@@ -122,9 +128,8 @@ fn raise_headings(body: &str) -> String {
             fence = !fence;
         }
         let next_blank = lines.get(i + 1).is_none_or(|l| l.trim().is_empty());
-        let names_section = |text: &str| {
-            recognise(text).1.is_some() || is_actions_heading(&clean_heading(text))
-        };
+        let names_section =
+            |text: &str| recognise(text).1.is_some() || is_actions_heading(&clean_heading(text));
         let raised = if fence {
             None
         } else if let Some(text) = trimmed
@@ -191,7 +196,11 @@ mod tests {
                 ("Resolution and recovery".into(), Some(Resolution), false),
                 ("Action Items".into(), None, true),
                 ("Lessons learned".into(), Some(LessonsLearned), false),
-                ("Contributing factors".into(), Some(ContributingFactors), false),
+                (
+                    "Contributing factors".into(),
+                    Some(ContributingFactors),
+                    false
+                ),
                 ("Timeline of events".into(), Some(Timeline), false),
                 ("Attendees".into(), None, false),
             ]
@@ -216,7 +225,10 @@ mod tests {
 
     #[test]
     fn bold_paragraphs_naming_a_section_are_headings() {
-        let parts = split("**Summary**\n\nIt broke.\n\n**Action items:**\n\n- fix it\n\nSome **bold** text.\n").parts;
+        let parts = split(
+            "**Summary**\n\nIt broke.\n\n**Action items:**\n\n- fix it\n\nSome **bold** text.\n",
+        )
+        .parts;
         let headings: Vec<_> = parts.iter().map(|p| p.heading.as_str()).collect();
         assert_eq!(headings, ["Summary", "Action items:"]);
         assert!(parts[1].actions);

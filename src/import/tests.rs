@@ -17,7 +17,11 @@ fn convert_with(stem: &str, text: &str, config: &Config) -> Converted {
         now: now(),
     });
     assert!(
-        !converted.report.problems.iter().any(|p| p.starts_with("check: error")),
+        !converted
+            .report
+            .problems
+            .iter()
+            .any(|p| p.starts_with("check: error")),
         "{:?}\n{}",
         converted.report.problems,
         converted.source
@@ -46,11 +50,19 @@ fn guessed(converted: &Converted, field: &str) -> Option<String> {
 fn title_prefixes_go_into_the_id_and_the_date() {
     assert_eq!(
         split_title("Incident on 2020-04-15 - Database failover"),
-        ("Database failover".into(), NaiveDate::from_ymd_opt(2020, 4, 15), None)
+        (
+            "Database failover".into(),
+            NaiveDate::from_ymd_opt(2020, 4, 15),
+            None
+        )
     );
     assert_eq!(
         split_title("PM2020-002 - KIAM service disruption"),
-        ("KIAM service disruption".into(), None, Some("PM2020-002".into()))
+        (
+            "KIAM service disruption".into(),
+            None,
+            Some("PM2020-002".into())
+        )
     );
     assert_eq!(
         split_title("INC-1234: Checkout errors"),
@@ -58,7 +70,11 @@ fn title_prefixes_go_into_the_id_and_the_date() {
     );
     assert_eq!(
         split_title("2018-03-26 Postmortem: Cache stampede"),
-        ("Cache stampede".into(), NaiveDate::from_ymd_opt(2018, 3, 26), None)
+        (
+            "Cache stampede".into(),
+            NaiveDate::from_ymd_opt(2018, 3, 26),
+            None
+        )
     );
     assert_eq!(
         split_title("Postmortem for ADSync migration"),
@@ -75,16 +91,24 @@ fn title_prefixes_go_into_the_id_and_the_date() {
 
 #[test]
 fn the_title_is_the_front_matter_s_else_the_first_h1_else_the_file_name() {
-    let c = run("x", "---\ntitle: From front matter\n---\n# From the heading\n");
+    let c = run(
+        "x",
+        "---\ntitle: From front matter\n---\n# From the heading\n",
+    );
     assert_eq!(c.report.title, "From front matter");
-    let c = run("PM2021-004 - ADFS outage", "# ADFS Outage\n\n## Summary\n\nx\n");
+    let c = run(
+        "PM2021-004 - ADFS outage",
+        "# ADFS Outage\n\n## Summary\n\nx\n",
+    );
     assert_eq!(c.report.title, "ADFS Outage");
     assert_eq!(c.id, "pm2021-004-adfs-outage");
     assert!(guessed(&c, "title").is_none());
     let c = run("2018-03-26-cache-stampede", "Some text.\n");
     assert_eq!(c.report.title, "Cache stampede");
     assert_eq!(guessed(&c, "title").as_deref(), Some("the file name"));
-    assert!(c.source.contains("title = \"Cache stampede\"   # guessed: from the file name"));
+    assert!(c
+        .source
+        .contains("title = \"Cache stampede\"   # guessed: from the file name"));
     assert_eq!(c.id, "2018-03-26-cache-stampede");
 }
 
@@ -101,8 +125,14 @@ fn started_and_resolved_come_from_key_event_lines() {
     let text = "# Cache down\n\nAll times in UTC.\n\n## Key events\n\n- Fault occurs 2020-04-15 07:15\n- Detected 2020-04-15 07:20\n- Resolved 2020-04-15 09:00\n";
     let pm = parsed(&run("x", text));
     assert_eq!(pm.started.to_rfc3339(), "2020-04-15T07:15:00+00:00");
-    assert_eq!(pm.detected.unwrap().to_rfc3339(), "2020-04-15T07:20:00+00:00");
-    assert_eq!(pm.resolved.unwrap().to_rfc3339(), "2020-04-15T09:00:00+00:00");
+    assert_eq!(
+        pm.detected.unwrap().to_rfc3339(),
+        "2020-04-15T07:20:00+00:00"
+    );
+    assert_eq!(
+        pm.resolved.unwrap().to_rfc3339(),
+        "2020-04-15T09:00:00+00:00"
+    );
 }
 
 #[test]
@@ -110,7 +140,9 @@ fn a_date_line_and_the_first_timeline_row_give_the_day_and_the_time() {
     let text = "# Login errors\n\nDate: March 3, 2022\n\n## Timeline\n\nAll times in CET.\n\n- 10:34 first alert\n- 11:00 fixed\n";
     let c = run("x", text);
     assert_eq!(c.report.started, "2022-03-03T10:34:00+01:00");
-    assert!(guessed(&c, "started").unwrap().contains("the first timeline row"));
+    assert!(guessed(&c, "started")
+        .unwrap()
+        .contains("the first timeline row"));
 }
 
 #[test]
@@ -118,8 +150,14 @@ fn started_is_the_first_timeline_row_in_the_zone_the_report_names() {
     let text = "# KIAM down\n\n## Timeline\n\nAll times in CET.\n\n| Time | Event |\n| --- | --- |\n| 2020-01-21 15:36 | Certificate expires |\n| 2020-01-21 16:02 | First alert |\n| 2020-01-21 18:04 | Service restored |\n";
     let pm = parsed(&run("x", text));
     assert_eq!(pm.started.to_rfc3339(), "2020-01-21T15:36:00+01:00");
-    assert_eq!(pm.detected.unwrap().to_rfc3339(), "2020-01-21T16:02:00+01:00");
-    assert_eq!(pm.resolved.unwrap().to_rfc3339(), "2020-01-21T18:04:00+01:00");
+    assert_eq!(
+        pm.detected.unwrap().to_rfc3339(),
+        "2020-01-21T16:02:00+01:00"
+    );
+    assert_eq!(
+        pm.resolved.unwrap().to_rfc3339(),
+        "2020-01-21T18:04:00+01:00"
+    );
     assert_eq!(pm.timeline.entries.len(), 3);
 }
 
@@ -128,7 +166,9 @@ fn a_first_row_with_a_date_but_no_time_gives_the_day() {
     let text = "# X\n\n## Timeline\n\nAll times in UTC.\n\n| Time | Event |\n| --- | --- |\n| 2021-12-10 | Vulnerability published |\n| 2021-12-10 15:40 | We learn of it |\n";
     let c = run("x", text);
     assert_eq!(c.report.started, "2021-12-10T00:00:00+00:00");
-    assert!(guessed(&c, "started").unwrap().contains("the first timeline row's date"));
+    assert!(guessed(&c, "started")
+        .unwrap()
+        .contains("the first timeline row's date"));
 }
 
 #[test]
@@ -148,8 +188,13 @@ fn started_falls_back_to_the_file_name_in_its_forms() {
     ] {
         let c = run(stem, "# Something broke\n\nNo times at all.\n");
         assert_eq!(&c.report.started[..10], day, "{stem}");
-        assert!(guessed(&c, "started").unwrap().contains("the file name"), "{stem}");
-        assert!(c.source.contains("# guessed: from the file name, at midnight"));
+        assert!(
+            guessed(&c, "started").unwrap().contains("the file name"),
+            "{stem}"
+        );
+        assert!(c
+            .source
+            .contains("# guessed: from the file name, at midnight"));
     }
     let c = run("notes", "# Incident on 2019-02-01 - Queue backlog\n");
     assert_eq!(c.report.title, "Queue backlog");
@@ -177,11 +222,16 @@ fn severity_is_read_from_the_text_and_mapped_through_the_scale() {
 
 #[test]
 fn an_unstated_severity_is_the_default_with_a_tag() {
-    let c = run("x", "# X\n\nTwo teams were busy with other severity 1 work.\n");
+    let c = run(
+        "x",
+        "# X\n\nTwo teams were busy with other severity 1 work.\n",
+    );
     let pm = parsed(&c);
     assert_eq!(pm.severity.name, "SEV-3");
     assert!(pm.tags.contains(&"severity-not-stated".to_string()));
-    assert!(guessed(&c, "severity").unwrap().contains("states no severity"));
+    assert!(guessed(&c, "severity")
+        .unwrap()
+        .contains("states no severity"));
 }
 
 #[test]
@@ -205,9 +255,21 @@ fn sections_of_real_reports_are_recognised_and_kept_as_written() {
     use SectionKind::*;
     assert_eq!(
         kinds,
-        [Summary, Impact, ContributingFactors, Resolution, LessonsLearned, WhatWentWell, WhatWentWrong]
+        [
+            Summary,
+            Impact,
+            ContributingFactors,
+            Resolution,
+            LessonsLearned,
+            WhatWentWell,
+            WhatWentWrong
+        ]
     );
-    let summary = pm.sections.iter().find(|s| s.kind == Some(Summary)).unwrap();
+    let summary = pm
+        .sections
+        .iter()
+        .find(|s| s.kind == Some(Summary))
+        .unwrap();
     assert!(summary.markdown.contains("It **broke**."));
 }
 
@@ -220,7 +282,11 @@ fn the_three_timeline_shapes_become_rows() {
         let c = run("x", text);
         let pm = parsed(&c);
         assert_eq!(pm.timeline.entries.len(), rows, "{}", c.source);
-        assert!(pm.timeline.entries.iter().all(|e| e.time.is_some()), "{}", c.source);
+        assert!(
+            pm.timeline.entries.iter().all(|e| e.time.is_some()),
+            "{}",
+            c.source
+        );
         assert_eq!(c.report.timeline_times, rows);
     }
     let pm = parsed(&run("x", headings));
@@ -243,11 +309,18 @@ fn actions_become_action_tables_with_status_and_ticket() {
         [
             ("Rotate the key OPS-12", ActionStatus::Done, Some("OPS-12")),
             ("Add an alert", ActionStatus::Open, None),
-            ("Document it in the wiki", ActionStatus::Done, Some("https://wiki.example.com/a")),
+            (
+                "Document it in the wiki",
+                ActionStatus::Done,
+                Some("https://wiki.example.com/a")
+            ),
             ("tune the pool", ActionStatus::Open, None),
         ]
     );
-    assert!(c.source.contains("- [done] Rotate the key OPS-12"), "the section stays as written");
+    assert!(
+        c.source.contains("- [done] Rotate the key OPS-12"),
+        "the section stays as written"
+    );
 }
 
 #[test]
@@ -257,24 +330,37 @@ fn links_images_code_and_tables_are_kept_and_images_point_into_the_bundle() {
     assert_eq!(
         c.images,
         [
-            Image { from: "images/graph.png".into(), to: "images/graph.png".into() },
-            Image { from: "../shared/up.png".into(), to: "up.png".into() },
+            Image {
+                from: "images/graph.png".into(),
+                to: "images/graph.png".into()
+            },
+            Image {
+                from: "../shared/up.png".into(),
+                to: "up.png".into()
+            },
         ]
     );
     assert!(c.source.contains("![graph](images/graph.png)"));
     assert!(c.source.contains("![up](up.png \"Up\")"));
     assert!(c.source.contains("[logs](https://logs.example.com)"));
-    assert!(c.source.contains("```sh\n## not a heading\nkubectl get pods\n```"));
+    assert!(c
+        .source
+        .contains("```sh\n## not a heading\nkubectl get pods\n```"));
     assert!(c.source.contains("| 1 | 2 |"));
     assert!(c.source.contains("[links]\nsource = \"old/x.md\""));
 }
 
 #[test]
 fn key_times_out_of_order_are_dropped_rather_than_written() {
-    let text = "# X\n\nAll times in UTC.\n\n- Started: 2020-04-15 10:00\n- Resolved: 2020-04-15 09:00\n";
+    let text =
+        "# X\n\nAll times in UTC.\n\n- Started: 2020-04-15 10:00\n- Resolved: 2020-04-15 09:00\n";
     let c = run("x", text);
     assert!(parsed(&c).resolved.is_none());
-    assert!(c.report.problems.iter().any(|p| p.contains("`resolved`")), "{:?}", c.report.problems);
+    assert!(
+        c.report.problems.iter().any(|p| p.contains("`resolved`")),
+        "{:?}",
+        c.report.problems
+    );
 }
 
 #[test]
@@ -283,6 +369,9 @@ fn the_written_source_of_a_bare_text_passes_check() {
     assert_eq!(c.report.title, "Weird");
     let c = run("x", "---\nnot closed\n\n# T\n");
     assert_eq!(c.report.title, "T");
-    let c = run("x", "+++\ntitle = 3\nauthors = [\"a\"]\n+++\n## Summary\n\nx\n");
+    let c = run(
+        "x",
+        "+++\ntitle = 3\nauthors = [\"a\"]\n+++\n## Summary\n\nx\n",
+    );
     assert_eq!(c.report.title, "3");
 }

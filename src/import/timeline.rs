@@ -4,6 +4,7 @@
 //! lines of a paragraph that start with a time ("12:45 UTC - paged"). A heading that is only a
 //! date ("### April 15, 2020") gives its date to the rows under it.
 
+use super::actions::bullet;
 use super::dates;
 use crate::timeline::leading_time;
 
@@ -36,17 +37,7 @@ fn heading(line: &str) -> Option<&str> {
 }
 
 fn is_item(line: &str) -> Option<&str> {
-    let trimmed = line.trim_start();
-    ["- ", "* ", "+ "]
-        .iter()
-        .find_map(|b| trimmed.strip_prefix(b))
-        .or_else(|| {
-            let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
-            (1..=3)
-                .contains(&digits)
-                .then(|| trimmed[digits..].strip_prefix(". "))
-                .flatten()
-        })
+    bullet(line.trim_start()).filter(|text| !text.is_empty())
 }
 
 /// A row as a list item, with the date of a date heading above it when it has none.
@@ -149,13 +140,19 @@ mod tests {
     #[test]
     fn lines_that_start_with_a_time_become_rows() {
         let (out, counts) = normalise("12:45 UTC - paged\n12:50 UTC - acked\n\nSome note.\n");
-        assert_eq!(out, "- 12:45 UTC - paged\n- 12:50 UTC - acked\n\nSome note.\n");
+        assert_eq!(
+            out,
+            "- 12:45 UTC - paged\n- 12:50 UTC - acked\n\nSome note.\n"
+        );
         assert_eq!(counts.from_lines, 2);
     }
 
     #[test]
     fn a_date_heading_dates_the_rows_under_it() {
         let (out, _) = normalise("### April 15, 2020\n\n- 10:34 paged\n- 2020-04-16 09:00 fixed\n");
-        assert_eq!(out, "\n- 2020-04-15 10:34 paged\n- 2020-04-16 09:00 fixed\n");
+        assert_eq!(
+            out,
+            "\n- 2020-04-15 10:34 paged\n- 2020-04-16 09:00 fixed\n"
+        );
     }
 }

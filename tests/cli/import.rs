@@ -95,7 +95,10 @@ fn reports_in_other_shapes_import_with_their_images_in_a_bundle() {
 #[test]
 fn a_google_docs_export_keeps_its_sections_timeline_and_actions() {
     let archive = Archive::new();
-    let file = format!("{}/Checkout errors - Google Docs export.md", fixtures("other"));
+    let file = format!(
+        "{}/Checkout errors - Google Docs export.md",
+        fixtures("other")
+    );
     let run = archive.run(&["import", &file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = fs::read_to_string(
@@ -141,7 +144,11 @@ fn a_google_docs_export_keeps_its_sections_timeline_and_actions() {
     assert!(text.contains("\n## What went well\n"));
     assert!(text.contains("- 12:51 UTC - On-call engineer paged"));
     let check = archive.run(&["check"]);
-    assert!(!check.stderr.contains("timeline-unparsed"), "{}", check.stderr);
+    assert!(
+        !check.stderr.contains("timeline-unparsed"),
+        "{}",
+        check.stderr
+    );
 }
 
 #[test]
@@ -151,7 +158,10 @@ fn import_never_overwrites_and_names_the_second_copy_apart() {
     let first = archive.run(&["import", &file]);
     let second = archive.run(&["import", &file]);
     assert_eq!(first.stdout, "content/2022-03-03-wiki-queue-backlog.md\n");
-    assert_eq!(second.stdout, "content/2022-03-03-wiki-queue-backlog-2.md\n");
+    assert_eq!(
+        second.stdout,
+        "content/2022-03-03-wiki-queue-backlog-2.md\n"
+    );
     let files = archive.tree("content");
     assert_eq!(files.len(), 2);
     assert_eq!(
@@ -164,14 +174,31 @@ fn import_never_overwrites_and_names_the_second_copy_apart() {
 fn import_into_another_directory_and_with_a_default_severity() {
     let archive = Archive::new();
     let file = format!("{}/5-26-21 dns.md", fixtures("other"));
-    let run = archive.run(&["import", &file, "--into", "content/old", "--default-severity", "SEV-4"]);
+    let run = archive.run(&[
+        "import",
+        &file,
+        "--into",
+        "content/old",
+        "--default-severity",
+        "SEV-4",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "content/old/2021-05-26-dns.md\n");
     let text = fs::read_to_string(archive.root().join("content/old/2021-05-26-dns.md")).unwrap();
     assert!(text.contains("severity = \"SEV-4\"   # guessed"), "{text}");
     let bad = archive.run(&["import", &file, "--default-severity", "SEV-9"]);
     assert_eq!(bad.code, 2);
-    assert!(bad.stderr.contains("unknown severity `SEV-9`"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("invalid --default-severity"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr
+            .contains("unknown severity `SEV-9`: use one of `SEV-1`"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[cfg(unix)]

@@ -85,7 +85,10 @@ fn chat_handles_resolve_through_the_directory() {
         "directory.toml",
         "[[person]]\nname = \"Ana Ruiz\"\naliases = [\"ana\"]\n\n[[person]]\nname = \"Ben Ode\"\naliases = [\"bode\"]\n",
     );
-    let out = timeline(&archive, &[&chat("irc/irssi.log"), "--zone", "America/New_York"]);
+    let out = timeline(
+        &archive,
+        &[&chat("irc/irssi.log"), "--zone", "America/New_York"],
+    );
     assert!(out.contains("**Ana Ruiz**: on it"), "{out}");
     assert!(out.contains("**Ben Ode**: provider status page"), "{out}");
 }
@@ -99,15 +102,39 @@ fn into_appends_to_the_timeline_once_within_the_incident_window() {
         "started = 2024-03-30T22:48:00Z",
     );
     let archive = berlin().pm("2024-03-30-checkout", &text);
-    let first = archive.run(&["timeline", &chat("slack/inc-checkout"), "--into", "2024-03-30-checkout"]);
+    let first = archive.run(&[
+        "timeline",
+        &chat("slack/inc-checkout"),
+        "--into",
+        "2024-03-30-checkout",
+    ]);
     assert_eq!(first.code, 0, "{}", first.stderr);
-    assert!(first.stderr.contains("appended 10 rows"), "{}", first.stderr);
-    let after_first = fs::read_to_string(archive.root().join("content/2024-03-30-checkout.md")).unwrap();
+    assert!(
+        first.stderr.contains("appended 10 rows"),
+        "{}",
+        first.stderr
+    );
+    let after_first =
+        fs::read_to_string(archive.root().join("content/2024-03-30-checkout.md")).unwrap();
     assert_eq!(after_first, golden("into.md"));
-    let second = archive.run(&["timeline", &chat("slack/inc-checkout"), "--into", "2024-03-30-checkout"]);
-    assert!(second.stderr.contains("appended 0 rows"), "{}", second.stderr);
-    assert!(second.stderr.contains("10 were there already"), "{}", second.stderr);
-    let after_second = fs::read_to_string(archive.root().join("content/2024-03-30-checkout.md")).unwrap();
+    let second = archive.run(&[
+        "timeline",
+        &chat("slack/inc-checkout"),
+        "--into",
+        "2024-03-30-checkout",
+    ]);
+    assert!(
+        second.stderr.contains("appended 0 rows"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains("10 were there already"),
+        "{}",
+        second.stderr
+    );
+    let after_second =
+        fs::read_to_string(archive.root().join("content/2024-03-30-checkout.md")).unwrap();
     assert_eq!(after_first, after_second);
     let check = archive.run(&["check"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
@@ -120,11 +147,22 @@ fn into_creates_the_timeline_section_when_there_is_none() {
         "a",
         &minimal("", "## Summary\n\nx\n").replace("2024-03-12T09:41:00Z", "2024-03-30T22:00:00Z"),
     );
-    let run = archive.run(&["timeline", &chat("irc/bracketed.log"), "--zone", "America/New_York", "--into", "a"]);
+    let run = archive.run(&[
+        "timeline",
+        &chat("irc/bracketed.log"),
+        "--zone",
+        "America/New_York",
+        "--into",
+        "a",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let text = fs::read_to_string(archive.root().join("content/a.md")).unwrap();
     assert!(text.ends_with("## Timeline\n\n| Time (Europe/Berlin) | Event |\n| --- | --- |\n| 2024-03-30 23:48 | **alertbot** (bot): [FIRING] checkout 5xx rate 7.2% |\n| 23:50 | **ana**: on it |\n| 2024-04-01 03:15 | **bode**: error rate back to normal |\n"), "{text}");
     let unknown = archive.run(&["timeline", &chat("plain.txt"), "--into", "nope"]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("no post-mortem `nope`"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("no post-mortem `nope`"),
+        "{}",
+        unknown.stderr
+    );
 }
