@@ -276,4 +276,31 @@ mod tests {
         assert_eq!(detect("09:41 <ana> hi\n09:42 <ben> yo\n"), Format::Irc);
         assert_eq!(detect("09:41 paged\n09:42 acked\n"), Format::Plain);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// No log, however broken, makes a reader panic, and every row it gives reads back.
+        #[test]
+        fn any_log_reads_without_panicking(
+            text in "(--- Day changed \\w{3} Mar [0-9]{1,2} 2024\n|\\[?[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\\]? |2024-03-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\t|<@?[a-z]{1,4}> | \\* |\t|\\||[a-z ]{1,8}|\\n|\\{\"ts\":\"[0-9.]{0,12}\"\\}|\\[|\\]){0,40}",
+        ) {
+            let day = NaiveDate::from_ymd_opt(2024, 3, 12);
+            let mut messages = irc::messages(&text, day, chrono_tz::Europe::Berlin);
+            messages.extend(plain::messages(&text, day, chrono_tz::America::New_York));
+            messages.extend(slack::messages(&text, &slack::Users::new()).unwrap_or_default());
+            let table = render(&select(messages.clone(), &Filter::default(), None), chrono_tz::Europe::Berlin);
+            let started = "2024-03-12T00:00:00Z".parse().unwrap();
+            let (timeline, _) = crate::timeline::parse(&crate::timeline::Input {
+                path: std::path::Path::new("x.md"),
+                source: &table,
+                markdown: &table,
+                offset: 0,
+                started,
+                timezone: chrono_tz::Europe::Berlin,
+            });
+            proptest::prop_assert_eq!(timeline.entries.len(), messages.len());
+            proptest::prop_assert!(timeline.entries.iter().all(|e| e.time.is_some()), "{}", table);
+        }
+    }
 }

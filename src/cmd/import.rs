@@ -3,6 +3,7 @@
 //!
 //! Reading and writing happen here; the conversion itself is `crate::import`, pure.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,10 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
         None => ctx.root.join(load::CONTENT_DIR),
     };
     fs::create_dir_all(&into).with_context(|| format!("cannot create {}", into.display()))?;
+    let mut known: BTreeSet<String> = match load::load_sources(&ctx.root) {
+        Ok(loaded) => loaded.sources.into_iter().map(|s| s.id).collect(),
+        Err(_) => BTreeSet::new(),
+    };
     let mut report = Report::default();
     let mut failed = false;
     for (file, explicit) in reports(request)? {
@@ -87,7 +92,7 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
             now: ctx.now,
         });
         let mut file_report = converted.report.clone();
-        let written = write(&into, &file, &converted, &mut file_report)?;
+        let written = write(&into, &file, &converted, &mut file_report, &mut known)?;
         failed |= file_report
             .problems
             .iter()
@@ -191,6 +196,7 @@ fn write(
     file: &Path,
     converted: &Converted,
     report: &mut FileReport,
+    known: &mut BTreeSet<String>,
 ) -> Result<PathBuf> {
     let report_dir = file.parent().unwrap_or(Path::new("."));
     report.images = 0;
@@ -207,8 +213,10 @@ fn write(
             ));
         }
     }
-    let taken = |path: &Path, other: PathBuf| {
-        if other.exists() {
+    // why: ids are unique across the archive, not only in the directory written to; a name is
+    // taken when the archive has the id anywhere, or the other form (file or bundle) is here.
+    let taken = |path: &Path, other: PathBuf, id: &str| {
+        if other.exists() || known.contains(id) {
             Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
         } else {
             Ok(path.to_path_buf())
@@ -222,16 +230,19 @@ fn write(
     };
     let (path, id) = if present.is_empty() {
         let (path, mut out) = scaffold::create_unique(into, &converted.id, ".md", |path| {
-            taken(path, path.with_file_name(stem_of(path)))?;
+            let id = name_of(path);
+            let id = id.trim_end_matches(".md");
+            taken(path, path.with_file_name(id), id)?;
             create_file(path)
         })?;
         out.write_all(converted.source.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        let id = stem_of(&path);
+        let id = name_of(&path).trim_end_matches(".md").to_string();
         (path, id)
     } else {
         let (dir, ()) = scaffold::create_unique(into, &converted.id, "", |path| {
-            taken(path, path.with_file_name(format!("{}.md", name_of(path))))?;
+            let id = name_of(path);
+            taken(path, path.with_file_name(format!("{id}.md")), &id)?;
             fs::create_dir(path)
         })?;
         let index = dir.join("index.md");
@@ -259,6 +270,7 @@ fn write(
         let id = name_of(&dir);
         (index, id)
     };
+    known.insert(id.clone());
     report.id = id;
     Ok(path)
 }

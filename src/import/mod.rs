@@ -939,8 +939,8 @@ fn bundle_images(text: &str) -> (String, Vec<Image>) {
             });
         }
         if to != link.url {
-            if let Some(i) = text[link.span.clone()].rfind(&link.url) {
-                let at = link.span.start + i;
+            let found = text.get(link.span.clone()).and_then(|t| t.rfind(&link.url));
+            if let Some(at) = found.map(|i| link.span.start + i).filter(|at| *at >= last) {
                 out.push_str(&text[last..at]);
                 out.push_str(&to);
                 last = at + link.url.len();

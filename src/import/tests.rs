@@ -375,3 +375,16 @@ fn the_written_source_of_a_bare_text_passes_check() {
     );
     assert_eq!(c.report.title, "3");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Untidy input never panics, and what is written always passes `check`.
+    #[test]
+    fn any_text_converts_into_a_source_that_passes_check(
+        text in "(# |## |### |- |\\* |\\| |---\n|\\+\\+\\+\n|2020-04-1[0-9] |1[0-9]:[0-5][0-9] |UTC |CEST |SEV-[0-9] |P[0-4] |Severity: |Date: |TODO: |\\[x\\] |!\\[i\\]\\(\\.\\./a\\.png\\) |```\n|Timeline|Action items|Summary|\\*\\*|[a-zé]{1,6} |\\n){0,60}",
+        stem in "[A-Za-z0-9 ._-]{0,20}",
+    ) {
+        run(&stem, &text);
+    }
+}

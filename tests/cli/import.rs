@@ -171,6 +171,22 @@ fn import_never_overwrites_and_names_the_second_copy_apart() {
 }
 
 #[test]
+fn an_id_taken_elsewhere_in_the_archive_is_not_reused() {
+    let archive = Archive::new().pm(
+        "2022-03-03-wiki-queue-backlog",
+        &crate::harness::minimal("", ""),
+    );
+    let file = format!("{}/wiki-queue-backlog.md", fixtures("other"));
+    let run = archive.run(&["import", &file, "--into", "content/imported"]);
+    assert_eq!(
+        run.stdout,
+        "content/imported/2022-03-03-wiki-queue-backlog-2.md\n"
+    );
+    let check = archive.run(&["check"]);
+    assert!(!check.stderr.contains("duplicate-id"), "{}", check.stderr);
+}
+
+#[test]
 fn import_into_another_directory_and_with_a_default_severity() {
     let archive = Archive::new();
     let file = format!("{}/5-26-21 dns.md", fixtures("other"));
