@@ -381,6 +381,7 @@ pub fn convert(input: &Input<'_>) -> Converted {
         },
     };
     let title = clean_title(&title);
+    let title_from_front_matter = fm.get(&["title", "name"]).is_some();
     let (_, stem_date, stem_id) = split_title(input.stem);
 
     // The zone the report's times are in.
@@ -393,7 +394,14 @@ pub fn convert(input: &Input<'_>) -> Converted {
             name: z.clone(),
             stated: true,
         },
-        None => dates::report_zone(body_text, config.timezone),
+        // why: the sections as they will be written, which carry the zone of a heading too.
+        None => dates::report_zone(
+            &body
+                .parts
+                .iter()
+                .fold(body.preamble.clone(), |text, p| text + "\n" + &p.markdown),
+            config.timezone,
+        ),
     };
     let written_tz = zone_tz.or_else(|| zone.name.parse::<Tz>().ok().filter(|_| zone.stated));
     let fallback_tz = written_tz.unwrap_or(config.timezone);
@@ -710,6 +718,12 @@ pub fn convert(input: &Input<'_>) -> Converted {
 
     // The body, sections as written, local images pointed into the bundle.
     let mut text = String::new();
+    // why: an H1 that is not the front matter's title is a heading of the text; keep it.
+    if let (true, Some(h1)) = (title_from_front_matter, &body.title) {
+        if clean_title(&split_title(h1).0) != title {
+            text.push_str(&format!("\n# {h1}\n"));
+        }
+    }
     let preamble = body.preamble.trim();
     if !preamble.is_empty() {
         text.push('\n');

@@ -84,6 +84,21 @@ pub fn recognise(heading: &str) -> (String, Option<SectionKind>) {
     (heading.to_string(), None)
 }
 
+static ZONE_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:[A-Z]{2,5}|[A-Z][a-z]+/[A-Za-z_]+)\b").expect("valid regex")
+});
+
+/// A zone written in a heading (`Timeline (UTC)`, `Timeline, all times CEST`), when the
+/// timeline reads it.
+fn zone_in(heading: &str) -> Option<String> {
+    let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)?;
+    ZONE_WORD
+        .find_iter(heading)
+        .map(|m| m.as_str())
+        .find(|z| crate::timeline::resolve_in(z, day, chrono::NaiveTime::MIN).is_some())
+        .map(str::to_string)
+}
+
 /// Splits a report's body (without front matter) into title, preamble and sections.
 pub fn split(body: &str) -> Body {
     let body = raise_headings(body);
@@ -105,11 +120,18 @@ pub fn split(body: &str) -> Body {
         }
         let (heading, kind) = recognise(&section.heading);
         let actions = kind.is_none() && is_actions_heading(&clean_heading(&section.heading));
+        let mut markdown = section.markdown;
+        // why: "## Timeline (all times UTC)" names the zone in the words the heading loses.
+        if heading != section.heading {
+            if let Some(zone) = zone_in(&section.heading) {
+                markdown = format!("\nAll times in {zone}.\n{markdown}");
+            }
+        }
         out.parts.push(Part {
             heading,
             kind,
             actions,
-            markdown: section.markdown,
+            markdown,
         });
     }
     out
@@ -232,6 +254,14 @@ mod tests {
         let headings: Vec<_> = parts.iter().map(|p| p.heading.as_str()).collect();
         assert_eq!(headings, ["Summary", "Action items:"]);
         assert!(parts[1].actions);
+    }
+
+    #[test]
+    fn a_zone_in_a_heading_that_is_rewritten_becomes_a_note() {
+        let parts = split("## Timeline (all times UTC)\n\n- 10:00 paged\n## 2. Timeline\n").parts;
+        assert_eq!(parts[0].heading, "Timeline");
+        assert_eq!(parts[0].markdown, "\nAll times in UTC.\n\n- 10:00 paged\n");
+        assert_eq!(parts[1].markdown, "");
     }
 
     #[test]

@@ -96,6 +96,9 @@ fn the_title_is_the_front_matter_s_else_the_first_h1_else_the_file_name() {
         "---\ntitle: From front matter\n---\n# From the heading\n",
     );
     assert_eq!(c.report.title, "From front matter");
+    assert!(c.source.contains("\n# From the heading\n"), "{}", c.source);
+    let c = run("x", "---\ntitle: Same\n---\n# Same\n\ntext\n");
+    assert!(!c.source.contains("# Same"), "{}", c.source);
     let c = run(
         "PM2021-004 - ADFS outage",
         "# ADFS Outage\n\n## Summary\n\nx\n",
@@ -169,6 +172,14 @@ fn a_first_row_with_a_date_but_no_time_gives_the_day() {
     assert!(guessed(&c, "started")
         .unwrap()
         .contains("the first timeline row's date"));
+}
+
+#[test]
+fn a_zone_in_the_timeline_heading_is_the_report_s_zone() {
+    let text = "# X\n\n## Timeline (all times PDT)\n\n- 2020-04-15 10:00 paged\n";
+    let c = run("x", text);
+    assert_eq!(c.report.started, "2020-04-15T10:00:00-07:00");
+    assert!(guessed(&c, "started").is_none());
 }
 
 #[test]
