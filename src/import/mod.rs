@@ -608,12 +608,22 @@ pub fn convert(input: &Input<'_>) -> Converted {
                         from: format!("{from}, at midnight"),
                         guessed: true,
                     },
-                    None => KeyTime {
-                        at: provisional,
-                        from:
-                            "nothing: the report states no date, so this is the day of the import"
+                    None => match year_of(input.stem).or(year_of(&title)) {
+                        // why: a year in an id (`PM2020-003`) at least files the report in
+                        // its year, where the day of the import would put it among today's.
+                        Some(day) => KeyTime {
+                            at: dates::resolve(day, None, &zone.name, fallback_tz)
+                                .unwrap_or(provisional),
+                            from: "the year in the file name or title, on 1 January".into(),
+                            guessed: true,
+                        },
+                        None => KeyTime {
+                            at: provisional,
+                            from: "nothing: the report states no date, so this is the day of \
+                                   the import"
                                 .into(),
-                        guessed: true,
+                            guessed: true,
+                        },
                     },
                 },
             },
@@ -871,6 +881,16 @@ pub fn convert(input: &Input<'_>) -> Converted {
         images,
         report,
     }
+}
+
+static YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^0-9])((?:19|20)[0-9]{2})(?:[^0-9]|$)").expect("valid regex")
+});
+
+/// 1 January of the year an id or title names (`PM2020-003`, `2019 outage`).
+fn year_of(text: &str) -> Option<NaiveDate> {
+    let year = YEAR.captures(text)?[1].parse().ok()?;
+    NaiveDate::from_ymd_opt(year, 1, 1)
 }
 
 fn shorten(text: &str) -> String {

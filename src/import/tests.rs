@@ -210,6 +210,9 @@ fn started_falls_back_to_the_file_name_in_its_forms() {
     let c = run("notes", "# Incident on 2019-02-01 - Queue backlog\n");
     assert_eq!(c.report.title, "Queue backlog");
     assert_eq!(&c.report.started[..10], "2019-02-01");
+    let c = run("PM2020-003 - Queue backlog", "# Queue backlog\n");
+    assert_eq!(c.report.started, "2020-01-01T00:00:00+00:00");
+    assert!(guessed(&c, "started").unwrap().contains("the year"));
     let c = run("notes", "# Queue backlog\n");
     assert!(guessed(&c, "started").unwrap().contains("states no date"));
     assert_eq!(c.report.started, "2024-11-14T16:00:00+00:00");
