@@ -437,6 +437,7 @@ pub fn convert(input: &Input<'_>) -> Converted {
         ),
     ];
     let mut date_only: Option<(NaiveDate, String)> = None;
+    let mut written: Vec<(&'static str, FoundTime, String)> = Vec::new();
     for (field, names) in fm_keys {
         let Some((key, value)) = fm.get(names) else {
             continue;
@@ -444,45 +445,37 @@ pub fn convert(input: &Input<'_>) -> Converted {
         let text = value.text();
         let from = format!("the front matter's `{key}`");
         if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
+            let guessed = false;
             keys.insert(
                 field,
                 KeyTime {
                     at: t,
                     from,
-                    guessed: false,
+                    guessed,
                 },
             );
         } else if let Some(t) = dates::find_time(&text) {
-            match (t.time, at(&t)) {
-                (Some(_), Some(resolved)) => {
-                    keys.insert(
-                        field,
-                        KeyTime {
-                            at: resolved,
-                            from,
-                            guessed: !zone.stated,
-                        },
-                    );
-                }
-                _ if field == "started" => date_only = Some((t.date, from)),
-                _ => {}
-            }
+            written.push((field, t, from));
         }
     }
     for (field, time, label) in key_lines(body_text) {
-        let from = format!("the line `{label} …`");
         let field = if field == "date" { "started" } else { field };
+        written.push((field, time, format!("the line `{label} …`")));
+    }
+    // why: the front matter comes first in `written`, so it wins over the lines of the text.
+    for (field, time, from) in written {
         if keys.contains_key(field) {
             continue;
         }
         match (time.time, at(&time)) {
             (Some(_), Some(resolved)) => {
+                let guessed = !zone.stated;
                 keys.insert(
                     field,
                     KeyTime {
                         at: resolved,
                         from,
-                        guessed: !zone.stated,
+                        guessed,
                     },
                 );
             }
