@@ -810,6 +810,20 @@ pub fn convert(input: &Input<'_>) -> Converted {
     if let Some(tz) = written_tz {
         line(&mut out, "timezone", toml_string(tz.name()), None);
     }
+    for (field, keys, labels) in PEOPLE {
+        if let Some((name, from)) = person(&fm, keys, labels, &body.preamble) {
+            let guessed = from.starts_with("the line");
+            line(
+                &mut out,
+                field,
+                toml_string(&name),
+                guessed.then_some(from.as_str()),
+            );
+            if guessed {
+                guess(&mut guesses, field, &name, &from);
+            }
+        }
+    }
     if let Some((_, summary)) = fm.get(&["summary", "description"]) {
         line(
             &mut out,
@@ -874,6 +888,47 @@ pub fn convert(input: &Input<'_>) -> Converted {
         images,
         report,
     }
+}
+
+/// The people fields, the front-matter keys that state them and the labels of lines that do.
+const PEOPLE: &[(&str, &[&str], &str)] = &[
+    (
+        "owner",
+        &["owner", "author", "authors"],
+        "owner|incident owner|post-?mortem owner|authors?|written by",
+    ),
+    (
+        "incident_commander",
+        &["incident_commander", "commander", "ic"],
+        "incident commander|ic",
+    ),
+];
+
+/// The person a front-matter key or a labelled line before the first section names ("Owner:
+/// Ana Ruiz", "**Authors:** Dee Park, Eli Moss" gives its first name), with where it came from.
+fn person(
+    fm: &FrontMatter,
+    keys: &[&str],
+    labels: &str,
+    preamble: &str,
+) -> Option<(String, String)> {
+    let first = |text: &str| {
+        let name = text.split([',', ';', '&']).next()?.split(" and ").next()?;
+        let name = clean_title(name.trim_matches(['*', '_', ' ', '@']));
+        (!name.is_empty() && name.chars().any(char::is_alphabetic)).then_some(name)
+    };
+    if let Some((key, value)) = fm.get(keys) {
+        if let Some(name) = first(&value.text()) {
+            return Some((name, format!("the front matter's `{key}`")));
+        }
+    }
+    let re = Regex::new(&format!(
+        r"(?im)^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?:{labels})(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(?P<names>[^\n]+)$"
+    ))
+    .ok()?;
+    let caps = re.captures(preamble)?;
+    let name = first(&caps["names"])?;
+    Some((name, format!("the line `{}`", caps[0].trim())))
 }
 
 static YEAR: LazyLock<Regex> = LazyLock::new(|| {

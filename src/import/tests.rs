@@ -402,3 +402,15 @@ proptest::proptest! {
         run(&stem, &text);
     }
 }
+
+#[test]
+fn the_owner_and_commander_come_from_front_matter_or_labelled_lines() {
+    let c = run("x", "# X\n\n**Authors:** Dee Park, Eli Moss\nIncident commander: @Ben Ode\n\n## Summary\n\nOwner: not this one\n");
+    let pm = parsed(&c);
+    assert_eq!(pm.owner.as_deref(), Some("Dee Park"));
+    assert_eq!(pm.incident_commander.as_deref(), Some("Ben Ode"));
+    assert!(guessed(&c, "owner").unwrap().contains("**Authors:**"));
+    let c = run("x", "---\nauthor: Chen Li\n---\n# X\n");
+    assert_eq!(parsed(&c).owner.as_deref(), Some("Chen Li"));
+    assert!(guessed(&c, "owner").is_none());
+}

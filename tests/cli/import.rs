@@ -117,6 +117,7 @@ fn a_google_docs_export_keeps_its_sections_timeline_and_actions() {
     detected = 2023-10-04T12:51:00+00:00   # guessed: from the timeline row `On-call engineer paged by the error-rate alert`
     resolved = 2023-10-04T14:10:00+00:00   # guessed: from the timeline row `Error rate back to normal, incident resolved`
     timezone = "UTC"
+    owner = "Dee Park"   # guessed: from the line `**Authors:** Dee Park, Eli Moss`
 
     [links]
     source = "FIXTURES/Checkout errors - Google Docs export.md"   # the file this was imported from
