@@ -998,29 +998,26 @@ fn bundle_images(text: &str) -> (String, Vec<Image>) {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for link in markdown::links(text).into_iter().filter(|l| l.image) {
-        let to = match markdown::classify(&link.url) {
-            LinkTarget::File(path) => path,
-            LinkTarget::Outside => {
-                match Path::new(&link.url).file_name().and_then(|n| n.to_str()) {
-                    Some(name) if !name.is_empty() && name != ".." => name.to_string(),
-                    _ => continue,
+        let raw = link.url.split(['#', '?']).next().unwrap_or_default();
+        // why: a path below the report is kept as written (the site decodes `%20` the same
+        // way); one that climbs out is copied under its file name and the link rewritten.
+        let (from, to, rewrite) = match markdown::classify(&link.url) {
+            LinkTarget::File(path) => (path.clone(), path, false),
+            LinkTarget::Outside => match Path::new(raw).file_name().and_then(|n| n.to_str()) {
+                Some(name) if !name.is_empty() && name != ".." => {
+                    (raw.to_string(), name.to_string(), true)
                 }
-            }
+                _ => continue,
+            },
             _ => continue,
         };
-        let from = link
-            .url
-            .split(['#', '?'])
-            .next()
-            .unwrap_or_default()
-            .to_string();
         if !images.iter().any(|i| i.to == to) {
             images.push(Image {
                 from,
                 to: to.clone(),
             });
         }
-        if to != link.url {
+        if rewrite {
             let found = text.get(link.span.clone()).and_then(|t| t.rfind(&link.url));
             if let Some(at) = found.map(|i| link.span.start + i).filter(|at| *at >= last) {
                 out.push_str(&text[last..at]);

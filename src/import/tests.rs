@@ -339,7 +339,7 @@ fn actions_become_action_tables_with_status_and_ticket() {
 
 #[test]
 fn links_images_code_and_tables_are_kept_and_images_point_into_the_bundle() {
-    let text = "# X\n\n## Summary\n\nSee ![graph](images/graph.png) and ![up](../shared/up.png \"Up\") and [logs](https://logs.example.com).\n\n```sh\n## not a heading\nkubectl get pods\n```\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n";
+    let text = "# X\n\n## Summary\n\nSee ![graph](images/graph.png) and ![spaced](my%20shot.png) and ![up](../shared/up.png \"Up\") and [logs](https://logs.example.com).\n\n```sh\n## not a heading\nkubectl get pods\n```\n\n| a | b |\n| --- | --- |\n| 1 | 2 |\n";
     let c = run("x", text);
     assert_eq!(
         c.images,
@@ -349,12 +349,17 @@ fn links_images_code_and_tables_are_kept_and_images_point_into_the_bundle() {
                 to: "images/graph.png".into()
             },
             Image {
+                from: "my shot.png".into(),
+                to: "my shot.png".into()
+            },
+            Image {
                 from: "../shared/up.png".into(),
                 to: "up.png".into()
             },
         ]
     );
     assert!(c.source.contains("![graph](images/graph.png)"));
+    assert!(c.source.contains("![spaced](my%20shot.png)"));
     assert!(c.source.contains("![up](up.png \"Up\")"));
     assert!(c.source.contains("[logs](https://logs.example.com)"));
     assert!(c

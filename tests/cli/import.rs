@@ -227,9 +227,16 @@ fn import_does_not_follow_links_in_a_directory_of_reports() {
     fs::write(reports.join("2020-01-01-real.md"), "# Real\n").unwrap();
     std::os::unix::fs::symlink("/etc/hostname", reports.join("2020-01-02-link.md")).unwrap();
     std::os::unix::fs::symlink(Path::new("/etc"), reports.join("etc")).unwrap();
+    fs::write(reports.join("2020-01-03-latin1.md"), b"# Caf\xe9 down\n").unwrap();
     let run = archive.run(&["import", "old"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "content/2020-01-01-real.md\n");
+    assert!(
+        run.stderr
+            .contains("2020-01-03-latin1.md\n  note: skipped: not UTF-8 text"),
+        "{}",
+        run.stderr
+    );
     let linked = archive.run(&["import", "old/2020-01-02-link.md"]);
     assert_eq!(linked.code, 2);
     assert!(linked.stderr.contains("symbolic link"), "{}", linked.stderr);
