@@ -57,7 +57,16 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
     let day = pm.map(|pm| pm.started.with_timezone(&chat_zone).date_naive());
     let mut messages = Vec::new();
     for file in request.files {
-        messages.extend(read(&request.cwd.join(file), day, chat_zone)?);
+        let read = read(&request.cwd.join(file), day, chat_zone)?;
+        if read.is_empty() {
+            // why: an IRC or text log whose lines carry no date has nothing to date them by.
+            eprintln!(
+                "warning: no messages in {}\n  = help: for a log without dates, put the date in \
+                 its name (`#ops_20240312.log`) or use `--into ID`",
+                file.display()
+            );
+        }
+        messages.extend(read);
     }
     let time = |flag: Option<&str>, name: &str| -> Result<Option<DateTime<Utc>>> {
         flag.map(|t| {

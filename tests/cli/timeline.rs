@@ -166,3 +166,51 @@ fn into_creates_the_timeline_section_when_there_is_none() {
         unknown.stderr
     );
 }
+
+#[test]
+fn a_log_without_dates_says_how_to_date_it() {
+    let archive = berlin().file("ops.log", "09:41 <ana> db is down\n");
+    let run = archive.run(&["timeline", "ops.log"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "| Time (Europe/Berlin) | Event |\n| --- | --- |\n"
+    );
+    assert!(
+        run.stderr.contains("warning: no messages in ops.log"),
+        "{}",
+        run.stderr
+    );
+    let dated = archive.file("ops_20240312.log", "09:41 <ana> db is down\n");
+    let run = dated.run(&["timeline", "ops_20240312.log"]);
+    assert!(
+        run.stdout
+            .ends_with("| 2024-03-12 09:41 | **ana**: db is down |\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn into_a_timeline_that_is_a_list_adds_a_table_below_it() {
+    let body =
+        "## Timeline\n\n- 2024-03-30 23:40 Deploy of the pool change\n\n## Resolution\n\nx\n";
+    let text = minimal("timezone = \"Europe/Berlin\"\n", body)
+        .replace("2024-03-12T09:41:00Z", "2024-03-30T22:00:00Z");
+    let archive = berlin().pm("a", &text);
+    let run = archive.run(&[
+        "timeline",
+        &chat("irc/bracketed.log"),
+        "--zone",
+        "America/New_York",
+        "--into",
+        "a",
+        "--until",
+        "2024-03-31 00:00",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written = fs::read_to_string(archive.root().join("content/a.md")).unwrap();
+    assert!(written.contains("- 2024-03-30 23:40 Deploy of the pool change\n\n| Time (Europe/Berlin) | Event |\n| --- | --- |\n| 2024-03-30 23:48 | **alertbot** (bot): [FIRING] checkout 5xx rate 7.2% |\n| 23:50 | **ana**: on it |\n\n## Resolution\n"), "{written}");
+    let check = archive.run(&["check"]);
+    assert!(!check.stderr.contains("timeline-"), "{}", check.stderr);
+}
