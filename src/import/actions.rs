@@ -131,8 +131,8 @@ pub fn item(text: &str, ticket_pattern: &Regex) -> Option<FoundAction> {
     })
 }
 
-/// The list items of an actions section: top-level items, and the items nested under one that
-/// only introduces them ("Short term:").
+/// The actions of an actions section: the rows of its table, its top-level list items, and
+/// the items nested under one that only introduces them ("Short term:").
 pub fn from_section(markdown: &str, ticket_pattern: &Regex) -> Vec<FoundAction> {
     let mut items: Vec<(usize, String)> = Vec::new();
     let mut fence = false;
@@ -162,7 +162,7 @@ pub fn from_section(markdown: &str, ticket_pattern: &Regex) -> Vec<FoundAction> 
             }
         }
     }
-    let mut actions = Vec::new();
+    let mut actions = table_rows(markdown, ticket_pattern);
     for (i, (indent, text)) in items.iter().enumerate() {
         let parent = items[..i].iter().rev().find(|(d, _)| d < indent);
         let nested = parent.is_some();
@@ -176,6 +176,68 @@ pub fn from_section(markdown: &str, ticket_pattern: &Regex) -> Vec<FoundAction> 
             continue;
         }
         actions.extend(item(text, ticket_pattern));
+    }
+    actions
+}
+
+/// The rows of an action table ("| Action item | Type | Owner | Bug |"): the action is the
+/// column named for it (else the first), the status and ticket come from columns named so.
+fn table_rows(markdown: &str, ticket_pattern: &Regex) -> Vec<FoundAction> {
+    let cells = |line: &str| -> Vec<String> {
+        let inner = line.trim().trim_start_matches('|');
+        let inner = inner.strip_suffix('|').unwrap_or(inner);
+        inner.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    let mut tables: Vec<Vec<&str>> = Vec::new();
+    let mut in_table = false;
+    for line in markdown.lines() {
+        let is_row = line.trim_start().starts_with('|');
+        match (is_row, in_table) {
+            (true, true) => tables.last_mut().expect("a table").push(line),
+            (true, false) => tables.push(vec![line]),
+            _ => {}
+        }
+        in_table = is_row;
+    }
+    let mut actions = Vec::new();
+    for table in tables {
+        let Some((header, rows)) = table.split_first() else {
+            continue;
+        };
+        let header: Vec<String> = cells(header).iter().map(|c| c.to_lowercase()).collect();
+        let column = |words: &[&str]| {
+            header
+                .iter()
+                .position(|h| words.iter().any(|w| h.contains(w)))
+        };
+        let title_col = column(&["action", "item", "task", "description", "what"]).unwrap_or(0);
+        let status_col = column(&["status", "state", "done"]);
+        let ticket_col = column(&["bug", "ticket", "issue", "jira", "link", "tracker"]);
+        for row in rows.iter().map(|row| cells(row)) {
+            if row
+                .iter()
+                .all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | ' ')))
+            {
+                continue;
+            }
+            let get = |i: Option<usize>| i.and_then(|i| row.get(i)).map_or("", String::as_str);
+            let text = match get(status_col) {
+                "" => get(Some(title_col)).to_string(),
+                status => format!("[{status}] {}", get(Some(title_col))),
+            };
+            let Some(mut found) = item(&text, ticket_pattern) else {
+                continue;
+            };
+            let ticket = get(ticket_col);
+            let none = ["", "-", "n/a", "na", "none", "tbd", "?"];
+            if found.ticket.is_none() && !none.contains(&ticket.to_lowercase().as_str()) {
+                // why: the ticket column holds a key, a link or a Markdown link to one.
+                found.ticket = item(&format!("x {ticket}"), ticket_pattern)
+                    .and_then(|t| t.ticket)
+                    .or_else(|| (!ticket.contains(' ')).then(|| ticket.to_string()));
+            }
+            actions.push(found);
+        }
     }
     actions
 }
@@ -285,6 +347,27 @@ mod tests {
     fn a_bold_lead_phrase_is_the_title() {
         let found = read("- **Implement priority classes**: critical pods must always schedule.\n");
         assert_eq!(found[0].0, "Implement priority classes");
+    }
+
+    #[test]
+    fn rows_of_an_action_table_are_actions() {
+        let table = "| Action Item | Type | Owner | Bug |\n| --- | --- | --- | --- |\n| Update the playbook | mitigate | jennifer | n/a |\n| Add a lag alert | prevent | martin | [OPS-4](https://tracker.example.com/OPS-4) |\n\nAnd later:\n\n| Task | Status | Link |\n|:--|:--|:--|\n| Tune GC | done | https://tracker.example.com/9 |\n";
+        assert_eq!(
+            read(table),
+            [
+                ("Update the playbook".to_string(), ActionStatus::Open, None),
+                (
+                    "Add a lag alert".to_string(),
+                    ActionStatus::Open,
+                    Some("OPS-4".to_string())
+                ),
+                (
+                    "Tune GC".to_string(),
+                    ActionStatus::Done,
+                    Some("https://tracker.example.com/9".to_string())
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -361,7 +361,28 @@ pub fn convert(input: &Input<'_>) -> Converted {
     let fm = front_matter::read(input.text);
     problems.extend(fm.problem.clone());
     let body_text = &input.text[fm.body_start.min(input.text.len())..];
-    let body = sections::split(body_text);
+    let mut body = sections::split(body_text);
+    // The timeline rewritten first: the zone of a date heading becomes a note the zone is read from.
+    if let Some(part) = body
+        .parts
+        .iter_mut()
+        .find(|p| p.kind == Some(SectionKind::Timeline))
+    {
+        let (normalised, rewritten) = timeline::normalise(&part.markdown);
+        if rewritten.from_headings > 0 {
+            problems.push(format!(
+                "{} timeline rows were made from time headings",
+                rewritten.from_headings
+            ));
+        }
+        if rewritten.from_lines > 0 {
+            problems.push(format!(
+                "{} timeline rows were made from lines that start with a time",
+                rewritten.from_lines
+            ));
+        }
+        part.markdown = normalised;
+    }
 
     // Title, and the date and id its prefixes give.
     let (title, title_date, title_id, title_from) = match fm.get(&["title", "name"]) {
@@ -503,30 +524,13 @@ pub fn convert(input: &Input<'_>) -> Converted {
                 .and_then(|t| t.with_nanosecond(0))
                 .unwrap_or(now)
         });
-    let mut parts = body.parts.clone();
+    let parts = &body.parts;
     let mut timeline_rows = 0;
     let mut timeline_times = 0;
     let mut first_row: Option<(DateTime<FixedOffset>, bool)> = None;
     let mut first_row_date: Option<NaiveDate> = None;
     let mut events: Vec<(DateTime<FixedOffset>, String)> = Vec::new();
-    if let Some(part) = parts
-        .iter_mut()
-        .find(|p| p.kind == Some(SectionKind::Timeline))
-    {
-        let (normalised, rewritten) = timeline::normalise(&part.markdown);
-        if rewritten.from_headings > 0 {
-            problems.push(format!(
-                "{} timeline rows were made from time headings",
-                rewritten.from_headings
-            ));
-        }
-        if rewritten.from_lines > 0 {
-            problems.push(format!(
-                "{} timeline rows were made from lines that start with a time",
-                rewritten.from_lines
-            ));
-        }
-        part.markdown = normalised;
+    if let Some(part) = parts.iter().find(|p| p.kind == Some(SectionKind::Timeline)) {
         let (parsed, _) = crate::timeline::parse(&crate::timeline::Input {
             path: Path::new(input.path),
             source: &part.markdown,
@@ -697,7 +701,7 @@ pub fn convert(input: &Input<'_>) -> Converted {
     let tickets = Regex::new(&config.external.ticket_pattern)
         .unwrap_or_else(|_| Regex::new(r"\b[A-Z][A-Z0-9]+-[0-9]+\b").expect("valid regex"));
     let mut found_actions: Vec<FoundAction> = Vec::new();
-    for part in &parts {
+    for part in parts {
         if part.actions {
             found_actions.extend(actions::from_section(&part.markdown, &tickets));
         } else if part.kind != Some(SectionKind::Timeline) {
@@ -733,7 +737,7 @@ pub fn convert(input: &Input<'_>) -> Converted {
         text.push_str(preamble);
         text.push('\n');
     }
-    for part in &parts {
+    for part in parts {
         text.push_str(&format!("\n## {}\n", part.heading));
         let content = part.markdown.trim_matches('\n');
         if !content.is_empty() {

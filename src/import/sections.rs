@@ -84,13 +84,12 @@ pub fn recognise(heading: &str) -> (String, Option<SectionKind>) {
     (heading.to_string(), None)
 }
 
-static ZONE_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:[A-Z]{2,5}|[A-Z][a-z]+/[A-Za-z_]+)\b").expect("valid regex")
-});
+static ZONE_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:[A-Za-z]+/[A-Za-z_]+|[A-Z]{2,5})\b").expect("valid regex"));
 
 /// A zone written in a heading (`Timeline (UTC)`, `Timeline, all times CEST`), when the
 /// timeline reads it.
-fn zone_in(heading: &str) -> Option<String> {
+pub(super) fn zone_in(heading: &str) -> Option<String> {
     let day = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)?;
     ZONE_WORD
         .find_iter(heading)

@@ -419,3 +419,26 @@ fn the_owner_and_commander_come_from_front_matter_or_labelled_lines() {
     assert_eq!(parsed(&c).owner.as_deref(), Some("Chen Li"));
     assert!(guessed(&c, "owner").is_none());
 }
+
+#[test]
+fn an_sre_book_style_report_keeps_its_zone_and_action_table() {
+    let text = "# Shakespeare Sonnet++ Postmortem (incident #465)\n\n## Summary\n\nSearch was down.\n\n## Action Items\n\n| Action Item | Type | Owner | Bug |\n| --- | --- | --- | --- |\n| Update playbook with instructions for responding to cascading failure | mitigate | jennifer | n/a **DONE** |\n| Use flux capacitor to balance load between clusters | prevent | martin | Bug 5554823 **TODO** |\n\n## Timeline\n\n### 2015-10-21 (all times US/Pacific)\n\n14:51 News reports that a new Shakespearean sonnet has been discovered\n14:53 Traffic to Shakespeare search increases by 88x\n";
+    let c = run("shakespeare", text);
+    let pm = parsed(&c);
+    assert_eq!(pm.title, "Shakespeare Sonnet++ Postmortem (incident #465)");
+    assert_eq!(pm.started.to_rfc3339(), "2015-10-21T14:51:00-07:00");
+    assert!(
+        c.source.contains("timezone = \"US/Pacific\""),
+        "{}",
+        c.source
+    );
+    assert_eq!(pm.timeline.entries.len(), 2);
+    let titles: Vec<&str> = pm.actions.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Update playbook with instructions for responding to cascading failure",
+            "Use flux capacitor to balance load between clusters"
+        ]
+    );
+}

@@ -93,6 +93,10 @@ pub fn normalise(markdown: &str) -> (String, Rewritten) {
             }
             if let Some(found) = dates::find_date(text).filter(|f| f.start == 0) {
                 date = Some(found.date);
+                // why: "### 2015-10-21 (all times US/Pacific)" names the zone of its rows.
+                if let Some(zone) = super::sections::zone_in(&text[found.end..]) {
+                    out.push_str(&format!("All times in {zone}.\n"));
+                }
                 continue;
             }
             out.push_str(line);
@@ -145,6 +149,17 @@ mod tests {
             "- 12:45 UTC - paged\n- 12:50 UTC - acked\n\nSome note.\n"
         );
         assert_eq!(counts.from_lines, 2);
+    }
+
+    #[test]
+    fn a_date_heading_with_a_zone_names_the_zone_of_its_rows() {
+        let (out, counts) =
+            normalise("### 2015-10-21 (all times US/Pacific)\n\n14:51 News reports\n");
+        assert_eq!(
+            out,
+            "All times in US/Pacific.\n\n- 2015-10-21 14:51 News reports\n"
+        );
+        assert_eq!(counts.from_lines, 1);
     }
 
     #[test]
