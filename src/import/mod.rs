@@ -866,24 +866,16 @@ fn make_id(
     } else {
         title
     };
-    let file = crate::scaffold::file_name(words, started);
-    let slug = file
-        .trim_end_matches(".md")
-        .splitn(4, '-')
-        .nth(3)
-        .unwrap_or("incident")
-        .to_string();
+    // why: the scaffold's file names transliterate and trim as ids need; only the slug is
+    // taken from them, without their date.
+    let slug_of = |text: &str| {
+        let file = crate::scaffold::file_name(text, started);
+        let slug = file.trim_end_matches(".md").splitn(4, '-').nth(3);
+        slug.unwrap_or("incident").to_string()
+    };
+    let slug = slug_of(words);
     match report_id {
-        Some(id) => {
-            let id = crate::scaffold::file_name(id, started);
-            let id = id
-                .trim_end_matches(".md")
-                .splitn(4, '-')
-                .nth(3)
-                .unwrap_or("incident")
-                .to_string();
-            format!("{id}-{slug}")
-        }
+        Some(id) => format!("{}-{slug}", slug_of(id)),
         None => match date {
             Some(d) => format!("{}-{slug}", d.format("%Y-%m-%d")),
             None => format!("{}-{slug}", started.format("%Y-%m-%d")),
