@@ -154,6 +154,47 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Convert existing Markdown post-mortems (optionally with YAML or TOML front matter) into
+    /// sources of this format, one per report, never overwriting; what was guessed is reported.
+    Import {
+        /// Report files, or directories of them (read without following links).
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        /// Where to write the sources (default: content/ under the root).
+        #[arg(long, value_name = "DIR")]
+        into: Option<PathBuf>,
+        /// Also write the report of what was recovered and guessed as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// The severity of a report that states none (default: the scale's mildest).
+        #[arg(long, value_name = "S")]
+        default_severity: Option<String>,
+    },
+    /// Print a chat export (Slack folder or JSON, IRC log, timed lines) as `## Timeline` rows,
+    /// or append them to a post-mortem's timeline.
+    Timeline {
+        /// Slack channel folders or JSON files, IRC logs, or text files of timed lines.
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Keep messages at or after this time (default with --into: the post-mortem's started).
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// Keep messages at or before this time (default with --into: its resolved).
+        #[arg(long, value_name = "T")]
+        until: Option<String>,
+        /// Keep only messages with a reaction, a pin or a star.
+        #[arg(long)]
+        marked: bool,
+        /// Keep only messages whose text or author matches this regular expression.
+        #[arg(long, value_name = "RE")]
+        grep: Option<String>,
+        /// Append the rows to this post-mortem's `## Timeline`, skipping rows already there.
+        #[arg(long, value_name = "ID")]
+        into: Option<String>,
+        /// The zone of chat times that carry none (IRC, text; default: the output's zone).
+        #[arg(long, value_name = "TZ")]
+        zone: Option<String>,
+    },
     /// Print the internal digest email for a period, as an RFC 5322 message.
     Digest {
         /// The first day (YYYY-MM-DD; default: 7 days before today).
@@ -248,6 +289,42 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Message { id } => cmd::show::message(ctx, &id),
         Command::Email { id } => cmd::show::email(ctx, &id),
         Command::Digest { since, until } => cmd::digest::run(ctx, since, until),
+        Command::Timeline {
+            files,
+            since,
+            until,
+            marked,
+            grep,
+            into,
+            zone,
+        } => cmd::timeline::run(
+            ctx,
+            &cmd::timeline::Request {
+                files: &files,
+                since: since.as_deref(),
+                until: until.as_deref(),
+                marked,
+                grep: grep.as_deref(),
+                into: into.as_deref(),
+                zone: zone.as_deref(),
+                cwd: &cwd,
+            },
+        ),
+        Command::Import {
+            paths,
+            into,
+            report,
+            default_severity,
+        } => cmd::import::run(
+            ctx,
+            &cmd::import::Request {
+                paths: &paths,
+                into: into.as_deref(),
+                report: report.as_deref(),
+                default_severity: default_severity.as_deref(),
+                cwd: &cwd,
+            },
+        ),
         Command::Insights {
             since,
             until,

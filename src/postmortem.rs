@@ -286,9 +286,32 @@ pub enum SectionKind {
 impl SectionKind {
     /// Every kind with its canonical heading and its aliases.
     pub const TABLE: &'static [(SectionKind, &'static str, &'static [&'static str])] = &[
-        (SectionKind::Summary, "Summary", &["TL;DR", "Overview"]),
-        (SectionKind::Impact, "Impact", &["Customer impact"]),
-        (SectionKind::Timeline, "Timeline", &[]),
+        (
+            SectionKind::Summary,
+            "Summary",
+            &[
+                "TL;DR",
+                "Overview",
+                "Issue summary",
+                "Incident summary",
+                "Executive summary",
+            ],
+        ),
+        (
+            SectionKind::Impact,
+            "Impact",
+            &["Customer impact", "Fallout"],
+        ),
+        (
+            SectionKind::Timeline,
+            "Timeline",
+            &[
+                "Timeline of events",
+                "Incident timeline",
+                "Sequence of events",
+                "Chronology",
+            ],
+        ),
         (
             SectionKind::ContributingFactors,
             "Contributing factors",
@@ -296,15 +319,17 @@ impl SectionKind {
                 "Root cause",
                 "Root causes",
                 "Root cause analysis",
+                "Root cause(s)",
                 "Causes",
                 "Five whys",
+                "Trigger",
             ],
         ),
         (SectionKind::Detection, "Detection", &[]),
         (
             SectionKind::Resolution,
             "Resolution",
-            &["Remediation", "Recovery"],
+            &["Remediation", "Recovery", "Resolution and recovery"],
         ),
         (SectionKind::WhatWentWell, "What went well", &[]),
         (

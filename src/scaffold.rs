@@ -1,5 +1,9 @@
 //! `blameless new`: a post-mortem source with every section and short hints, ready to fill in.
 
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::Config;
@@ -17,6 +21,36 @@ pub fn file_name(title: &str, started: DateTime<FixedOffset>) -> String {
     let slug = slug.trim_matches('-');
     let slug = if slug.is_empty() { "incident" } else { slug };
     format!("{}-{slug}.md", started.format("%Y-%m-%d"))
+}
+
+/// Creates `dir/<stem><suffix>`, or `dir/<stem>-2<suffix>` and so on when the name is taken,
+/// with `create` (which must fail with `AlreadyExists` rather than replace anything), and returns
+/// the path taken with what `create` made. Never overwrites: taking the name and creating the
+/// file is one step.
+pub fn create_unique<T>(
+    dir: &Path,
+    stem: &str,
+    suffix: &str,
+    create: impl Fn(&Path) -> io::Result<T>,
+) -> anyhow::Result<(PathBuf, T)> {
+    for n in 1..=100 {
+        let path = match n {
+            1 => dir.join(format!("{stem}{suffix}")),
+            n => dir.join(format!("{stem}-{n}{suffix}")),
+        };
+        match create(&path) {
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            made => {
+                return made
+                    .map(|made| (path.clone(), made))
+                    .with_context(|| format!("cannot create {}", path.display()))
+            }
+        }
+    }
+    anyhow::bail!(
+        "{} and 99 more like it already exist: choose another name",
+        dir.join(format!("{stem}{suffix}")).display()
+    )
 }
 
 fn hint(kind: SectionKind) -> &'static str {
@@ -103,7 +137,8 @@ pub fn source(
     out
 }
 
-fn toml_string(text: &str) -> String {
+/// `text` as a TOML basic string, quoted and escaped.
+pub(crate) fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 

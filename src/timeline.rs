@@ -96,6 +96,53 @@ fn zone_named(token: &str) -> Option<Zone> {
     }
 }
 
+/// A time read from the start of a text, for the importers: the written date if any, the time
+/// of day, the zone as written, and how many bytes the time takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeadingTime {
+    /// The date written before the time, if any.
+    pub date: Option<NaiveDate>,
+    /// The time of day, 24-hour.
+    pub time: NaiveTime,
+    /// The zone written after the time (`UTC`, `+01:00`, `Europe/Berlin`), if it is one.
+    pub zone: Option<String>,
+    /// Bytes of `text` the time and its zone take.
+    pub len: usize,
+}
+
+/// Reads a time at the start of `text` the way timeline rows are read (`2024-03-12 09:41`,
+/// `9:41 pm UTC`, `09:41:05+01:00`), or `None` when it does not start with a readable time.
+pub fn leading_time(text: &str) -> Option<LeadingTime> {
+    let token = read_time(text)?;
+    let (date, time) = token.value?;
+    let zone = TIME
+        .captures(text)
+        .and_then(|c| c.name("zone"))
+        .filter(|_| token.zone.is_some())
+        .map(|z| z.as_str().to_string());
+    Some(LeadingTime {
+        date,
+        time,
+        zone,
+        len: token.len,
+    })
+}
+
+/// The zone a note such as "All times in CET." or a header such as "Time (UTC)" names, as
+/// written, when it is one the timeline reads.
+pub fn zone_of_note(text: &str) -> Option<String> {
+    let caps = ZONE_LINE
+        .captures(text)
+        .or_else(|| HEADER_ZONE.captures(text))?;
+    zone_named(&caps["zone"]).map(|_| caps["zone"].to_string())
+}
+
+/// A local date and time in a zone written as a timeline writes it (`CET`, `+01:00`,
+/// `Europe/Berlin`): the earliest instant when the zone's clocks show it twice.
+pub fn resolve_in(zone: &str, date: NaiveDate, time: NaiveTime) -> Option<DateTime<FixedOffset>> {
+    zone_named(zone)?.resolve(date, time)
+}
+
 static OFFSET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})$").expect("valid regex"));
 

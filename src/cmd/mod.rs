@@ -4,11 +4,13 @@
 pub mod build;
 pub mod check;
 pub mod digest;
+pub mod import;
 pub mod insights;
 pub mod new;
 pub mod search;
 pub mod serve;
 pub mod show;
+pub mod timeline;
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +74,29 @@ pub fn check_and_build(ctx: Context, drafts: bool, deny_warnings: bool) -> Resul
         checked,
         report: Some(report),
     })
+}
+
+/// The scale's name for a severity given on the command line, or the scale's mildest when none
+/// is given; an unknown one is a usage error that lists the scale.
+pub fn severity_or_mildest(config: &Config, name: Option<&str>) -> Result<String> {
+    match name {
+        Some(name) => match config.severity(name) {
+            Some((_, spec)) => Ok(spec.name.clone()),
+            None => anyhow::bail!(
+                "unknown severity `{name}`: use one of {}",
+                config
+                    .severities
+                    .iter()
+                    .map(|s| format!("`{}`", s.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+        None => Ok(config
+            .severities
+            .last()
+            .map_or_else(|| "SEV-3".to_string(), |s| s.name.clone())),
+    }
 }
 
 /// The diagnostics as a person reads them.

@@ -18,24 +18,7 @@ pub fn run(ctx: Context, title: &str, severity: Option<&str>, started: Option<&s
     if title.is_empty() {
         bail!("the title is empty: write `blameless new \"What happened\"`");
     }
-    let severity = match severity {
-        Some(name) => match config.severity(name) {
-            Some((_, spec)) => spec.name.clone(),
-            None => bail!(
-                "unknown severity `{name}`: use one of {}",
-                config
-                    .severities
-                    .iter()
-                    .map(|s| format!("`{}`", s.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
-        None => config
-            .severities
-            .last()
-            .map_or_else(|| "SEV-3".to_string(), |s| s.name.clone()),
-    };
+    let severity = super::severity_or_mildest(config, severity)?;
     let started = match started {
         Some(text) => parse_time(text, config)?,
         None => {
@@ -49,31 +32,13 @@ pub fn run(ctx: Context, title: &str, severity: Option<&str>, started: Option<&s
     let name = scaffold::file_name(title, started);
     let stem = name.trim_end_matches(".md");
     // why: two incidents of one day can share a title; the second gets `-2`, never the first's
-    // file. `create_new` makes taking the name and creating the file one step.
-    let (path, mut file) = (1..=100)
-        .map(|n| match n {
-            1 => content.join(&name),
-            n => content.join(format!("{stem}-{n}.md")),
-        })
-        .find_map(|path| {
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path);
-            match file {
-                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => None,
-                file => Some(
-                    file.map(|f| (path.clone(), f))
-                        .with_context(|| format!("cannot create {}", path.display())),
-                ),
-            }
-        })
-        .unwrap_or_else(|| {
-            bail!(
-                "{} and 99 more like it already exist: choose another title",
-                content.join(&name).display()
-            )
-        })?;
+    // file.
+    let (path, mut file) = scaffold::create_unique(&content, stem, ".md", |path| {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    })?;
     file.write_all(scaffold::source(title, &severity, started, config).as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("{}", path.strip_prefix(root).unwrap_or(&path).display());
