@@ -195,6 +195,13 @@ pub enum Command {
         #[arg(long, value_name = "TZ")]
         zone: Option<String>,
     },
+    /// Print the complete catalog as JSON: every field and the body of every post-mortem (the
+    /// site's `postmortems.json` has every field but the bodies).
+    Export {
+        /// Include Draft post-mortems.
+        #[arg(long)]
+        drafts: bool,
+    },
     /// Print the internal digest email for a period, as an RFC 5322 message.
     Digest {
         /// The first day (YYYY-MM-DD; default: 7 days before today).
@@ -288,6 +295,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         }
         Command::Message { id } => cmd::show::message(ctx, &id),
         Command::Email { id } => cmd::show::email(ctx, &id),
+        Command::Export { drafts } => cmd::show::export(ctx, drafts),
         Command::Digest { since, until } => cmd::digest::run(ctx, since, until),
         Command::Timeline {
             files,

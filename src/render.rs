@@ -407,7 +407,7 @@ fn site_artifacts(
     let severities = severities(&archive.config);
     // why: the catalog and the digests are the two large pieces of work here.
     let (catalog, weeks) = rayon::join(
-        || artifacts::catalog::json(archive),
+        || artifacts::catalog::json(archive, artifacts::catalog::Contents::Fields),
         || artifacts::digest::weeks(archive, analysis, archive.now),
     );
     let mut files = vec![

@@ -1,5 +1,9 @@
-//! The machine-readable catalog (`/postmortems.json`): every post-mortem with every field, in
-//! the archive's order (newest first, ties by id), times as RFC 3339 with their written offset.
+//! The machine-readable catalog: every post-mortem with every field, in the archive's order
+//! (newest first, ties by id), times as RFC 3339 with their written offset.
+//!
+//! The site's `/postmortems.json` leaves out the bodies (the sections and the timeline rows),
+//! which its pages and search index already hold: with them the file grew to 148 MB at 10,000
+//! post-mortems. `blameless export` prints the complete catalog, bodies included.
 
 use std::collections::BTreeMap;
 
@@ -82,10 +86,21 @@ pub struct Entry {
     pub links: BTreeMap<String, String>,
     /// Follow-up actions.
     pub actions: Vec<Action>,
-    /// The parsed timeline rows.
-    pub timeline: Vec<TimelineEntry>,
-    /// The body, section by section.
-    pub sections: Vec<Section>,
+    /// The parsed timeline rows (in the complete export only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<TimelineEntry>>,
+    /// The body, section by section (in the complete export only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sections: Option<Vec<Section>>,
+}
+
+/// How much of each post-mortem a catalog holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contents {
+    /// Every field but the bodies: the site's `/postmortems.json`.
+    Fields,
+    /// Every field and the bodies: `blameless export`.
+    Complete,
 }
 
 /// The `[meeting]` table.
@@ -149,7 +164,8 @@ fn time(t: DateTime<FixedOffset>) -> String {
 }
 
 /// The catalog entry of one post-mortem.
-pub fn entry(pm: &PostMortem, archive: &Archive) -> Entry {
+pub fn entry(pm: &PostMortem, archive: &Archive, contents: Contents) -> Entry {
+    let complete = contents == Contents::Complete;
     Entry {
         id: pm.id.clone(),
         url: page_url(&archive.config, &pm.id),
@@ -197,45 +213,53 @@ pub fn entry(pm: &PostMortem, archive: &Archive) -> Entry {
                 done: a.done.map(|d| d.to_string()),
             })
             .collect(),
-        timeline: pm
-            .timeline
-            .entries
-            .iter()
-            .map(|e| TimelineEntry {
-                time: e.time.map(time),
-                time_text: e.time_text.clone(),
-                event: e.event.clone(),
-                evidence: e.evidence.clone(),
-            })
-            .collect(),
-        sections: pm
-            .sections
-            .iter()
-            .map(|s| Section {
-                heading: s.heading.clone(),
-                kind: s.kind.map(|k| k.heading().to_string()),
-                markdown: s.markdown.clone(),
-            })
-            .collect(),
+        timeline: complete.then(|| {
+            pm.timeline
+                .entries
+                .iter()
+                .map(|e| TimelineEntry {
+                    time: e.time.map(time),
+                    time_text: e.time_text.clone(),
+                    event: e.event.clone(),
+                    evidence: e.evidence.clone(),
+                })
+                .collect()
+        }),
+        sections: complete.then(|| {
+            pm.sections
+                .iter()
+                .map(|s| Section {
+                    heading: s.heading.clone(),
+                    kind: s.kind.map(|k| k.heading().to_string()),
+                    markdown: s.markdown.clone(),
+                })
+                .collect()
+        }),
     }
 }
 
 /// The catalog of the archive.
-pub fn catalog(archive: &Archive) -> Catalog {
+pub fn catalog(archive: &Archive, contents: Contents) -> Catalog {
     Catalog {
         title: archive.config.title.clone(),
         base_url: archive.config.base_url.clone(),
         postmortems: archive
             .postmortems
             .iter()
-            .map(|pm| entry(pm, archive))
+            .map(|pm| entry(pm, archive, contents))
             .collect(),
     }
 }
 
-/// `/postmortems.json`: the catalog, pretty-printed, ending in a newline.
-pub fn json(archive: &Archive) -> String {
-    let mut out = serde_json::to_string_pretty(&catalog(archive)).unwrap_or_else(|_| "{}".into());
+/// The catalog as JSON, ending in a newline: pretty-printed when complete (`blameless export`,
+/// read by people too), compact for the site, where its size is what counts.
+pub fn json(archive: &Archive, contents: Contents) -> String {
+    let catalog = catalog(archive, contents);
+    let mut out = match contents {
+        Contents::Complete => serde_json::to_string_pretty(&catalog),
+        Contents::Fields => serde_json::to_string(&catalog),
+    }
+    .unwrap_or_else(|_| "{}".into());
     out.push('\n');
     out
 }
@@ -248,8 +272,8 @@ mod tests {
     #[test]
     fn catalog_parses_back_with_every_field() {
         let archive = fixtures::archive();
-        let text = json(&archive);
-        assert_eq!(text, json(&archive));
+        let text = json(&archive, Contents::Complete);
+        assert_eq!(text, json(&archive, Contents::Complete));
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         let ids: Vec<&str> = value["postmortems"]
             .as_array()
@@ -279,5 +303,23 @@ mod tests {
         assert_eq!(full["actions"][1]["due"], "2024-03-29");
         assert_eq!(full["timeline"][1]["time"], "2024-03-12T10:20:00+01:00");
         assert_eq!(full["sections"][0]["kind"], "Summary");
+    }
+
+    #[test]
+    fn the_site_catalog_has_every_field_but_the_bodies() {
+        let archive = fixtures::archive();
+        let fields: serde_json::Value =
+            serde_json::from_str(&json(&archive, Contents::Fields)).unwrap();
+        let complete: serde_json::Value =
+            serde_json::from_str(&json(&archive, Contents::Complete)).unwrap();
+        let mut expected = complete.clone();
+        for pm in expected["postmortems"].as_array_mut().unwrap() {
+            let pm = pm.as_object_mut().unwrap();
+            assert!(pm.remove("sections").is_some() && pm.remove("timeline").is_some());
+        }
+        assert_eq!(fields, expected);
+        assert!(
+            json(&archive, Contents::Fields).len() * 2 < json(&archive, Contents::Complete).len()
+        );
     }
 }

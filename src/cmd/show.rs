@@ -1,4 +1,5 @@
-//! `blameless message ID` and `blameless email ID`: one post-mortem's artifact, printed.
+//! `blameless message ID` and `blameless email ID`: one post-mortem's artifact, printed; and
+//! `blameless export`: the complete catalog of the archive.
 
 use anyhow::{bail, Result};
 
@@ -32,6 +33,32 @@ pub fn email(ctx: Context, id: &str) -> Result<u8> {
     with_postmortem(ctx, id, |pm, archive| {
         Ok(artifacts::email::internal_email(pm, &archive.config, now))
     })
+}
+
+/// Prints the complete catalog (bodies included) of the published archive, or of every
+/// post-mortem with `drafts`. Fails, printing nothing, when the archive has errors.
+pub fn export(ctx: Context, drafts: bool) -> Result<u8> {
+    let checked = pipeline::check(&ctx.root, ctx.config, ctx.now)?;
+    if checked.fails(false) {
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == diagnostic::Level::Error)
+            .cloned()
+            .collect();
+        eprint!("{}", diagnostic::render(&errors, Format::Human));
+        return Ok(EXIT_CONTENT);
+    }
+    let archive = if drafts {
+        &checked.archive
+    } else {
+        &checked.published
+    };
+    print!(
+        "{}",
+        artifacts::catalog::json(archive, artifacts::catalog::Contents::Complete)
+    );
+    Ok(EXIT_OK)
 }
 
 /// Runs `print` on one post-mortem of the checked archive (drafts included) and prints the

@@ -287,3 +287,47 @@ fn a_meeting_scheduled_after_its_deadline_is_late_everywhere() {
         "{text}"
     );
 }
+
+#[test]
+fn the_site_catalog_leaves_out_the_bodies_and_export_has_them() {
+    let a = Archive::new()
+        .pm(
+            "a",
+            &minimal(
+                "",
+                "## Summary\n\nThe disk filled.\n\n## Timeline\n\n- 09:41 UTC disk full\n",
+            ),
+        )
+        .pm("b", &minimal("", "## Summary\n\nA draft.\n"));
+    let run = a.run(&["build", "--drafts"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let site: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(a.root().join("public/postmortems.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = &site["postmortems"][0];
+    assert_eq!(entry["title"], "Disk full on the build cache");
+    assert!(entry.get("sections").is_none() && entry.get("timeline").is_none());
+
+    let run = a.run(&["export"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let export: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        export["postmortems"].as_array().unwrap().len(),
+        0,
+        "drafts stay out"
+    );
+    let run = a.run(&["export", "--drafts"]);
+    let export: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let a_entry = export["postmortems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "a")
+        .unwrap();
+    assert_eq!(
+        a_entry["sections"][0]["markdown"].as_str().unwrap().trim(),
+        "The disk filled."
+    );
+    assert_eq!(a_entry["timeline"][0]["time"], "2024-03-12T09:41:00+00:00");
+}
