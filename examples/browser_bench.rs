@@ -32,9 +32,17 @@ use headless_chrome::{Browser, LaunchOptions, Tab};
 #[path = "common/generate.rs"]
 mod generate;
 
-/// The emulated network: latency from request to response headers, and throughput.
+/// The emulated network: latency from request to response headers (`--latency=MS`
+/// changes it), and throughput.
 const LATENCY_MS: f64 = 50.0;
 const BYTES_PER_SECOND: f64 = 80e6 / 8.0;
+
+/// What the command line sets.
+struct Options {
+    latency_ms: f64,
+    /// `--verbose`: every request of every query, with its start, duration and bytes.
+    verbose: bool,
+}
 
 /// The queries, typed one after another: single word, two words, a phrase, a field, a
 /// rare word (from the generator's long tail), a typo, an identifier.
@@ -75,12 +83,21 @@ struct Figures {
 fn main() -> Result<()> {
     let mut binary = None;
     let mut sizes = Vec::new();
+    let mut options = Options {
+        latency_ms: LATENCY_MS,
+        verbose: false,
+    };
     for arg in std::env::args().skip(1) {
-        match arg.strip_prefix("--binary=") {
-            Some(path) => binary = Some(PathBuf::from(path)),
-            None => sizes.push(arg.parse::<usize>().with_context(|| {
-                format!("`{arg}`: expected an archive size, such as `10000`, or `--binary=PATH`")
-            })?),
+        if let Some(path) = arg.strip_prefix("--binary=") {
+            binary = Some(PathBuf::from(path));
+        } else if let Some(ms) = arg.strip_prefix("--latency=") {
+            options.latency_ms = ms.parse().context("`--latency=MS` takes milliseconds")?;
+        } else if arg == "--verbose" {
+            options.verbose = true;
+        } else {
+            sizes.push(arg.parse::<usize>().with_context(|| {
+                format!("`{arg}`: expected an archive size, such as `10000`, `--binary=PATH`, `--latency=MS` or `--verbose`")
+            })?);
         }
     }
     if sizes.is_empty() {
@@ -93,7 +110,8 @@ fn main() -> Result<()> {
         None => release_binary()?,
     };
     println!(
-        "network: {LATENCY_MS} ms to the response headers, {} Mbit/s; cache disabled",
+        "network: {} ms to the response headers, {} Mbit/s; cache disabled",
+        options.latency_ms,
         BYTES_PER_SECOND * 8.0 / 1e6
     );
     println!();
@@ -118,8 +136,8 @@ fn main() -> Result<()> {
         let _serve = Serve(child);
         wait_for(port)?;
         let base = format!("http://127.0.0.1:{port}");
-        let (browser, tab, log, workers) = open_browser()?;
-        let first = cold_query(&tab, &log, &workers, &base, FIRST)?;
+        let (browser, tab, log, workers) = open_browser(&options)?;
+        let first = cold_query(&tab, &log, &workers, &base, FIRST, &options)?;
         print_row(
             n,
             &format!("{FIRST} (cold, with the page and the wasm)"),
@@ -127,7 +145,7 @@ fn main() -> Result<()> {
         );
         let mut later = Vec::new();
         for query in QUERIES {
-            let figures = later_query(&tab, &log, query)?;
+            let figures = later_query(&tab, &log, query, &options)?;
             print_row(n, query, &figures);
             later.push(figures);
         }
@@ -214,8 +232,8 @@ fn chromium() -> Result<PathBuf> {
 }
 
 /// Chromium with one tab whose network is emulated and logged, with its workers'.
-fn open_browser() -> Result<(Browser, Arc<Tab>, Log, Workers)> {
-    let options = LaunchOptions::default_builder()
+fn open_browser(options: &Options) -> Result<(Browser, Arc<Tab>, Log, Workers)> {
+    let launch = LaunchOptions::default_builder()
         .path(Some(chromium()?))
         .sandbox(false)
         .idle_browser_timeout(Duration::from_secs(600))
@@ -231,7 +249,7 @@ fn open_browser() -> Result<(Browser, Arc<Tab>, Log, Workers)> {
         )
         .build()
         .map_err(anyhow::Error::msg)?;
-    let browser = Browser::new(options)?;
+    let browser = Browser::new(launch)?;
     let tab = browser.new_tab()?;
     // why: every field of these commands is optional or has a default; building them from
     // JSON keeps the benchmark independent of fields added by newer protocol versions.
@@ -243,7 +261,7 @@ fn open_browser() -> Result<(Browser, Arc<Tab>, Log, Workers)> {
     let conditions: Network::EmulateNetworkConditions =
         serde_json::from_value(serde_json::json!({
             "offline": false,
-            "latency": LATENCY_MS,
+            "latency": options.latency_ms,
             "downloadThroughput": BYTES_PER_SECOND,
             "uploadThroughput": BYTES_PER_SECOND,
         }))?;
@@ -333,7 +351,10 @@ fn worker_event(log: &mut Vec<(String, Request)>, session: &str, message: &str) 
 fn enable_workers(tab: &Tab, workers: &Workers) -> Result<()> {
     let sessions: Vec<String> = std::mem::take(&mut *workers.lock().unwrap());
     for session in sessions {
-        for (id, method) in [(1, "Network.enable"), (2, "Runtime.runIfWaitingForDebugger")] {
+        for (id, method) in [
+            (1, "Network.enable"),
+            (2, "Runtime.runIfWaitingForDebugger"),
+        ] {
             tab.call_method(Target::SendMessageToTarget {
                 message: serde_json::json!({ "id": id, "method": method, "params": {} })
                     .to_string(),
@@ -355,7 +376,14 @@ fn eval(tab: &Tab, js: &str, await_promise: bool) -> Result<String> {
 }
 
 /// Opens the search page with `q` and waits for its first results.
-fn cold_query(tab: &Tab, log: &Log, workers: &Workers, base: &str, q: &str) -> Result<Figures> {
+fn cold_query(
+    tab: &Tab,
+    log: &Log,
+    workers: &Workers,
+    base: &str,
+    q: &str,
+    options: &Options,
+) -> Result<Figures> {
     log.lock().unwrap().clear();
     tab.navigate_to(&format!("{base}/search/?q={}", q.replace(' ', "+")))?;
     let start = Instant::now();
@@ -381,11 +409,11 @@ fn cold_query(tab: &Tab, log: &Log, workers: &Workers, base: &str, q: &str) -> R
     )?
     .parse()?;
     let rounds = eval(tab, "document.body.dataset.searchRounds", false)?;
-    Ok(figures(log, ms, rounds))
+    Ok(figures(log, ms, rounds, options))
 }
 
 /// Types `q` into the open search page and waits for its results.
-fn later_query(tab: &Tab, log: &Log, q: &str) -> Result<Figures> {
+fn later_query(tab: &Tab, log: &Log, q: &str, options: &Options) -> Result<Figures> {
     log.lock().unwrap().clear();
     let js = format!(
         "new Promise((resolve) => {{
@@ -411,18 +439,24 @@ fn later_query(tab: &Tab, log: &Log, q: &str) -> Result<Figures> {
     std::thread::sleep(Duration::from_millis(200));
     let ms = answer["ms"].as_f64().unwrap_or(f64::NAN);
     let rounds = answer["rounds"].as_str().unwrap_or("?").to_string();
-    Ok(figures(log, ms, rounds))
+    Ok(figures(log, ms, rounds, options))
 }
 
 /// Counts the logged requests: their number, bytes, and sequential round trips.
-fn figures(log: &Log, ms: f64, rounds: String) -> Figures {
+fn figures(log: &Log, ms: f64, rounds: String, options: &Options) -> Figures {
     let mut requests: Vec<Request> = log.lock().unwrap().iter().map(|(_, r)| r.clone()).collect();
     requests.retain(|r| !r.url.starts_with("data:"));
     requests.sort_by(|a, b| a.start.total_cmp(&b.start));
-    if std::env::var_os("BENCH_DEBUG").is_some() {
+    if options.verbose {
         let t0 = requests.first().map_or(0.0, |r| r.start);
         for r in &requests {
-            eprintln!("  {:7.1} {:7.1} {:8.0} {}", (r.start - t0) * 1e3, (r.end.unwrap_or(f64::NAN) - r.start) * 1e3, r.bytes, &r.url[r.url.len().saturating_sub(60)..]);
+            let name = r.url.rsplit('/').next().unwrap_or(&r.url);
+            let took = r.end.map_or(f64::NAN, |end| (end - r.start) * 1e3);
+            println!(
+                "|   | at {:.0} ms: `{name}` | {took:.0} ms | | {:.1} | | |",
+                (r.start - t0) * 1e3,
+                r.bytes / 1e3
+            );
         }
     }
     Figures {
