@@ -32,6 +32,9 @@ use crate::response::SearchResponse;
 pub const MAX_ROUNDS: usize = 6;
 
 /// What one round of a query came to.
+// why: a round's answer is matched as soon as it is made, once per round; boxing the
+// response would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Round {
     /// These ranges are needed; fetch them, [`RangeDirectory::supply`] them, run again.
@@ -167,7 +170,7 @@ mod tests {
         };
         (0..n)
             .map(|i| {
-                let mut word = |next: &mut dyn FnMut(u64) -> u64| {
+                let word = |next: &mut dyn FnMut(u64) -> u64| {
                     if next(5) == 0 {
                         let mut k = next(20_000) + 512;
                         let mut made_up = String::new();

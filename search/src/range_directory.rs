@@ -93,7 +93,10 @@ pub const MERGE_GAP: u64 = 64 * 1024;
 /// A wave is kept to this many requests when merging the closest gaps can do it...
 pub const WAVE_REQUESTS: usize = 6;
 /// ...unless that would fetch more than this many unwanted bytes for one gap.
-pub const MAX_MERGED_GAP: u64 = 1024 * 1024;
+// why: 256 KiB take 26 ms at 80 Mbit/s, about half a round trip of 50 ms, which is what a
+// seventh request costs when it waits for one of the first six. With 1 MiB, a later query
+// on 10,000 post-mortems moved 1.1 MB on average.
+pub const MAX_MERGED_GAP: u64 = 256 * 1024;
 
 impl std::fmt::Debug for RangeDirectory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -355,6 +358,9 @@ impl Inner {
         }
         let page_size = self.page_size;
         let end = start + bytes.len() as u64;
+        // why: `page_size` is at least 1 (see `RangeDirectory::new`), where `%` and
+        // `is_multiple_of` agree; `%` keeps the committed wasm module's bytes.
+        #[allow(clippy::manual_is_multiple_of)]
         if start % page_size != 0 || end > len || (end % page_size != 0 && end != len) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,

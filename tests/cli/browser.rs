@@ -467,7 +467,9 @@ fn rounds_of(tab: &Tab, q: &str) -> usize {
     eval(tab, &js);
     assert_eq!(wait_state(tab), "ready", "{q}");
     assert!(!titles(tab).is_empty(), "{q}: no hits");
-    eval(tab, "document.body.dataset.searchRounds").parse().unwrap()
+    eval(tab, "document.body.dataset.searchRounds")
+        .parse()
+        .unwrap()
 }
 
 /// A later query waits for at most three round trips, however many byte ranges it reads:
