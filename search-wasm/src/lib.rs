@@ -3,14 +3,23 @@
 //! (`themes/default/static/search-worker.js`). No wasm-bindgen.
 //!
 //! The module reads the index lazily: the worker downloads `hotcache.bin` and hands it to
-//! [`bl_open`]; every other byte comes from the imported `blameless.fetch_range`, a
-//! synchronous HTTP range request made by the worker. Calls, in order:
+//! [`bl_open`]; a query then runs in rounds ([`bl_round`]): each says which byte ranges it
+//! lacks, the worker fetches them all in parallel and hands them over ([`bl_supply`]),
+//! until a round has everything and answers. Calls, in order:
 //!
 //! 1. `bl_alloc(len)` → pointer; the caller copies `len` bytes there (hot cache, request).
 //! 2. `bl_open(ptr, len)` → 0 on success; takes ownership of the buffer.
-//! 3. `bl_search(ptr, len)` with a JSON `SearchRequest` → 0; takes ownership of the buffer.
-//! 4. `bl_output_ptr()` / `bl_output_len()` → the JSON answer of the last call
-//!    (a `SearchResponse`, or `{"error": "..."}` when the status was not 0).
+//! 3. `bl_round(ptr, len)` with a JSON `SearchRequest` → 0 with the answer, or 2 with
+//!    `{"need": [{"file": "<segment>.idx", "start": 0, "end": 4096}, …]}`; takes
+//!    ownership of the buffer. After 2: `bl_supply` each range, then `bl_round` again.
+//! 4. `bl_supply(name_ptr, name_len, start, whole, data_ptr, data_len)` → 0: keeps the
+//!    bytes fetched for a range (`whole` = 1 when the server sent the whole file); takes
+//!    ownership of both buffers.
+//! 5. `bl_output_ptr()` / `bl_output_len()` → the JSON answer of the last call
+//!    (a `SearchResponse`, or `{"error": "..."}` when the status was 1).
+//!
+//! `bl_search(ptr, len)` answers in one call, fetching what is missing one synchronous
+//! request at a time through the imports below: the fallback after too many rounds.
 //!
 //! Imports (module `blameless`):
 //!
@@ -26,7 +35,7 @@ use std::io;
 use std::ops::Range;
 
 use blameless_search::tantivy::directory::OwnedBytes;
-use blameless_search::{open_lazy, Engine, Fetched, HotCache, RangeDirectory, RangeFetcher};
+use blameless_search::{Fetched, HotCache, LazyEngine, RangeFetcher, Round};
 
 mod random;
 
@@ -73,7 +82,7 @@ impl RangeFetcher for JsFetcher {
 }
 
 thread_local! {
-    static ENGINE: RefCell<Option<(Engine, RangeDirectory)>> = const { RefCell::new(None) };
+    static ENGINE: RefCell<Option<LazyEngine>> = const { RefCell::new(None) };
     static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -136,7 +145,7 @@ pub unsafe extern "C" fn bl_open(ptr: *mut u8, len: usize) -> i32 {
         Ok(hot_cache) => hot_cache,
         Err(error) => return set_error(&format!("the hot cache could not be read: {error}")),
     };
-    match open_lazy(hot_cache, JsFetcher) {
+    match LazyEngine::open(hot_cache, JsFetcher) {
         Ok(opened) => {
             ENGINE.with(|engine| *engine.borrow_mut() = Some(opened));
             set_output(b"{}".to_vec());
@@ -160,8 +169,8 @@ pub unsafe extern "C" fn bl_search(ptr: *mut u8, len: usize) -> i32 {
         Err(error) => return set_error(&format!("the search request is not valid: {error}")),
     };
     ENGINE.with(|engine| match &*engine.borrow() {
-        Some((engine, _)) => {
-            let response = engine.search(&request);
+        Some(lazy) => {
+            let response = lazy.engine().search(&request);
             match serde_json::to_vec(&response) {
                 Ok(json) => {
                     set_output(json);
@@ -174,13 +183,93 @@ pub unsafe extern "C" fn bl_search(ptr: *mut u8, len: usize) -> i32 {
     })
 }
 
+/// Runs one round of the JSON `SearchRequest` in the buffer: returns 0 with the
+/// `SearchResponse` in the output, 2 with the ranges it lacks (`{"need": [...]}`), or 1
+/// with the reason.
+///
+/// # Safety
+/// `ptr` and `len` must come from one `bl_alloc(len)` call; the buffer is consumed.
+#[no_mangle]
+pub unsafe extern "C" fn bl_round(ptr: *mut u8, len: usize) -> i32 {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { take_buffer(ptr, len) };
+    let request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(error) => return set_error(&format!("the search request is not valid: {error}")),
+    };
+    ENGINE.with(|engine| match &*engine.borrow() {
+        Some(lazy) => match lazy.round(&request) {
+            Round::Done(response) => match serde_json::to_vec(&response) {
+                Ok(json) => {
+                    set_output(json);
+                    0
+                }
+                Err(error) => set_error(&format!("the answer could not be written: {error}")),
+            },
+            Round::Need(wanted) => {
+                let need: Vec<serde_json::Value> = wanted
+                    .iter()
+                    .map(|w| {
+                        serde_json::json!({
+                            "file": w.name, "start": w.range.start, "end": w.range.end
+                        })
+                    })
+                    .collect();
+                set_output(serde_json::json!({ "need": need }).to_string().into_bytes());
+                2
+            }
+        },
+        None => set_error("the search index is not open yet"),
+    })
+}
+
+/// Keeps the bytes fetched for a range that [`bl_round`] asked for: `data` starts at byte
+/// `start` of the index file `name`, or is the whole file when `whole` is 1. Returns 0, or
+/// 1 with the reason in the output.
+///
+/// # Safety
+/// Each pointer and length pair must come from one `bl_alloc` call; both are consumed.
+#[no_mangle]
+pub unsafe extern "C" fn bl_supply(
+    name_ptr: *mut u8,
+    name_len: usize,
+    start: f64,
+    whole: i32,
+    data_ptr: *mut u8,
+    data_len: usize,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    let (name, data) = unsafe {
+        (
+            take_buffer(name_ptr, name_len),
+            take_buffer(data_ptr, data_len),
+        )
+    };
+    let Ok(name) = String::from_utf8(name) else {
+        return set_error("the index file name is not UTF-8");
+    };
+    ENGINE.with(|engine| match &*engine.borrow() {
+        Some(lazy) => match lazy
+            .directory()
+            .supply(&name, start as u64, data, whole == 1)
+        {
+            Ok(()) => {
+                set_output(b"{}".to_vec());
+                0
+            }
+            Err(error) => set_error(&format!("the bytes of `{name}` could not be kept: {error}")),
+        },
+        None => set_error("the search index is not open yet"),
+    })
+}
+
 /// Writes `{"requests": n, "bytes": n}` to the output: what was fetched beyond the hot
 /// cache so far. Returns 0, or 1 when no index is open.
 #[no_mangle]
 pub extern "C" fn bl_stats() -> i32 {
     ENGINE.with(|engine| match &*engine.borrow() {
-        Some((_, directory)) => {
-            let stats = directory.stats();
+        Some(lazy) => {
+            let stats = lazy.directory().stats();
             let json = serde_json::json!({ "requests": stats.requests, "bytes": stats.bytes });
             set_output(json.to_string().into_bytes());
             0

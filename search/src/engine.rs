@@ -5,11 +5,12 @@
 
 use std::ops::Bound;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::error::OpenReadError;
+use tantivy::directory::CompositeFile;
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
 };
@@ -94,6 +95,16 @@ impl Engine {
         &self.index
     }
 
+    /// A searcher over the index as opened.
+    pub(crate) fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// The fields of the schema.
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
     /// Number of post-mortems in the index.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -104,7 +115,6 @@ impl Engine {
     pub fn search(&self, req: &SearchRequest) -> SearchResponse {
         let searcher = self.reader.searcher();
         let q = req.q.trim();
-        let mut error = None;
         if let Err(message) = crate::request::check_query(q) {
             return SearchResponse {
                 error: Some(QueryErrorExplained::rejected(message)),
@@ -113,46 +123,7 @@ impl Engine {
         }
         let mut unknown = Vec::new();
         let (resolved, mut filters) = self.resolve_filters(&searcher, req, &mut unknown);
-        let mut ranked_with = None;
-        let text_query = if q.is_empty() {
-            None
-        } else {
-            let ast = query_grammar::parse_query(q)
-                .map(|ast| self.resolve_query(&searcher, ast, q, &mut unknown))
-                .map_err(|_| QueryParserError::SyntaxError(q.to_string()));
-            let parser = self.parser(false);
-            let ranker = crate::ranking::Ranker {
-                index: &self.index,
-                searcher: &searcher,
-                fields: &self.fields,
-                synonyms: &self.vocabulary.synonyms,
-                parser: &parser,
-            };
-            // why: `req.q` keeps a trailing space when the searcher has finished the word.
-            let open_end = !req.q.ends_with(char::is_whitespace);
-            let ranked = ast.as_ref().ok().and_then(|ast| ranker.rank(ast, open_end));
-            let built = match ranked {
-                Some(ranked) => {
-                    let query = ranked.query.box_clone();
-                    ranked_with = Some(ranked);
-                    Ok(query)
-                }
-                None => ast.and_then(|ast| parser.build_query_from_user_input_ast(ast)),
-            };
-            match built {
-                Ok(query) => Some(query),
-                Err(parse_error) => {
-                    error = Some(explain(q, &parse_error));
-                    // why: show what a best-effort reading finds under the explanation.
-                    let (ast, _) = query_grammar::parse_query_lenient(q);
-                    let ast = self.resolve_query(&searcher, ast, q, &mut Vec::new());
-                    let (query, _) = self
-                        .parser(false)
-                        .build_query_from_user_input_ast_lenient(ast);
-                    Some(query)
-                }
-            }
-        };
+        let (text_query, ranked_with, error) = self.text_query(&searcher, &req.q, &mut unknown);
         let mut response = match self.run(&searcher, &resolved, text_query.as_deref()) {
             Ok(response) => response,
             Err(engine_error) => {
@@ -200,6 +171,118 @@ impl Engine {
         response.filters = filters;
         response.unknown = unknown;
         response
+    }
+
+    /// The text query of `raw` (the query as typed), ranked by [`crate::ranking`] when it is
+    /// words, else read as written; with the ranking's extras and the explained syntax
+    /// error, if any (then the query is a best-effort reading).
+    #[allow(clippy::type_complexity)]
+    fn text_query(
+        &self,
+        searcher: &Searcher,
+        raw: &str,
+        unknown: &mut Vec<UnknownValue>,
+    ) -> (
+        Option<Box<dyn Query>>,
+        Option<crate::ranking::Ranked>,
+        Option<QueryErrorExplained>,
+    ) {
+        let q = raw.trim();
+        if q.is_empty() {
+            return (None, None, None);
+        }
+        let ast = query_grammar::parse_query(q)
+            .map(|ast| self.resolve_query(searcher, ast, q, unknown))
+            .map_err(|_| QueryParserError::SyntaxError(q.to_string()));
+        let parser = self.parser(false);
+        let ranker = crate::ranking::Ranker {
+            index: &self.index,
+            searcher,
+            fields: &self.fields,
+            synonyms: &self.vocabulary.synonyms,
+            parser: &parser,
+        };
+        // why: `req.q` keeps a trailing space when the searcher has finished the word.
+        let open_end = !raw.ends_with(char::is_whitespace);
+        let ranked = ast.as_ref().ok().and_then(|ast| ranker.rank(ast, open_end));
+        if let Some(ranked) = ranked {
+            return (Some(ranked.query.box_clone()), Some(ranked), None);
+        }
+        match ast.and_then(|ast| parser.build_query_from_user_input_ast(ast)) {
+            Ok(query) => (Some(query), None, None),
+            Err(parse_error) => {
+                let error = explain(q, &parse_error);
+                // why: show what a best-effort reading finds under the explanation.
+                let (ast, _) = query_grammar::parse_query_lenient(q);
+                let ast = self.resolve_query(searcher, ast, q, &mut Vec::new());
+                let (query, _) = self
+                    .parser(false)
+                    .build_query_from_user_input_ast_lenient(ast);
+                (Some(query), None, Some(error))
+            }
+        }
+    }
+
+    /// Reads, without stopping at a failed read, what [`Engine::search`] of `req` will read
+    /// of the postings: the dictionary entry of every term of its queries, then the
+    /// postings and (for phrases) the positions of those found.
+    ///
+    /// Over a [`RangeDirectory`](crate::RangeDirectory) that discovers, each failed read
+    /// notes its bytes, so that one round of requests fetches all the entries, the next one
+    /// all the postings ([`crate::LazyEngine`]). On other directories it only warms caches.
+    pub fn warm(&self, req: &SearchRequest) {
+        let searcher = self.reader.searcher();
+        if crate::request::check_query(req.q.trim()).is_err() {
+            return;
+        }
+        let mut unknown = Vec::new();
+        let (resolved, _) = self.resolve_filters(&searcher, req, &mut unknown);
+        let (text_query, ranked, _) = self.text_query(&searcher, &req.q, &mut unknown);
+        let mut queries = vec![self.query(&resolved, text_query.as_deref(), None)];
+        if let Some(all) = ranked.as_ref().and_then(|r| r.all_words.as_ref()) {
+            queries.push(self.query(&resolved, Some(&**all), None));
+        }
+        // why: sorted, so that the reads, hence what a wave fetches, do not depend on hashing.
+        let mut terms: BTreeMap<Term, bool> = BTreeMap::new();
+        for query in &queries {
+            query.query_terms(&mut |term, positions| {
+                *terms.entry(term.clone()).or_default() |= positions;
+            });
+        }
+        let directory = self.index.directory();
+        for segment in searcher.segment_readers() {
+            let composite = |ext: &str| {
+                let path = format!("{}.{ext}", segment.segment_id().uuid_string());
+                let slice = directory.open_read(Path::new(&path)).ok()?;
+                CompositeFile::open(&slice).ok()
+            };
+            let (postings, positions) = (composite("idx"), composite("pos"));
+            // why: scoring reads the length norms of each field it scores, one field after
+            // the other; read them all now, in the same round as the dictionary entries.
+            let fields: BTreeSet<Field> = terms.keys().map(Term::field).collect();
+            for field in fields {
+                let _ = segment.get_fieldnorms_reader(field);
+            }
+            for (term, with_positions) in &terms {
+                let Ok(inverted) = segment.inverted_index(term.field()) else {
+                    continue;
+                };
+                let Ok(Some(info)) = inverted.get_term_info(term) else {
+                    continue;
+                };
+                // why: the postings and the positions are read apart, so that a miss of the
+                // one does not hide the other until the next round.
+                if let Some(slice) = postings.as_ref().and_then(|c| c.open_read(term.field())) {
+                    let _ = slice.read_bytes_slice(info.postings_range.clone());
+                }
+                if *with_positions && !info.positions_range.is_empty() {
+                    if let Some(slice) = positions.as_ref().and_then(|c| c.open_read(term.field()))
+                    {
+                        let _ = slice.read_bytes_slice(info.positions_range.clone());
+                    }
+                }
+            }
+        }
     }
 
     /// Reads the request's filter values: each one that names something becomes the
@@ -545,9 +628,13 @@ impl Engine {
         };
         let body_snippets = generator(f.body)?;
         let summary_snippets = generator(f.summary)?;
+        // why: every document is read before the first failure is returned, so that over a
+        // discovering directory one round fetches the blocks of all the hits.
+        let docs: Vec<tantivy::Result<TantivyDocument>> =
+            addresses.iter().map(|&(_, a)| searcher.doc(a)).collect();
         let mut hits = Vec::with_capacity(addresses.len());
-        for &(score, address) in addresses {
-            let doc: TantivyDocument = searcher.doc(address)?;
+        for (&(score, _), doc) in addresses.iter().zip(docs) {
+            let doc = doc?;
             let text = |field| {
                 doc.get_first(field)
                     .and_then(|v| v.as_str().map(str::to_string))

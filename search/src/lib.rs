@@ -4,7 +4,8 @@
 //! This crate is the one place that knows the index. The build calls [`build_index`] with
 //! one [`SearchDoc`] per post-mortem; `blameless search` opens the result with
 //! [`Engine::open_dir`]; the wasm module opens the same files over HTTP range requests
-//! with [`RangeDirectory`] and [`HotCache`]. All of them answer a [`SearchRequest`] with
+//! with [`RangeDirectory`] and [`HotCache`], in rounds of parallel requests
+//! ([`LazyEngine`]). All of them answer a [`SearchRequest`] with
 //! [`Engine::search`], so one query syntax and one ranking hold everywhere.
 //!
 //! ```text
@@ -40,6 +41,7 @@ mod engine;
 mod explain;
 mod facets;
 mod hotcache;
+mod lazy;
 mod range_directory;
 mod ranking;
 #[cfg(feature = "writer")]
@@ -58,7 +60,11 @@ pub use doc::{SearchDoc, SectionStart};
 pub use engine::{search, Engine};
 pub use explain::QueryErrorExplained;
 pub use hotcache::{page_runs, HotCache, HotFile, DEFAULT_PAGE_SIZE, HOTCACHE_FILE};
-pub use range_directory::{FetchStats, Fetched, RangeDirectory, RangeFetcher};
+pub use lazy::{LazyEngine, Round, Rounds, MAX_ROUNDS};
+pub use range_directory::{
+    FetchStats, Fetched, RangeDirectory, RangeFetcher, Wanted, MAX_MERGED_GAP, MERGE_GAP,
+    WAVE_REQUESTS,
+};
 pub use request::{
     check_query, parse_date_span, RequestError, SearchRequest, Sort, DEFAULT_LIMIT, MAX_LIMIT,
     MAX_QUERY_CHARS, MAX_QUERY_DEPTH,

@@ -294,6 +294,20 @@ pub fn record_hot_cache(dir: &Path, page_size: u32) -> Result<HotCache, BuildErr
             });
         }
     }
+    // why: a query's near spellings and completions come from the dictionary of the words
+    // as written (`crate::ranking`); with all of it at hand, the first round of a query
+    // already knows every term it will look up, instead of spending a round to learn them.
+    let words = engine.fields().words;
+    for segment in engine.searcher().segment_readers() {
+        let inverted = segment
+            .inverted_index(words)
+            .map_err(context(read_msg.clone()))?;
+        let mut stream = inverted
+            .terms()
+            .stream()
+            .map_err(context(read_msg.clone()))?;
+        while stream.advance() {}
+    }
     drop(engine);
     let reads = log.lock().map(|l| l.clone()).unwrap_or_default();
     let mut cache = HotCache {
