@@ -443,16 +443,17 @@ fn site_artifacts(
             context.insert("root", "../../");
             context.insert("week", week);
             context.insert("severities", &severities);
-            Ok(vec![
-                OutputFile::Bytes {
-                    path: format!("digest/{}/index.html", week.week),
-                    contents: renderer.page("digest.html", &context)?,
-                },
-                bytes(
+            let mut out = vec![OutputFile::Bytes {
+                path: format!("digest/{}/index.html", week.week),
+                contents: renderer.page("digest.html", &context)?,
+            }];
+            if week.email {
+                out.push(bytes(
                     format!("digest/{}.eml", week.week),
                     artifacts::digest::email(&archive.config, &week.digest, archive.now),
-                ),
-            ])
+                ));
+            }
+            Ok(out)
         })
         .collect();
     for page in pages {
@@ -917,30 +918,44 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_home_page_lists_the_worst_of_a_long_backlog_and_counts_the_rest() {
+    /// The files of a site of 15 SEV-1 post-mortems In Review, a week apart from 2024-01-01,
+    /// with `front` in each, built on 2024-06-01.
+    fn weekly_site(front: &str) -> Vec<OutputFile> {
         let config = Config::default();
-        let postmortems = (1..=15)
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let postmortems = (0..15u64)
             .map(|n| {
+                let day = start.checked_add_days(chrono::Days::new(7 * n)).unwrap();
                 let text = format!(
-                    "+++\ntitle = \"Outage {n:02}\"\nseverity = \"SEV-1\"\nstatus = \"In Review\"\nstarted = 2024-03-{n:02}T09:41:00Z\ncustomer_impact = true\n+++\n\n## Summary\n\nThe disk filled.\n"
+                    "+++\ntitle = \"Outage {:02}\"\nseverity = \"SEV-1\"\nstatus = \"In Review\"\nstarted = {day}T09:41:00Z\n{front}+++\n\n## Summary\n\nThe disk filled.\n",
+                    n + 1
                 );
-                crate::testing::parse(&format!("2024-03-{n:02}-a"), &text, &config)
+                crate::testing::parse(&format!("{day}-a"), &text, &config)
             })
             .collect();
         let now = chrono::DateTime::parse_from_rfc3339("2024-06-01T00:00:00Z").unwrap();
         let archive = Archive::new(config, postmortems, now.to_utc());
         let renderer = Renderer::new(Theme::embedded()).unwrap();
-        let files = render(&archive, &Analysis::new(&archive), &renderer).unwrap();
-        let home = files
+        render(&archive, &Analysis::new(&archive), &renderer).unwrap()
+    }
+
+    /// The text of the file at `path`.
+    fn text_of(files: &[OutputFile], path: &str) -> String {
+        files
             .iter()
             .find_map(|f| match f {
-                OutputFile::Bytes { path, contents } if path == "index.html" => {
+                OutputFile::Bytes { path: p, contents } if p == path => {
                     Some(String::from_utf8(contents.clone()).unwrap())
                 }
                 _ => None,
             })
-            .unwrap();
+            .unwrap_or_else(|| panic!("no {path}"))
+    }
+
+    #[test]
+    fn the_home_page_lists_the_worst_of_a_long_backlog_and_counts_the_rest() {
+        let files = weekly_site("customer_impact = true\n");
+        let home = text_of(&files, "index.html");
         let attention = &home
             [home.find("id=\"attention-h\"").unwrap()..home.find("class=\"page-head\"").unwrap()];
         // why: none of the 15 has its external message posted; the list shows the 10 oldest.
@@ -949,6 +964,30 @@ mod tests {
         assert!(attention.contains("and 5 more"), "{attention}");
         assert!(attention.contains("Outage 01"), "{attention}");
         assert!(!attention.contains("Outage 15"), "{attention}");
+    }
+
+    #[test]
+    fn only_the_newest_weeks_have_their_digest_email() {
+        let files = weekly_site("");
+        let paths: Vec<&str> = files.iter().map(OutputFile::path).collect();
+        let pages = paths
+            .iter()
+            .filter(|p| p.starts_with("digest/2024-W") && p.ends_with("/index.html"))
+            .count();
+        let emails: Vec<&&str> = paths
+            .iter()
+            .filter(|p| p.starts_with("digest/2024-W") && p.ends_with(".eml"))
+            .collect();
+        assert_eq!(pages, 15, "{paths:?}");
+        assert_eq!(emails.len(), artifacts::digest::EMAIL_WEEKS, "{emails:?}");
+        assert!(
+            emails.contains(&&"digest/2024-W15.eml") && !emails.contains(&&"digest/2024-W03.eml")
+        );
+        let old = text_of(&files, "digest/2024-W01/index.html");
+        assert!(
+            old.contains("blameless digest --since 2024-01-01 --until 2024-01-07"),
+            "{old}"
+        );
     }
 
     #[test]

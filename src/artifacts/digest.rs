@@ -166,7 +166,16 @@ pub struct DigestWeek {
     pub digest: Digest,
     /// The subject of the week's digest email.
     pub subject: String,
+    /// Whether the site has the week's email (`/digest/<week>.eml`): one of the newest
+    /// [`EMAIL_WEEKS`].
+    pub email: bool,
 }
+
+/// How many of the newest weeks have their digest email in the site. An email is sent in the
+/// days after its week; older weeks keep their page, and `blameless digest --since --until`
+/// writes the email of any period. (At 10,000 post-mortems the emails of every week since
+/// 2018 were 60 MB of the site.)
+pub const EMAIL_WEEKS: usize = 12;
 
 /// How many overdue reviews and actions a digest lists; the rest are counted.
 pub const LIST_LIMIT: usize = 20;
@@ -768,13 +777,15 @@ pub fn weeks(archive: &Archive, analysis: &Analysis, now: DateTime<Utc>) -> Vec<
     let mondays: Vec<NaiveDate> = mondays.into_iter().rev().collect();
     mondays
         .into_par_iter()
-        .map(|since| {
+        .enumerate()
+        .map(|(newest, since)| {
             let until = since.checked_add_days(Days::new(7)).unwrap_or(since);
             let digest = digest_of(archive, &backlog, since, until, now);
             let iso = since.iso_week();
             DigestWeek {
                 week: format!("{}-W{:02}", iso.year(), iso.week()),
                 subject: subject(config, &digest),
+                email: newest < EMAIL_WEEKS,
                 digest,
             }
         })
