@@ -36,10 +36,13 @@ struct Sample {
 
 /// Runs `command` to the end, with its own times and peak memory.
 fn timed(command: &mut Command) -> Result<Sample> {
+    // why: a build of a large archive prints more diagnostics than a pipe holds, and a pipe
+    // nobody reads until the end would stop it; a file takes them all.
+    let mut stderr = tempfile::tempfile().context("cannot create a file for stderr")?;
     let start = Instant::now();
     let child = command
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(stderr.try_clone().context("cannot share the stderr file")?)
         .spawn()
         .with_context(|| format!("cannot run {command:?}"))?;
     let pid = child.id() as libc::pid_t;
@@ -53,12 +56,12 @@ fn timed(command: &mut Command) -> Result<Sample> {
         bail!("cannot wait for {command:?}");
     }
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr {
-            use std::io::Read;
-            let _ = pipe.read_to_string(&mut stderr);
-        }
-        bail!("{command:?} failed: {stderr}");
+        use std::io::{Read, Seek};
+        let mut text = String::new();
+        let _ = stderr
+            .rewind()
+            .and_then(|()| stderr.read_to_string(&mut text));
+        bail!("{command:?} failed: {text}");
     }
     let time = |t: libc::timeval| {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)

@@ -7,15 +7,15 @@
 //! two directories, so the site is never missing; elsewhere it is two renames, and a build
 //! killed between them has its old site put back by the next build.
 
-use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
-use crate::render::OutputFile;
+use crate::render::{OutputFile, Sink};
 use crate::safe_fs;
 
 /// The file every site carries, so that a later build knows the directory is its own.
@@ -117,6 +117,10 @@ fn resolve(path: &Path) -> PathBuf {
 pub struct Staging {
     dir: PathBuf,
     out: PathBuf,
+    /// What `Copy` sources are relative to: the archive root.
+    root: PathBuf,
+    /// How many files were put, the marker included.
+    written: AtomicUsize,
     committed: bool,
     _lock: File,
 }
@@ -140,6 +144,8 @@ impl Staging {
         let staging = Staging {
             dir,
             out: out.to_path_buf(),
+            root: root.to_path_buf(),
+            written: AtomicUsize::new(1),
             committed: false,
             _lock: lock,
         };
@@ -153,27 +159,31 @@ impl Staging {
         &self.dir
     }
 
-    /// Writes `files` into the staging directory; `root` is what `Copy` sources are relative to.
-    pub fn write(&self, files: &[OutputFile], root: &Path) -> Result<()> {
-        let mut dirs = BTreeSet::new();
-        for file in files {
-            if let Some(dir) = safe_relative(file.path())?.parent() {
-                dirs.insert(self.dir.join(dir));
-            }
-        }
-        for dir in &dirs {
-            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
+    /// Writes `files` into the staging directory.
+    pub fn write(&self, files: &[OutputFile]) -> Result<()> {
         // why: creating thousands of files is bound by the file system, which takes them in
         // parallel.
-        files.par_iter().try_for_each(|file| {
-            let target = self.dir.join(file.path());
-            match file {
-                OutputFile::Bytes { contents, .. } => fs::write(&target, contents),
-                OutputFile::Copy { from, .. } => safe_fs::copy(&root.join(from), &target),
-            }
-            .with_context(|| format!("cannot write {}", target.display()))
-        })
+        files.par_iter().try_for_each(|file| self.write_one(file))
+    }
+
+    /// How many files the site has so far, the marker included.
+    pub fn written(&self) -> usize {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    fn write_one(&self, file: &OutputFile) -> Result<()> {
+        let relative = safe_relative(file.path())?;
+        let target = self.dir.join(relative);
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        match file {
+            OutputFile::Bytes { contents, .. } => fs::write(&target, contents),
+            OutputFile::Copy { from, .. } => safe_fs::copy(&self.root.join(from), &target),
+        }
+        .with_context(|| format!("cannot write {}", target.display()))?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Swaps the staging directory in as `out`.
@@ -181,6 +191,12 @@ impl Staging {
         swap_in(&self.dir, &self.out)?;
         self.committed = true;
         Ok(())
+    }
+}
+
+impl Sink for Staging {
+    fn put(&self, file: OutputFile) -> Result<()> {
+        self.write_one(&file)
     }
 }
 
@@ -195,7 +211,7 @@ impl Drop for Staging {
 /// Writes `files` as the new contents of `out`: [`Staging::begin`], `write`, `commit`.
 pub fn publish(files: &[OutputFile], root: &Path, out: &Path) -> Result<()> {
     let staging = Staging::begin(root, out)?;
-    staging.write(files, root)?;
+    staging.write(files)?;
     staging.commit()
 }
 

@@ -120,20 +120,20 @@ pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<B
         .with_context(|| format!("cannot publish the site to {}", options.out.display()))?;
     // why: indexing is single-threaded for deterministic bytes; it runs beside the rendering,
     // straight into the staging directory, so nothing is left elsewhere if the build is killed.
-    let (files, index) = rayon::join(
-        || render::render(archive, analysis, &renderer),
+    let (rendered, index) = rayon::join(
+        || render::render_to(archive, analysis, &renderer, &staging),
         || index::build(archive, &staging.path().join(index::SITE_DIR)),
     );
-    let files = files?;
+    rendered?;
     let index = index?;
+    // why: the marker and the rendered files, which the staging counted, and the index's.
+    let files = staging.written() + index.files.len();
     staging
-        .write(&files, root)
-        .and_then(|()| staging.commit())
+        .commit()
         .with_context(|| format!("cannot publish the site to {}", options.out.display()))?;
     Ok(BuildReport {
         postmortems: archive.postmortems.len(),
-        // why: the marker, the rendered files and the index's.
-        files: 1 + files.len() + index.files.len(),
+        files,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Render: the `Archive` into the site's files. Pure: templates see the view structs of
-//! `view`, never the model, and the result is a list of files for `output` to write.
+//! `view`, never the model, and each file goes to a [`Sink`] as soon as it is made (a build's
+//! staging directory writes it at once, so the site is never held in memory whole).
 //!
 //! Every link in the site is relative (`../../pm/x/`), so the site works from any host, any
 //! sub-path and straight from the disk.
@@ -38,6 +39,35 @@ impl OutputFile {
         match self {
             OutputFile::Bytes { path, .. } | OutputFile::Copy { path, .. } => path,
         }
+    }
+}
+
+/// Where rendered files go, from every rendering thread, as soon as each is made.
+pub trait Sink: Sync {
+    /// Takes one file of the site.
+    fn put(&self, file: OutputFile) -> Result<()>;
+}
+
+/// A sink that keeps the files, for callers that want the site as a list.
+#[derive(Default)]
+pub struct Collect(std::sync::Mutex<Vec<OutputFile>>);
+
+impl Sink for Collect {
+    fn put(&self, file: OutputFile) -> Result<()> {
+        self.0
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a rendering thread panicked"))?
+            .push(file);
+        Ok(())
+    }
+}
+
+impl Collect {
+    /// The files taken, sorted by path.
+    pub fn into_files(self) -> Vec<OutputFile> {
+        let mut files = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        files.sort_by(|a, b| a.path().cmp(b.path()));
+        files
     }
 }
 
@@ -143,12 +173,24 @@ fn paginate<'a>(dir: &str, items: &'a [usize], size: usize) -> Vec<ListPage<'a>>
         .collect()
 }
 
-/// Renders the whole site.
+/// Renders the whole site, as a list sorted by path.
 pub fn render(
     archive: &Archive,
     analysis: &Analysis,
     renderer: &Renderer,
 ) -> Result<Vec<OutputFile>> {
+    let files = Collect::default();
+    render_to(archive, analysis, renderer, &files)?;
+    Ok(files.into_files())
+}
+
+/// Renders the whole site into `sink`, in no particular order.
+pub fn render_to(
+    archive: &Archive,
+    analysis: &Analysis,
+    renderer: &Renderer,
+    sink: &dyn Sink,
+) -> Result<()> {
     let site = SiteView {
         title: &archive.config.title,
         base_url: &archive.config.base_url,
@@ -181,25 +223,20 @@ pub fn render(
         })
     };
 
-    let mut files = Vec::new();
     let everything: Vec<usize> = (0..archive.postmortems.len()).collect();
     let attention = attention(archive);
-    let pages: Vec<Result<OutputFile>> = paginate("", &everything, PAGE_SIZE)
+    paginate("", &everything, PAGE_SIZE)
         .par_iter()
-        .map(|page| {
+        .try_for_each(|page| {
             let mut context = Context::new();
             context.insert("facets", &facets);
             if page.pagination.current == 1 {
                 context.insert("attention", &attention);
             }
-            list("index.html", page, &mut context)
-        })
-        .collect();
-    for page in pages {
-        files.push(page?);
-    }
+            sink.put(list("index.html", page, &mut context)?)
+        })?;
     let rows = artifacts::actions::rows(archive);
-    files.extend(site_artifacts(archive, analysis, renderer, &site, &rows)?);
+    site_artifacts(archive, analysis, renderer, &site, &rows, sink)?;
     let mut context = Context::new();
     context.insert("site", &site);
     context.insert("root", "../");
@@ -213,36 +250,36 @@ pub fn render(
         "severity_colours",
         &serde_json::to_string(&colours).context("cannot encode the severity colours")?,
     );
-    files.push(OutputFile::Bytes {
+    sink.put(OutputFile::Bytes {
         path: "search/index.html".into(),
         contents: renderer.page("search.html", &context)?,
-    });
+    })?;
     let mut context = Context::new();
     context.insert("site", &site);
     // why: a host serves 404.html at any depth, so its links start at the site's own path.
     context.insert("root", &base_path(&archive.config.base_url));
-    files.push(OutputFile::Bytes {
+    sink.put(OutputFile::Bytes {
         path: "404.html".into(),
         contents: renderer.page("404.html", &context)?,
-    });
+    })?;
 
     let everything_figures = insights::figures(archive, analysis, &everything);
     let mut context = Context::new();
     context.insert("site", &site);
     context.insert("root", "../");
     context.insert("insights", &insights_view(&everything_figures, archive));
-    files.push(OutputFile::Bytes {
+    sink.put(OutputFile::Bytes {
         path: "insights/index.html".into(),
         contents: renderer.page("insights.html", &context)?,
-    });
-    files.push(bytes(
+    })?;
+    sink.put(bytes(
         "insights/insights.json".into(),
         insights::export::json(&everything_figures),
-    ));
-    files.push(bytes(
+    ))?;
+    sink.put(bytes(
         "insights/insights.csv".into(),
         insights::export::csv(&everything_figures),
-    ));
+    ))?;
 
     for facet in &facets {
         // why: trends of a subset mean something for what incidents share (a service, a
@@ -252,41 +289,32 @@ pub fn render(
         context.insert("site", &site);
         context.insert("root", "../");
         context.insert("facet", facet);
-        files.push(OutputFile::Bytes {
+        sink.put(OutputFile::Bytes {
             path: format!("{}/index.html", facet.key),
             contents: renderer.page("facet_index.html", &context)?,
-        });
-        let pages: Vec<Result<Vec<OutputFile>>> = facet
-            .values
-            .par_iter()
-            .map(|value| {
-                let figures = with_figures.then(|| {
-                    let figures = insights::figures(archive, analysis, &value.members);
-                    let own =
-                        matches!(facet.key, "services" | "causes").then_some(value.name.as_str());
-                    facet_insights(&figures, archive, &format!("volume-{}", value.slug), own)
-                });
-                paginate(
-                    &format!("{}/{}/", facet.key, value.slug),
-                    &value.members,
-                    PAGE_SIZE,
-                )
-                .iter()
-                .map(|page| {
-                    let mut context = Context::new();
-                    context.insert("facet", facet);
-                    context.insert("value", value);
-                    if page.pagination.current == 1 {
-                        context.insert("insights", &figures);
-                    }
-                    list("facet.html", page, &mut context)
-                })
-                .collect()
+        })?;
+        facet.values.par_iter().try_for_each(|value| {
+            let figures = with_figures.then(|| {
+                let figures = insights::figures(archive, analysis, &value.members);
+                let own = matches!(facet.key, "services" | "causes").then_some(value.name.as_str());
+                facet_insights(&figures, archive, &format!("volume-{}", value.slug), own)
+            });
+            paginate(
+                &format!("{}/{}/", facet.key, value.slug),
+                &value.members,
+                PAGE_SIZE,
+            )
+            .iter()
+            .try_for_each(|page| {
+                let mut context = Context::new();
+                context.insert("facet", facet);
+                context.insert("value", value);
+                if page.pagination.current == 1 {
+                    context.insert("insights", &figures);
+                }
+                sink.put(list("facet.html", page, &mut context)?)
             })
-            .collect();
-        for page in pages {
-            files.extend(page?);
-        }
+        })?;
     }
 
     let teams = crate::view::teams(archive);
@@ -295,96 +323,84 @@ pub fn render(
         context.insert("site", &site);
         context.insert("root", "../");
         context.insert("teams", &teams);
-        files.push(OutputFile::Bytes {
+        sink.put(OutputFile::Bytes {
             path: "teams/index.html".into(),
             contents: renderer.page("teams.html", &context)?,
+        })?;
+    }
+    teams.par_iter().try_for_each(|team| {
+        let figures = (!team.incidents.is_empty()).then(|| {
+            let figures = insights::figures(archive, analysis, &team.incidents);
+            facet_insights(
+                &figures,
+                archive,
+                &format!("volume-team-{}", team.slug),
+                None,
+            )
         });
-    }
-    let pages: Vec<Result<Vec<OutputFile>>> = teams
-        .par_iter()
-        .map(|team| {
-            let figures = (!team.incidents.is_empty()).then(|| {
-                let figures = insights::figures(archive, analysis, &team.incidents);
-                facet_insights(
-                    &figures,
-                    archive,
-                    &format!("volume-team-{}", team.slug),
-                    None,
-                )
-            });
-            let open: Vec<&artifacts::actions::ActionRow> = rows
-                .iter()
-                .filter(|r| {
-                    r.status == crate::postmortem::ActionStatus::Open
-                        && r.team.as_deref() == Some(team.name.as_str())
-                })
-                .collect();
-            paginate(&format!("teams/{}/", team.slug), &team.incidents, PAGE_SIZE)
-                .iter()
-                .map(|page| {
-                    let mut context = Context::new();
-                    context.insert("team", team);
-                    if page.pagination.current == 1 {
-                        context.insert("insights", &figures);
-                        context.insert("open_actions", &open);
-                    }
-                    list("team.html", page, &mut context)
-                })
-                .collect()
-        })
-        .collect();
-    for page in pages {
-        files.extend(page?);
-    }
+        let open: Vec<&artifacts::actions::ActionRow> = rows
+            .iter()
+            .filter(|r| {
+                r.status == crate::postmortem::ActionStatus::Open
+                    && r.team.as_deref() == Some(team.name.as_str())
+            })
+            .collect();
+        paginate(&format!("teams/{}/", team.slug), &team.incidents, PAGE_SIZE)
+            .iter()
+            .try_for_each(|page| {
+                let mut context = Context::new();
+                context.insert("team", team);
+                if page.pagination.current == 1 {
+                    context.insert("insights", &figures);
+                    context.insert("open_actions", &open);
+                }
+                sink.put(list("team.html", page, &mut context)?)
+            })
+    })?;
 
-    let pages: Vec<Result<Vec<OutputFile>>> = archive
+    archive
         .postmortems
         .par_iter()
         .enumerate()
-        .map(|(index, pm)| {
+        .try_for_each(|(index, pm)| {
             let view = postmortem_view(index, archive, analysis);
             let mut context = Context::new();
             context.insert("site", &site);
             context.insert("root", "../../");
             context.insert("pm", &view);
-            let mut out = vec![OutputFile::Bytes {
+            sink.put(OutputFile::Bytes {
                 path: format!("pm/{}/index.html", pm.id),
                 contents: renderer.page("postmortem.html", &context)?,
-            }];
+            })?;
             let config = &archive.config;
             if let Some(message) = artifacts::message::external_message(pm) {
-                out.push(bytes(format!("pm/{}/external-message.txt", pm.id), message));
+                sink.put(bytes(format!("pm/{}/external-message.txt", pm.id), message))?;
             }
-            out.push(bytes(
+            sink.put(bytes(
                 format!("pm/{}/internal-email.eml", pm.id),
                 artifacts::email::internal_email(pm, config, archive.now),
-            ));
+            ))?;
             if let Some(invite) = artifacts::ics::meeting_invite(pm, config) {
-                out.push(bytes(format!("pm/{}/meeting.ics", pm.id), invite));
+                sink.put(bytes(format!("pm/{}/meeting.ics", pm.id), invite))?;
             }
             if let Some(bundle) = &pm.bundle {
                 for asset in &pm.assets {
-                    out.push(OutputFile::Copy {
+                    sink.put(OutputFile::Copy {
                         path: format!("pm/{}/{}", pm.id, display_path(asset)),
                         from: bundle.join(asset),
-                    });
+                    })?;
                 }
             }
-            Ok(out)
-        })
-        .collect();
-    for page in pages {
-        files.extend(page?);
-    }
+            anyhow::Ok(())
+        })?;
 
     for (path, bytes) in renderer.theme.statics() {
-        files.push(OutputFile::Bytes {
+        sink.put(OutputFile::Bytes {
             path: format!("static/{path}"),
             contents: bytes.to_vec(),
-        });
+        })?;
     }
-    files.sort_by(|a, b| a.path().cmp(b.path()));
-    Ok(files)
+    Ok(())
 }
 
 fn bytes(path: String, contents: String) -> OutputFile {
@@ -401,7 +417,8 @@ fn site_artifacts(
     renderer: &Renderer,
     site: &SiteView,
     rows: &[artifacts::actions::ActionRow],
-) -> Result<Vec<OutputFile>> {
+    sink: &dyn Sink,
+) -> Result<()> {
     // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
     // and email forms; the pages look its view up by that name.
     let severities = severities(&archive.config);
@@ -410,7 +427,7 @@ fn site_artifacts(
         || artifacts::catalog::json(archive, artifacts::catalog::Contents::Fields),
         || artifacts::digest::weeks(archive, analysis, archive.now),
     );
-    let mut files = vec![
+    for file in [
         bytes("feed.xml".into(), artifacts::feed::feed(archive)),
         bytes("postmortems.json".into(), catalog),
         bytes(
@@ -419,47 +436,42 @@ fn site_artifacts(
         ),
         bytes("actions-all.csv".into(), artifacts::actions::csv(rows)),
         bytes("actions.json".into(), artifacts::actions::json(rows)),
-    ];
-    files.extend(action_pages(archive, renderer, site, rows)?);
+    ] {
+        sink.put(file)?;
+    }
+    action_pages(archive, renderer, site, rows, sink)?;
     let mut context = Context::new();
     context.insert("site", site);
     context.insert("root", "../");
 
     context.insert("weeks", &weeks);
-    files.push(OutputFile::Bytes {
+    sink.put(OutputFile::Bytes {
         path: "digest/index.html".into(),
         contents: renderer.page("digest_index.html", &context)?,
-    });
+    })?;
     let (since, until) = artifacts::digest::default_period(&archive.config, archive.now);
-    files.push(bytes(
+    sink.put(bytes(
         "digest/latest.eml".into(),
         artifacts::digest::digest_email(archive, analysis, since, until, archive.now),
-    ));
-    let pages: Vec<Result<Vec<OutputFile>>> = weeks
-        .par_iter()
-        .map(|week| {
-            let mut context = Context::new();
-            context.insert("site", site);
-            context.insert("root", "../../");
-            context.insert("week", week);
-            context.insert("severities", &severities);
-            let mut out = vec![OutputFile::Bytes {
-                path: format!("digest/{}/index.html", week.week),
-                contents: renderer.page("digest.html", &context)?,
-            }];
-            if week.email {
-                out.push(bytes(
-                    format!("digest/{}.eml", week.week),
-                    artifacts::digest::email(&archive.config, &week.digest, archive.now),
-                ));
-            }
-            Ok(out)
-        })
-        .collect();
-    for page in pages {
-        files.extend(page?);
-    }
-    Ok(files)
+    ))?;
+    weeks.par_iter().try_for_each(|week| {
+        let mut context = Context::new();
+        context.insert("site", site);
+        context.insert("root", "../../");
+        context.insert("week", week);
+        context.insert("severities", &severities);
+        sink.put(OutputFile::Bytes {
+            path: format!("digest/{}/index.html", week.week),
+            contents: renderer.page("digest.html", &context)?,
+        })?;
+        if week.email {
+            sink.put(bytes(
+                format!("digest/{}.eml", week.week),
+                artifacts::digest::email(&archive.config, &week.digest, archive.now),
+            ))?;
+        }
+        Ok(())
+    })
 }
 
 /// A filter of `/actions/`: a team or an owner, each with its own pages.
@@ -482,7 +494,8 @@ fn action_pages(
     renderer: &Renderer,
     site: &SiteView,
     rows: &[artifacts::actions::ActionRow],
-) -> Result<Vec<OutputFile>> {
+    sink: &dyn Sink,
+) -> Result<()> {
     // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
     // and email forms; the pages look its view up by that name.
     let severities = severities(&archive.config);
@@ -527,7 +540,7 @@ fn action_pages(
             members,
         ));
     }
-    let pages: Vec<Result<OutputFile>> = lists
+    lists
         .par_iter()
         .flat_map_iter(|(dir, filter, members)| {
             let (severities, team_filters, owner_filters, team_slugs) =
@@ -561,8 +574,7 @@ fn action_pages(
                     })
                 })
         })
-        .collect();
-    pages.into_iter().collect()
+        .try_for_each(|page: Result<OutputFile>| sink.put(page?))
 }
 
 /// The path of `base_url` with a trailing slash: "https://x.example/pm" → "/pm/".
