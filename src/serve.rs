@@ -572,8 +572,9 @@ impl Reply {
     /// The same answer with its body gzipped, and `Content-Encoding: gzip`.
     fn gzipped(mut self) -> std::io::Result<Reply> {
         // why: the whole body is compressed before the head is sent, since the head carries
-        // its length. The fast level: a preview on loopback or a LAN gains little from a
-        // smaller body that costs more to make (the 2 MB wasm module takes a few ms).
+        // its length. The fast level: the 2 MB wasm module takes about 25 ms and becomes
+        // 915 KB (726 KB at level 9, for several times the time), and a preview is read on
+        // loopback or a LAN. Nothing is cached: a page load pays those 25 ms once.
         let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
         let read = std::io::copy(&mut self.body, &mut encoder)?;
         if read != self.len {
