@@ -7,20 +7,25 @@
 //! reported the same way, and watching goes on.
 //!
 //! The HTTP side is a small HTTP/1.1 server on `std::net` with fixed bounds: a pool of
-//! [`WORKERS`] threads, one request per connection, a request head of at most [`MAX_HEAD`]
-//! bytes read within a deadline, GET and HEAD only, no request bodies, and only requests
-//! addressed to the local origin, so that a DNS-rebinding page cannot read drafts.
+//! [`WORKERS`] threads, persistent connections of at most [`MAX_REQUESTS`] requests that are
+//! closed after a short idle time or as soon as every worker is taken, a request head of at
+//! most [`MAX_HEAD`] bytes read within a deadline, GET and HEAD only, no request bodies, and
+//! only requests addressed to the local origin, so that a DNS-rebinding page cannot read drafts.
+//! Text, scripts and the wasm module are sent gzipped to clients that accept it, except for
+//! range requests, whose offsets count the file's own bytes.
 
 use std::fs::File;
 use std::io::{BufWriter, Cursor, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use notify::{RecursiveMode, Watcher};
 
 /// Where the pages poll for changes.
@@ -28,8 +33,12 @@ pub const STATUS_PATH: &str = "/__blameless/status";
 
 /// The threads that answer connections: at most this many connections are served at once, and
 /// the others wait in the listen backlog. A client that stalls holds its worker for at most
-/// the head timeout (10 s) or a write timeout (30 s).
+/// the head timeout (10 s) or a write timeout (30 s); an idle persistent connection holds it
+/// for at most the idle timeout (2 s), and not at all once every worker is taken.
 pub const WORKERS: usize = 8;
+
+/// The most requests answered on one connection; the last answer says `Connection: close`.
+pub const MAX_REQUESTS: usize = 100;
 
 /// The longest request target answered; longer ones get 414.
 pub const MAX_TARGET: usize = 8 * 1024;
@@ -39,6 +48,14 @@ pub const MAX_HEAD: usize = 16 * 1024;
 
 /// How long a client has to send its whole request head before it gets 408.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a persistent connection may wait for its next request before it is closed.
+// why: 2 s outlasts the pages' status polling (a request a second), so an open page keeps its
+// connection, yet a browser's spare connections give their workers back soon.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often a worker on an idle connection looks whether every other worker is taken.
+const IDLE_CHECK: Duration = Duration::from_millis(25);
 
 /// How long one write may block on a client that does not read its answer.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -134,6 +151,8 @@ pub fn serve(
         state,
         port,
         head_timeout: HEAD_TIMEOUT,
+        idle_timeout: IDLE_TIMEOUT,
+        free: AtomicUsize::new(0),
     };
     listen(&listener, &site, &AtomicBool::new(false));
     drop(watcher);
@@ -175,12 +194,19 @@ fn record(state: &State, problems: Option<String>) {
     state.version.fetch_add(1, Ordering::SeqCst);
 }
 
-/// Everything a worker needs to answer: the built site, the build state, the origin's port.
+/// Everything a worker needs to answer: the built site, the build state, the origin's port,
+/// how long a client may take to send a request head or to start its next request, and how
+/// many workers are free.
 struct Site {
     out: PathBuf,
     state: Arc<State>,
     port: u16,
     head_timeout: Duration,
+    idle_timeout: Duration,
+    /// The workers waiting in `accept`.
+    // why: when none is, a new connection waits in the backlog while idle persistent
+    // connections may hold every worker; they see the zero and make way.
+    free: AtomicUsize,
 }
 
 /// Answers connections on `listener` with [`WORKERS`] threads. Returns once `stop` is set and
@@ -190,7 +216,10 @@ fn listen(listener: &TcpListener, site: &Site, stop: &AtomicBool) {
         for _ in 0..WORKERS {
             scope.spawn(|| {
                 while !stop.load(Ordering::SeqCst) {
-                    match listener.accept() {
+                    site.free.fetch_add(1, Ordering::SeqCst);
+                    let accepted = listener.accept();
+                    site.free.fetch_sub(1, Ordering::SeqCst);
+                    match accepted {
                         Ok((stream, _)) if !stop.load(Ordering::SeqCst) => {
                             // why: a bug in answering must cost one connection, not a worker.
                             let _ = panic::catch_unwind(AssertUnwindSafe(|| site.answer(stream)));
@@ -206,20 +235,66 @@ fn listen(listener: &TcpListener, site: &Site, stop: &AtomicBool) {
 }
 
 impl Site {
-    /// Reads one request from `stream`, answers it and closes the connection.
+    /// Answers the requests of one connection, at most [`MAX_REQUESTS`], then closes it: when
+    /// the client asks to, when a request is refused, when the client stays idle longer than
+    /// the idle timeout, or when it is idle while no other worker is free to accept.
     fn answer(&self, stream: TcpStream) {
         let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-        let request = match read_head(&stream, self.head_timeout) {
-            Ok(Some(head)) => parse_head(&head, self.port),
-            Ok(None) => return,
-            Err(refusal) => Err(refusal),
-        };
-        match request {
-            Ok(request) => {
-                let _ = send(&stream, self.reply(&request), request.head_only);
-                let _ = stream.shutdown(Shutdown::Write);
+        // why: what the client sent beyond a head is the start of its next (pipelined) request.
+        let mut pending = Vec::new();
+        for served in 1..=MAX_REQUESTS {
+            if served > 1 && pending.is_empty() && !self.next_request_starts(&stream) {
+                break;
             }
-            Err(refusal) => refuse(&stream, refusal),
+            // why: the head deadline counts from the first byte of each request, so a slow head
+            // gets 408 on a reused connection as on a new one.
+            let request = match read_head(&stream, &mut pending, self.head_timeout) {
+                Ok(Some(head)) => parse_head(&head, self.port),
+                Ok(None) => return,
+                Err(refusal) => Err(refusal),
+            };
+            let request = match request {
+                Ok(request) => request,
+                Err(refusal) => return refuse(&stream, refusal),
+            };
+            let keep_alive = request.keep_alive && served < MAX_REQUESTS;
+            let sent = send(&stream, self.reply(&request), request.head_only, keep_alive);
+            if sent.is_err() || !keep_alive {
+                break;
+            }
+        }
+        let _ = stream.shutdown(Shutdown::Write);
+        // why: requests pipelined past the last answer are unread; drain them as a refusal
+        // does, or the close resets the connection and may destroy the answers in flight.
+        if unread(&stream) {
+            linger(&stream);
+        }
+    }
+
+    /// Waits for the first byte of the next request on a persistent connection: `false` when
+    /// the client closed it, stayed idle for the idle timeout, or when no worker is free.
+    fn next_request_starts(&self, stream: &TcpStream) -> bool {
+        let deadline = Instant::now() + self.idle_timeout;
+        loop {
+            // why: an idle connection must not starve the fixed pool. With no worker waiting in
+            // `accept`, a new client may be queued behind idle ones; closing idle connections
+            // then costs their clients one reconnection (browsers retry a GET on a reused
+            // connection that closes unanswered), and waiting would cost the queued one up to
+            // the idle timeout. Checked every `IDLE_CHECK`, so a queued client waits no longer.
+            if self.free.load(Ordering::SeqCst) == 0 {
+                return false;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || stream.set_read_timeout(Some(left.min(IDLE_CHECK))).is_err() {
+                return false;
+            }
+            match stream.peek(&mut [0u8; 1]) {
+                Ok(0) => return false,
+                Ok(_) => return true,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
         }
     }
 
@@ -239,7 +314,7 @@ impl Site {
                 .with("Cache-Control", "no-store");
         }
         let Some(file) = resolve(&self.out, &request.path) else {
-            return self.not_found();
+            return self.not_found(request.gzip);
         };
         if file.is_dir() {
             // why: relative links only work from `/dir/`, never from `/dir`.
@@ -247,13 +322,14 @@ impl Site {
             return Reply::new(301, "text/plain; charset=utf-8", "")
                 .with("Location", directory_location(&segments));
         }
-        file_reply(&file, 200, request.range.as_deref()).unwrap_or_else(|_| internal_error())
+        file_reply(&file, 200, request.range.as_deref(), request.gzip)
+            .unwrap_or_else(|_| internal_error())
     }
 
-    fn not_found(&self) -> Reply {
+    fn not_found(&self, gzip: bool) -> Reply {
         let page = self.out.join("404.html");
         if page.is_file() {
-            if let Ok(reply) = file_reply(&page, 404, None) {
+            if let Ok(reply) = file_reply(&page, 404, None, gzip) {
                 return reply;
             }
         }
@@ -270,21 +346,30 @@ struct Request {
     path: String,
     /// The `Range` header, if any.
     range: Option<String>,
+    /// Whether the client wants the connection kept open after the answer: HTTP/1.1 unless it
+    /// sent `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    keep_alive: bool,
+    /// Whether `Accept-Encoding` allows gzip.
+    gzip: bool,
 }
 
-/// Reads a request head, through its blank line, within `timeout`. `Ok(None)` when the client
+/// Reads a request head, through its blank line, within `timeout`, starting with the bytes
+/// already in `pending` and leaving there what follows the head. `Ok(None)` when the client
 /// went away; a refusal when the head is too long or too slow to arrive.
-fn read_head(stream: &TcpStream, timeout: Duration) -> Result<Option<Vec<u8>>, Reply> {
+fn read_head(
+    stream: &TcpStream,
+    pending: &mut Vec<u8>,
+    timeout: Duration,
+) -> Result<Option<Vec<u8>>, Reply> {
     let deadline = Instant::now() + timeout;
-    let mut head = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
-        if let Some(end) = head_end(&head).filter(|&end| end <= MAX_HEAD) {
-            head.truncate(end);
-            return Ok(Some(head));
+        if let Some(end) = head_end(pending).filter(|&end| end <= MAX_HEAD) {
+            let rest = pending.split_off(end);
+            return Ok(Some(std::mem::replace(pending, rest)));
         }
-        if head.len() > MAX_HEAD {
-            return Err(too_long(&head));
+        if pending.len() > MAX_HEAD {
+            return Err(too_long(pending));
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
@@ -292,7 +377,7 @@ fn read_head(stream: &TcpStream, timeout: Duration) -> Result<Option<Vec<u8>>, R
         }
         match (&mut &*stream).read(&mut chunk) {
             Ok(0) => return Ok(None),
-            Ok(n) => head.extend_from_slice(&chunk[..n]),
+            Ok(n) => pending.extend_from_slice(&chunk[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 return Err(refusal(408, "the request took too long to arrive"));
             }
@@ -347,6 +432,7 @@ fn parse_head(head: &[u8], port: u16) -> Result<Request, Reply> {
         return Err(refusal(400, "the request target must be a path"));
     }
     let (mut hosts, mut range, mut body) = (Vec::new(), None, false);
+    let (mut connection, mut encodings) = (Vec::new(), Vec::new());
     for line in lines.take_while(|l| !l.is_empty()) {
         if line.starts_with([' ', '\t']) {
             return Err(refusal(400, "folded header lines are not accepted"));
@@ -369,6 +455,14 @@ fn parse_head(head: &[u8], port: u16) -> Result<Request, Reply> {
             body |= value.bytes().any(|b| b != b'0');
         } else if name.eq_ignore_ascii_case("Transfer-Encoding") {
             body = true;
+        } else if name.eq_ignore_ascii_case("Connection") {
+            connection.extend(
+                value
+                    .split(',')
+                    .map(|token| token.trim().to_ascii_lowercase()),
+            );
+        } else if name.eq_ignore_ascii_case("Accept-Encoding") {
+            encodings.push(value);
         }
     }
     match hosts[..] {
@@ -395,11 +489,40 @@ fn parse_head(head: &[u8], port: u16) -> Result<Request, Reply> {
         return Err(refusal(413, "a GET or HEAD request must not have a body"));
     }
     let path = target.split(['?', '#']).next().unwrap_or("/").to_string();
+    let keep_alive = match version {
+        "HTTP/1.1" => !connection.iter().any(|token| token == "close"),
+        _ => connection.iter().any(|token| token == "keep-alive"),
+    };
     Ok(Request {
         head_only,
         path,
         range,
+        keep_alive,
+        gzip: accepts_gzip(&encodings.join(",")),
     })
+}
+
+/// Whether an `Accept-Encoding` value allows gzip (RFC 9110 §12.5.3): `gzip` (or `x-gzip`)
+/// listed with a weight above 0, or else `*` with a weight above 0.
+fn accepts_gzip(value: &str) -> bool {
+    let mut star = None;
+    for item in value.split(',') {
+        let mut params = item.split(';');
+        let coding = params.next().unwrap_or_default().trim();
+        // why: a weight that does not read as a number refuses rather than guesses.
+        let weight = params
+            .filter_map(|p| p.split_once('='))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+            .map_or(Some(1.0), |(_, q)| q.trim().parse::<f32>().ok());
+        let allowed = weight.is_some_and(|q| q > 0.0);
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            return allowed;
+        }
+        if coding == "*" {
+            star = Some(allowed);
+        }
+    }
+    star.unwrap_or(false)
 }
 
 /// Whether a `Host` value names this preview: a loopback name with the port served (which may
@@ -411,7 +534,8 @@ fn is_local_origin(host: &str, port: u16) -> bool {
     })
 }
 
-/// An answer: status, headers and body. `send` adds `Content-Length` and `Connection`.
+/// An answer: status, headers and a body of exactly `len` bytes. `send` adds
+/// `Content-Length` and `Connection`.
 struct Reply {
     status: u16,
     headers: Vec<(&'static str, String)>,
@@ -444,6 +568,26 @@ impl Reply {
         self.headers.push((name, value.into()));
         self
     }
+
+    /// The same answer with its body gzipped, and `Content-Encoding: gzip`.
+    fn gzipped(mut self) -> std::io::Result<Reply> {
+        // why: the whole body is compressed before the head is sent, since the head carries
+        // its length. The fast level: the 2 MB wasm module takes about 25 ms and becomes
+        // 915 KB (726 KB at level 9, for several times the time), and a preview is read on
+        // loopback or a LAN. Nothing is cached: a page load pays those 25 ms once.
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        let read = std::io::copy(&mut self.body, &mut encoder)?;
+        if read != self.len {
+            return Err(std::io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the file changed while it was read",
+            ));
+        }
+        let body = encoder.finish()?;
+        self.len = body.len() as u64;
+        self.body = Box::new(Cursor::new(body));
+        Ok(self.with("Content-Encoding", "gzip"))
+    }
 }
 
 /// A short plain-text answer that says what was wrong.
@@ -459,8 +603,14 @@ fn internal_error() -> Reply {
     refusal(500, "internal error: cannot read the file")
 }
 
-/// Writes `reply` on `stream`; without its body when `head_only`.
-fn send(stream: &TcpStream, mut reply: Reply, head_only: bool) -> std::io::Result<()> {
+/// Writes `reply` on `stream`; without its body when `head_only`. `keep_alive` says whether
+/// the connection stays open for another request or closes after this answer.
+fn send(
+    stream: &TcpStream,
+    mut reply: Reply,
+    head_only: bool,
+    keep_alive: bool,
+) -> std::io::Result<()> {
     let mut out = BufWriter::new(stream);
     write!(
         out,
@@ -471,22 +621,44 @@ fn send(stream: &TcpStream, mut reply: Reply, head_only: bool) -> std::io::Resul
     for (name, value) in &reply.headers {
         write!(out, "{name}: {}\r\n", header_value(value))?;
     }
-    // why: one request per connection, so that no worker waits on an idle kept-alive socket.
+    // why: `keep-alive` is implied in HTTP/1.1 but must be said to an HTTP/1.0 client.
+    let connection = if keep_alive { "keep-alive" } else { "close" };
     write!(
         out,
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
         reply.len
     )?;
     if !head_only {
-        std::io::copy(&mut reply.body, &mut out)?;
+        // why: on a persistent connection the next answer starts where Content-Length says this
+        // one ends; a file that shrank while it was sent must end the connection instead.
+        let sent = std::io::copy(&mut reply.body, &mut out)?;
+        if sent != reply.len {
+            return Err(std::io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the body was shorter than its Content-Length",
+            ));
+        }
     }
     out.flush()
 }
 
 /// Sends a refusal, then reads and drops, for a moment, what the client is still sending.
 fn refuse(stream: &TcpStream, reply: Reply) {
-    let _ = send(stream, reply, false);
+    let _ = send(stream, reply, false, false);
     let _ = stream.shutdown(Shutdown::Write);
+    linger(stream);
+}
+
+/// Whether the client has sent bytes that are not read yet.
+fn unread(stream: &TcpStream) -> bool {
+    let waiting = stream.set_nonblocking(true).is_ok()
+        && matches!(stream.peek(&mut [0u8; 1]), Ok(n) if n > 0);
+    let _ = stream.set_nonblocking(false);
+    waiting
+}
+
+/// Reads and drops what the client sends until it closes or [`LINGER`] has passed.
+fn linger(stream: &TcpStream) {
     // why: closing with unread input resets the connection, and a reset can destroy the answer
     // before the client reads it; so drain a little, with a deadline, never keeping any of it.
     let deadline = Instant::now() + LINGER;
@@ -661,8 +833,34 @@ fn range_number(text: &str) -> Option<u64> {
 }
 
 /// The answer for a file: HTML gets the reload script, other files honour `range` when the
-/// status is 200.
-fn file_reply(path: &Path, status: u16, range: Option<&str>) -> std::io::Result<Reply> {
+/// status is 200. Without a `range`, a compressible file is sent gzipped when `gzip` allows.
+fn file_reply(path: &Path, status: u16, range: Option<&str>, gzip: bool) -> std::io::Result<Reply> {
+    let reply = identity_reply(path, status, range)?;
+    // why: the choice depends on Accept-Encoding only without a Range; a range always counts
+    // the file's own bytes, so it is never compressed (the search index is read by ranges).
+    if range.is_some() || !compressible(path) {
+        return Ok(reply);
+    }
+    let reply = reply.with("Vary", "Accept-Encoding");
+    if gzip {
+        reply.gzipped()
+    } else {
+        Ok(reply)
+    }
+}
+
+/// Whether a file's type gains from gzip: text, scripts, data and the wasm module.
+fn compressible(path: &Path) -> bool {
+    const TYPES: &[&str] = &[
+        "html", "css", "js", "mjs", "json", "svg", "wasm", "txt", "xml", "csv", "ics", "eml",
+    ];
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| TYPES.iter().any(|t| e.eq_ignore_ascii_case(t)))
+}
+
+/// The answer for a file as it is on disk (HTML with the reload script).
+fn identity_reply(path: &Path, status: u16, range: Option<&str>) -> std::io::Result<Reply> {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let content_type = match mime.type_() {
         mime_guess::mime::TEXT => format!("{mime}; charset=utf-8"),
@@ -765,6 +963,11 @@ mod tests {
     }
 
     fn start(out: &Path) -> Running {
+        start_idle(out, Duration::from_millis(300))
+    }
+
+    /// [`start`] with connections kept open for `idle_timeout` between requests.
+    fn start_idle(out: &Path, idle_timeout: Duration) -> Running {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let site = Site {
@@ -772,10 +975,23 @@ mod tests {
             state: Arc::default(),
             port,
             head_timeout: Duration::from_millis(300),
+            idle_timeout,
+            free: AtomicUsize::new(0),
         };
+        let site = Arc::new(site);
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let workers = std::thread::spawn(move || listen(&listener, &site, &flag));
+        let (flag, listening) = (stop.clone(), site.clone());
+        let workers = std::thread::spawn(move || listen(&listener, &listening, &flag));
+        // why: until every worker waits in `accept`, an idle connection rightly makes way at
+        // once; the tests of persistent connections start from a pool at rest.
+        let ready = Instant::now();
+        while site.free.load(Ordering::SeqCst) < WORKERS {
+            assert!(
+                ready.elapsed() < Duration::from_secs(10),
+                "workers not ready"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         Running {
             port,
             stop,
@@ -800,6 +1016,87 @@ mod tests {
             "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra}\r\n"
         );
         exchange(port, raw.as_bytes())
+    }
+
+    /// A persistent connection: sends requests and reads answers framed by Content-Length.
+    struct Client {
+        stream: TcpStream,
+        read: Vec<u8>,
+    }
+
+    /// One answer read from a [`Client`]: the head as text and the body.
+    struct Answer {
+        head: String,
+        body: Vec<u8>,
+    }
+
+    impl Client {
+        fn connect(port: u16) -> Client {
+            let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            Client {
+                stream,
+                read: Vec::new(),
+            }
+        }
+
+        fn send(&mut self, raw: &str) {
+            self.stream.write_all(raw.as_bytes()).unwrap();
+        }
+
+        /// Sends a GET for `target` that keeps the connection open, plus `extra` headers.
+        fn get(&mut self, target: &str, extra: &str) {
+            let port = self.stream.peer_addr().unwrap().port();
+            self.send(&format!(
+                "GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n"
+            ));
+        }
+
+        /// The next answer, or `None` when the connection closed (or timed out) first.
+        fn answer(&mut self) -> Option<Answer> {
+            self.answer_with(true)
+        }
+
+        /// The next answer to a HEAD request: a head with a Content-Length but no body.
+        fn answer_to_head(&mut self) -> Option<Answer> {
+            self.answer_with(false)
+        }
+
+        fn answer_with(&mut self, body: bool) -> Option<Answer> {
+            let end = loop {
+                if let Some(end) = head_end(&self.read) {
+                    break end;
+                }
+                self.fill()?;
+            };
+            let head = String::from_utf8_lossy(&self.read[..end]).into_owned();
+            let len: usize = header_of(&head, "Content-Length")?.parse().ok()?;
+            let len = if body { len } else { 0 };
+            while self.read.len() < end + len {
+                self.fill()?;
+            }
+            let body = self.read[end..end + len].to_vec();
+            self.read.drain(..end + len);
+            Some(Answer { head, body })
+        }
+
+        /// Whether the server closes the connection (rather than sending or timing out).
+        fn closed(&mut self) -> bool {
+            self.read.is_empty() && matches!(self.stream.read(&mut [0u8; 1]), Ok(0))
+        }
+
+        fn fill(&mut self) -> Option<()> {
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => None,
+                Ok(n) => {
+                    self.read.extend_from_slice(&chunk[..n]);
+                    Some(())
+                }
+            }
+        }
     }
 
     fn status(answer: &str) -> &str {
@@ -1039,6 +1336,8 @@ mod tests {
                 head_only: false,
                 path: "/pm/a/".into(),
                 range: Some("bytes=0-1".into()),
+                keep_alive: true,
+                gzip: false,
             }
         );
         let head = b"HEAD / HTTP/1.0\nhost:127.0.0.1:8000\n\n";
@@ -1186,5 +1485,276 @@ mod tests {
         assert_eq!(resolve(dir.path(), "/../etc/passwd"), None);
         assert_eq!(resolve(dir.path(), "/pm/%2e%2e/%2e%2e/x"), None);
         assert_eq!(resolve(dir.path(), "/missing"), None);
+    }
+
+    #[test]
+    fn two_requests_on_one_connection_are_both_answered() {
+        let dir = site();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        client.get("/data.bin", "");
+        let first = client.answer().expect("first answer");
+        assert_eq!(status(&first.head), "200", "{}", first.head);
+        assert_eq!(header_of(&first.head, "Connection"), Some("keep-alive"));
+        assert_eq!(first.body, vec![7u8; 1000]);
+        client.get("/pm/a/", "");
+        let second = client.answer().expect("second answer");
+        assert_eq!(status(&second.head), "200", "{}", second.head);
+        assert!(String::from_utf8_lossy(&second.body).starts_with("<body>a"));
+    }
+
+    #[test]
+    fn pipelined_requests_are_answered_in_order() {
+        let dir = site();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        let port = server.port;
+        client.send(&format!(
+            "GET /data.bin HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nRange: bytes=0-9\r\n\r\n\
+             HEAD /data.bin HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n\
+             GET /missing HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        ));
+        let range = client.answer().expect("range");
+        assert_eq!(status(&range.head), "206", "{}", range.head);
+        assert_eq!(range.body, [7u8; 10]);
+        let head = client.answer_to_head().expect("head");
+        assert_eq!(header_of(&head.head, "Content-Length"), Some("1000"));
+        let missing = client.answer().expect("missing");
+        assert_eq!(status(&missing.head), "404", "{}", missing.head);
+        assert!(client.closed());
+    }
+
+    #[test]
+    fn connection_close_is_honoured() {
+        let dir = site();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        client.get("/data.bin", "");
+        assert_eq!(status(&client.answer().expect("first").head), "200");
+        client.get("/data.bin", "Connection: close\r\n");
+        let last = client.answer().expect("second");
+        assert_eq!(status(&last.head), "200", "{}", last.head);
+        assert_eq!(header_of(&last.head, "Connection"), Some("close"));
+        assert!(client.closed());
+    }
+
+    #[test]
+    fn http_1_0_keeps_the_connection_only_when_asked() {
+        let dir = site();
+        let server = start(dir.path());
+        let port = server.port;
+        let mut client = Client::connect(port);
+        let head = format!("GET /data.bin HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n");
+        client.send(&format!("{head}Connection: Keep-Alive\r\n\r\n"));
+        let kept = client.answer().expect("first");
+        assert_eq!(header_of(&kept.head, "Connection"), Some("keep-alive"));
+        client.send(&format!("{head}\r\n"));
+        let last = client.answer().expect("second");
+        assert_eq!(header_of(&last.head, "Connection"), Some("close"));
+        assert!(client.closed());
+    }
+
+    #[test]
+    fn a_connection_closes_after_its_request_limit() {
+        let dir = site();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        let port = server.port;
+        let one = format!("GET /data.bin HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+        client.send(&one.repeat(MAX_REQUESTS + 1));
+        let answers: Vec<_> = std::iter::from_fn(|| client.answer()).collect();
+        assert_eq!(answers.len(), MAX_REQUESTS);
+        let connection = |a: &Answer| header_of(&a.head, "Connection").map(str::to_string);
+        assert_eq!(connection(&answers[0]).as_deref(), Some("keep-alive"));
+        assert_eq!(
+            connection(&answers[MAX_REQUESTS - 1]).as_deref(),
+            Some("close")
+        );
+    }
+
+    #[test]
+    fn a_refused_request_closes_a_persistent_connection() {
+        let dir = site();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        client.get("/data.bin", "");
+        assert_eq!(status(&client.answer().expect("first").head), "200");
+        client.send("GET /data.bin HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+        let refused = client.answer().expect("refusal");
+        assert_eq!(status(&refused.head), "403", "{}", refused.head);
+        assert_eq!(header_of(&refused.head, "Connection"), Some("close"));
+        assert!(client.closed());
+    }
+
+    #[test]
+    fn the_head_deadline_applies_to_every_request_on_a_connection() {
+        let dir = site();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        client.get("/data.bin", "");
+        assert_eq!(status(&client.answer().expect("first").head), "200");
+        client.send("GET /data.bin HTTP/1.1\r\nHost: 127.0.0.1");
+        let started = Instant::now();
+        let late = client.answer().expect("408");
+        assert_eq!(status(&late.head), "408", "{}", late.head);
+        assert!(started.elapsed() >= Duration::from_millis(250));
+    }
+
+    #[test]
+    fn an_idle_connection_is_closed_after_the_idle_timeout() {
+        let dir = site();
+        let server = start_idle(dir.path(), Duration::from_millis(400));
+        let mut client = Client::connect(server.port);
+        client.get("/data.bin", "");
+        assert_eq!(status(&client.answer().expect("answer").head), "200");
+        let idle = Instant::now();
+        assert!(client.closed(), "the connection must close, not time out");
+        let waited = idle.elapsed();
+        assert!(
+            waited >= Duration::from_millis(350) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
+    }
+
+    #[test]
+    fn more_persistent_clients_than_workers_are_all_answered() {
+        let dir = site();
+        // why: an idle timeout far beyond the clients' 5 s, so only making way for waiting
+        // clients can answer them all.
+        let server = start_idle(dir.path(), Duration::from_secs(60));
+        let port = server.port;
+        let clients: Vec<_> = (0..WORKERS * 3)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let mut client = Client::connect(port);
+                    client.get("/data.bin", "");
+                    let status = client.answer().map(|a| status(&a.head).to_string());
+                    // why: returned, so that the connection stays open until all are answered.
+                    (status, client)
+                })
+            })
+            .collect();
+        let answered: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        for (status, _) in &answered {
+            assert_eq!(status.as_deref(), Some("200"));
+        }
+    }
+
+    #[test]
+    fn live_reload_polling_reuses_one_connection() {
+        let dir = site();
+        let server = start_idle(dir.path(), Duration::from_millis(400));
+        let mut client = Client::connect(server.port);
+        for _ in 0..3 {
+            client.get(STATUS_PATH, "");
+            let answer = client.answer().expect("status");
+            assert_eq!(status(&answer.head), "200", "{}", answer.head);
+            let status: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+            assert_eq!(status["version"], 0);
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The site of [`site`] with a compressible `app.wasm` and `notes.txt`.
+    fn site_with_text() -> tempfile::TempDir {
+        let dir = site();
+        let wasm: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        std::fs::write(dir.path().join("app.wasm"), wasm).unwrap();
+        std::fs::write(
+            dir.path().join("notes.txt"),
+            "a line of notes\n".repeat(500),
+        )
+        .unwrap();
+        dir
+    }
+
+    fn gunzip(body: &[u8]) -> Vec<u8> {
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut decoded)
+            .unwrap();
+        decoded
+    }
+
+    #[test]
+    fn compressible_files_are_gzipped_for_clients_that_accept_it() {
+        let dir = site_with_text();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        for (target, file) in [("/app.wasm", "app.wasm"), ("/notes.txt", "notes.txt")] {
+            client.get(target, "Accept-Encoding: br, gzip, deflate\r\n");
+            let answer = client.answer().expect(target);
+            assert_eq!(status(&answer.head), "200", "{}", answer.head);
+            assert_eq!(header_of(&answer.head, "Content-Encoding"), Some("gzip"));
+            assert_eq!(header_of(&answer.head, "Vary"), Some("Accept-Encoding"));
+            let original = std::fs::read(dir.path().join(file)).unwrap();
+            assert!(answer.body.len() < original.len() / 4, "{target}");
+            assert_eq!(gunzip(&answer.body), original, "{target}");
+        }
+        client.get("/pm/a/", "Accept-Encoding: gzip\r\n");
+        let page = client.answer().expect("page");
+        assert_eq!(header_of(&page.head, "Content-Encoding"), Some("gzip"));
+        let page = String::from_utf8(gunzip(&page.body)).unwrap();
+        assert!(
+            page.starts_with("<body>a") && page.contains(STATUS_PATH),
+            "{page}"
+        );
+    }
+
+    #[test]
+    fn files_stay_identity_without_gzip_in_accept_encoding_or_for_other_types() {
+        let dir = site_with_text();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        for (target, extra) in [
+            ("/notes.txt", ""),
+            ("/notes.txt", "Accept-Encoding: gzip;q=0, br\r\n"),
+            ("/data.bin", "Accept-Encoding: gzip\r\n"),
+        ] {
+            client.get(target, extra);
+            let answer = client.answer().expect(target);
+            assert_eq!(header_of(&answer.head, "Content-Encoding"), None, "{extra}");
+            let original = std::fs::read(dir.path().join(&target[1..])).unwrap();
+            assert_eq!(answer.body, original, "{target} {extra}");
+        }
+    }
+
+    #[test]
+    fn a_range_request_is_not_gzipped() {
+        let dir = site_with_text();
+        let server = start(dir.path());
+        let mut client = Client::connect(server.port);
+        client.get(
+            "/app.wasm",
+            "Accept-Encoding: gzip\r\nRange: bytes=100-199\r\n",
+        );
+        let answer = client.answer().expect("range");
+        assert_eq!(status(&answer.head), "206", "{}", answer.head);
+        assert_eq!(header_of(&answer.head, "Content-Encoding"), None);
+        assert_eq!(header_of(&answer.head, "Content-Length"), Some("100"));
+        let original = std::fs::read(dir.path().join("app.wasm")).unwrap();
+        assert_eq!(answer.body, original[100..200]);
+    }
+
+    #[test]
+    fn reads_whether_accept_encoding_allows_gzip() {
+        for (value, allowed) in [
+            ("gzip", true),
+            ("GZIP", true),
+            ("br, gzip;q=0.5", true),
+            ("x-gzip", true),
+            ("*", true),
+            ("gzip;q=0", false),
+            ("gzip; q=0.000, *", false),
+            ("*;q=0", false),
+            ("br, deflate", false),
+            ("identity", false),
+            ("gzip;q=x", false),
+            ("", false),
+        ] {
+            assert_eq!(accepts_gzip(value), allowed, "{value:?}");
+        }
     }
 }
