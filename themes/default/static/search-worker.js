@@ -39,7 +39,7 @@ function fetchRange(namePtr, nameLen, start, end) {
   const name = decoder.decode(memory().slice(namePtr, namePtr + nameLen));
   const xhr = new XMLHttpRequest();
   try {
-    xhr.open("GET", indexUrl + name, false);
+    xhr.open("GET", rangeUrl(name, start, end), false);
     xhr.responseType = "arraybuffer";
     xhr.setRequestHeader("Range", "bytes=" + start + "-" + (end - 1));
     xhr.send();
@@ -87,9 +87,17 @@ function call(fn, bytes) {
   return callStatus(fn, bytes).out;
 }
 
+// The address of one range of an index file. why: a browser sends requests for one URL one
+// after another (its cache takes them in turn, even with Range headers that differ), so the
+// ranges of a round would wait for each other; a query naming the range makes each URL its
+// own, and static hosts serve the file whatever the query.
+function rangeUrl(file, start, end) {
+  return indexUrl + file + "?bytes=" + start + "-" + (end - 1);
+}
+
 // Fetches one range a round asked for and hands it to the module.
 async function supply(range) {
-  const response = await fetch(indexUrl + range.file, {
+  const response = await fetch(rangeUrl(range.file, range.start, range.end), {
     headers: { Range: "bytes=" + range.start + "-" + (range.end - 1) },
   });
   if (response.status !== 206 && response.status !== 200) {
