@@ -650,6 +650,12 @@ pub fn convert(input: &Input<'_>) -> Converted {
     let line = |out: &mut String, key: &str, value: String, guess_from: Option<&str>| {
         out.push_str(&format!("{key} = {value}"));
         if let Some(from) = guess_from {
+            // why: a TOML comment may hold no control character but the tab, and the line
+            // a guess quotes may (a lone carriage return, a form feed).
+            let from: String = from
+                .chars()
+                .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
+                .collect();
             out.push_str(&format!("   # guessed: from {from}"));
         }
         out.push('\n');

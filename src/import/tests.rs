@@ -395,6 +395,20 @@ fn the_written_source_of_a_bare_text_passes_check() {
     assert_eq!(c.report.title, "3");
 }
 
+#[test]
+fn a_guess_quoting_control_characters_keeps_the_front_matter_valid() {
+    // why: the severity line's pattern starts at any space, so a match can take in the line
+    // break before it, or a control character a report happens to hold.
+    for control in ['\n', '\u{b}', '\u{c}', '\r'] {
+        let converted = run("x", &format!("* {control}SEV-5\n"));
+        assert!(
+            converted.source.contains("# guessed: from the line `*  SEV-5`"),
+            "{}",
+            converted.source
+        );
+    }
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
 
