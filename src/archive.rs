@@ -2,6 +2,7 @@
 //! with the configuration and the build's notion of "now". Rendering and indexing read only this.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -15,7 +16,9 @@ pub struct Archive {
     pub config: Config,
     /// The post-mortems, newest `started` first, ties broken by id. Change the set only
     /// through [`Archive::new`] or [`Archive::retain`], which keep the index by id.
-    pub postmortems: Vec<PostMortem>,
+    // why: shared, so that the archive a build publishes (without drafts, or with them) is a
+    // list of the same post-mortems, not a copy of every text.
+    pub postmortems: Vec<Arc<PostMortem>>,
     /// "Now", fixed by `--now` or `SOURCE_DATE_EPOCH` for reproducible output.
     pub now: DateTime<Utc>,
     /// Position of each id in `postmortems`.
@@ -24,7 +27,15 @@ pub struct Archive {
 
 impl Archive {
     /// Builds an archive, sorting the post-mortems newest first.
-    pub fn new(config: Config, mut postmortems: Vec<PostMortem>, now: DateTime<Utc>) -> Archive {
+    pub fn new(config: Config, postmortems: Vec<PostMortem>, now: DateTime<Utc>) -> Archive {
+        Archive::of_shared(config, postmortems.into_iter().map(Arc::new).collect(), now)
+    }
+
+    fn of_shared(
+        config: Config,
+        mut postmortems: Vec<Arc<PostMortem>>,
+        now: DateTime<Utc>,
+    ) -> Archive {
         postmortems.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
         let positions = postmortems
             .iter()
@@ -40,11 +51,11 @@ impl Archive {
     }
 
     /// Keeps only the post-mortems for which `keep` is true.
-    pub fn retain(&mut self, keep: impl FnMut(&PostMortem) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&PostMortem) -> bool) {
         let postmortems = std::mem::take(&mut self.postmortems);
-        *self = Archive::new(
+        *self = Archive::of_shared(
             self.config.clone(),
-            postmortems.into_iter().filter(keep).collect(),
+            postmortems.into_iter().filter(|pm| keep(pm)).collect(),
             self.now,
         );
     }
@@ -56,7 +67,7 @@ impl Archive {
 
     /// Finds a post-mortem by id.
     pub fn get(&self, id: &str) -> Option<&PostMortem> {
-        self.positions.get(id).map(|&i| &self.postmortems[i])
+        self.positions.get(id).map(|&i| &*self.postmortems[i])
     }
 }
 

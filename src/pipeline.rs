@@ -103,7 +103,9 @@ pub struct BuildReport {
 /// Renders and publishes a checked archive. The caller decides whether the diagnostics allow it.
 pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<BuildReport> {
     let with_drafts;
-    let (archive, analysis) = if options.drafts {
+    let has_drafts = checked.archive.postmortems.len() > checked.published.postmortems.len();
+    // why: without drafts the archive with them is the published one, analysis and all.
+    let (archive, analysis) = if options.drafts && has_drafts {
         let archive = checked.archive.clone();
         let analysis = Analysis::new(&archive);
         with_drafts = (archive, analysis);

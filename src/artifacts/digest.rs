@@ -256,10 +256,10 @@ impl<'a> Backlog<'a> {
         let pms = &archive.postmortems;
         let mut reviewed: Vec<_> = pms
             .iter()
-            .filter_map(|pm| Some((review_time(pm)?, pm)))
+            .filter_map(|pm| Some((review_time(pm)?, &**pm)))
             .collect();
         reviewed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-        let mut started: Vec<_> = pms.iter().map(|pm| (pm.started.to_utc(), pm)).collect();
+        let mut started: Vec<_> = pms.iter().map(|pm| (pm.started.to_utc(), &**pm)).collect();
         started.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
         let reviews = pms
             .iter()
@@ -270,13 +270,13 @@ impl<'a> Backlog<'a> {
                 if held.is_none() && pm.status >= Status::Reviewed {
                     return None;
                 }
-                Some((pm, crate::rules::meeting_deadline(pm, config)?, held))
+                Some((&**pm, crate::rules::meeting_deadline(pm, config)?, held))
             })
             .collect();
         let actions = pms
             .iter()
             .filter(|pm| pm.status != Status::Draft)
-            .flat_map(|pm| pm.actions.iter().map(move |a| (pm, a)))
+            .flat_map(|pm| pm.actions.iter().map(move |a| (&**pm, a)))
             .filter(|(_, a)| a.status == crate::postmortem::ActionStatus::Open)
             .filter_map(|(pm, a)| Some((pm, a, a.due?)))
             .collect();

@@ -56,7 +56,12 @@ pub fn feed(archive: &Archive) -> String {
 
 fn write_feed(writer: &mut Writer<Vec<u8>>, archive: &Archive) -> io::Result<()> {
     let config = &archive.config;
-    let entries: Vec<&PostMortem> = archive.postmortems.iter().take(FEED_ENTRIES).collect();
+    let entries: Vec<&PostMortem> = archive
+        .postmortems
+        .iter()
+        .take(FEED_ENTRIES)
+        .map(|pm| &**pm)
+        .collect();
     let newest = entries
         .iter()
         .map(|pm| updated(pm, archive.now))
@@ -245,10 +250,13 @@ mod tests {
     #[test]
     fn characters_xml_forbids_are_left_out() {
         let mut archive = fixtures::archive();
-        archive.postmortems[0].title = "CDN\u{1} purge\u{b} rate\u{fffe}-limited\u{0}".into();
-        archive.postmortems[0].summary = "Purges\u{8} were\u{1f} rate-limited.\u{ffff}".into();
-        archive.postmortems[0].tags = vec!["cdn\u{c}".into()];
-        archive.postmortems[0].owner = Some("Chen\u{7f}\u{1b} Li".into());
+        std::sync::Arc::make_mut(&mut archive.postmortems[0]).title =
+            "CDN\u{1} purge\u{b} rate\u{fffe}-limited\u{0}".into();
+        std::sync::Arc::make_mut(&mut archive.postmortems[0]).summary =
+            "Purges\u{8} were\u{1f} rate-limited.\u{ffff}".into();
+        std::sync::Arc::make_mut(&mut archive.postmortems[0]).tags = vec!["cdn\u{c}".into()];
+        std::sync::Arc::make_mut(&mut archive.postmortems[0]).owner =
+            Some("Chen\u{7f}\u{1b} Li".into());
         let text = feed(&archive);
         let doc = roxmltree::Document::parse(&text).unwrap();
         let entry = doc.descendants().find(|n| n.has_tag_name("entry")).unwrap();
@@ -274,7 +282,7 @@ mod tests {
     #[test]
     fn special_characters_are_escaped() {
         let mut archive = fixtures::archive();
-        archive.postmortems[0].title = "a < b & \"c\"".into();
+        std::sync::Arc::make_mut(&mut archive.postmortems[0]).title = "a < b & \"c\"".into();
         let text = feed(&archive);
         let doc = roxmltree::Document::parse(&text).unwrap();
         assert!(doc

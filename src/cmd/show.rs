@@ -74,6 +74,7 @@ fn with_postmortem(
         .postmortems
         .iter()
         .filter(|pm| pm.id.starts_with(id))
+        .map(|pm| &**pm)
         .collect();
     // why: ids are long (`2024-03-12-checkout-errors-after-a-failover`); a unique start is
     // enough to name one.

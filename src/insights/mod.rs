@@ -470,7 +470,7 @@ fn round1(x: f64) -> f64 {
 pub fn figures(archive: &Archive, analysis: &Analysis, scope: &[usize]) -> Insights {
     let config = &archive.config;
     let today = local_date(&archive.now, config.timezone);
-    let pms: Vec<&PostMortem> = scope.iter().map(|&i| &archive.postmortems[i]).collect();
+    let pms: Vec<&PostMortem> = scope.iter().map(|&i| &*archive.postmortems[i]).collect();
     let days: Vec<NaiveDate> = pms.iter().map(|pm| day_of(pm)).collect();
     let first = days.iter().min().copied();
     let last = days.iter().max().copied();

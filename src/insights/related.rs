@@ -24,6 +24,7 @@
 //! 10,000 post-mortems than this whole module.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -202,7 +203,7 @@ fn found(doc: usize, facets: &Facets, text: &TextVectors, scratch: &mut Scratch)
 
 /// For each post-mortem, the ones it is linked with: those its `related` names (in the archive,
 /// not itself, in the order written, once each), then those naming it, in archive order.
-fn linked(postmortems: &[PostMortem]) -> Vec<Vec<usize>> {
+fn linked(postmortems: &[Arc<PostMortem>]) -> Vec<Vec<usize>> {
     // why: only looked up, never listed, so its order cannot reach the output.
     let positions: HashMap<&str, usize> = postmortems
         .iter()
@@ -264,7 +265,7 @@ struct Values {
 }
 
 impl Facets {
-    fn new(postmortems: &[PostMortem]) -> Facets {
+    fn new(postmortems: &[Arc<PostMortem>]) -> Facets {
         // why: ids are given in archive order, so they are the same on every run; the map is
         // only looked up.
         let mut ids: HashMap<(Kind, &str), u32> = HashMap::new();

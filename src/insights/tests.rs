@@ -26,6 +26,15 @@ fn now() -> DateTime<Utc> {
         .to_utc()
 }
 
+/// The post-mortems of `archive` as values, to change and build another archive from.
+fn owned(archive: &Archive) -> Vec<PostMortem> {
+    archive
+        .postmortems
+        .iter()
+        .map(|pm| PostMortem::clone(pm))
+        .collect()
+}
+
 fn archive() -> Archive {
     let postmortems = vec![
         pm(
@@ -402,7 +411,7 @@ fn an_incident_repeats_an_earlier_one_whose_prevent_action_was_open() {
 #[test]
 fn a_closed_action_without_a_date_never_makes_a_repeat_and_a_later_done_date_does() {
     let archive = archive();
-    let mut pms = archive.postmortems.clone();
+    let mut pms = owned(&archive);
     let a = pms.iter_mut().find(|pm| pm.id == "a").unwrap();
     a.actions[0].status = ActionStatus::Done;
     let closed = Archive::new(Config::default(), pms.clone(), now());
@@ -435,7 +444,7 @@ fn similar_text_with_a_shared_service_makes_a_repeat_without_a_shared_cause() {
 #[test]
 fn an_incident_repeats_only_actions_for_the_service_it_is_about() {
     let archive = archive();
-    let mut pms = archive.postmortems.clone();
+    let mut pms = owned(&archive);
     let b = pms.iter_mut().find(|pm| pm.id == "b").unwrap();
     // why: b is now about the cluster and only felt the impact on checkout.
     b.services = vec!["k8s".into(), "checkout".into()];
@@ -456,7 +465,7 @@ fn an_incident_repeats_only_actions_for_the_service_it_is_about() {
 #[test]
 fn only_the_newest_earlier_incident_that_qualifies_is_repeated() {
     let archive = archive();
-    let mut pms = archive.postmortems.clone();
+    let mut pms = owned(&archive);
     let mut again = pms.iter().find(|pm| pm.id == "a").unwrap().clone();
     again.id = "a2".into();
     again.started = DateTime::parse_from_rfc3339("2024-01-20T10:00:00Z").unwrap();

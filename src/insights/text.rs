@@ -210,8 +210,11 @@ impl TextVectors {
     /// `archive.postmortems`; the same archive always gives the same vectors, whatever the
     /// number of threads.
     pub fn new(archive: &Archive) -> TextVectors {
-        let counted: Vec<Vec<(String, u32)>> =
-            archive.postmortems.par_iter().map(term_counts).collect();
+        let counted: Vec<Vec<(String, u32)>> = archive
+            .postmortems
+            .par_iter()
+            .map(|pm| term_counts(pm))
+            .collect();
         // why: ids are given in the order of documents, then of terms within a document (sorted
         // by text), so they are the same on every run; the map is only looked up, never listed.
         let mut ids: HashMap<String, u32> = HashMap::new();

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use std::borrow::Borrow;
 
 use super::{place, short, Input, Item, FRONT_MATTER};
 use crate::calendar;
@@ -77,12 +78,13 @@ pub(super) fn message_posted(input: &Input<'_>) -> Vec<Item> {
 
 /// Post-mortems past Draft with `customer_impact` whose external message is not posted yet,
 /// oldest incident first; only those whose severity's process has the external message.
-pub fn unposted_messages<'a>(
-    postmortems: &'a [PostMortem],
+pub fn unposted_messages<'a, P: Borrow<PostMortem>>(
+    postmortems: &'a [P],
     config: &Config,
 ) -> Vec<&'a PostMortem> {
     let mut out: Vec<&PostMortem> = postmortems
         .iter()
+        .map(Borrow::borrow)
         .filter(|pm| {
             pm.status != Status::Draft
                 && pm.customer_impact
@@ -115,9 +117,13 @@ pub fn is_overdue(action: &Action, zone: Tz, now: DateTime<Utc>) -> bool {
 }
 
 /// Open actions past their due date, across the post-mortems past Draft, most overdue first.
-pub fn overdue_actions(postmortems: &[PostMortem], now: DateTime<Utc>) -> Vec<OverdueAction<'_>> {
+pub fn overdue_actions<P: Borrow<PostMortem>>(
+    postmortems: &[P],
+    now: DateTime<Utc>,
+) -> Vec<OverdueAction<'_>> {
     let mut out: Vec<OverdueAction<'_>> = postmortems
         .iter()
+        .map(Borrow::borrow)
         .filter(|pm| pm.status != Status::Draft)
         .flat_map(|pm| pm.actions.iter().map(move |a| (pm, a)))
         .filter(|(pm, a)| is_overdue(a, pm.timezone, now))

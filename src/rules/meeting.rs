@@ -6,6 +6,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use std::borrow::Borrow;
 
 use super::{date_opt, days, display_opt, place, toml_time, Input, Item, FRONT_MATTER};
 use crate::calendar;
@@ -287,13 +288,14 @@ impl OverdueReview<'_> {
 }
 
 /// Post-mortems whose review needs attention at `now`, most overdue first.
-pub fn overdue_reviews<'a>(
-    postmortems: &'a [PostMortem],
+pub fn overdue_reviews<'a, P: Borrow<PostMortem>>(
+    postmortems: &'a [P],
     config: &Config,
     now: DateTime<Utc>,
 ) -> Vec<OverdueReview<'a>> {
     let mut out: Vec<OverdueReview<'a>> = postmortems
         .iter()
+        .map(Borrow::borrow)
         .filter(|pm| pm.status != Status::Draft)
         .filter_map(|pm| {
             let status = meeting_status(pm, config, now);
