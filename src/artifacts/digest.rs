@@ -16,6 +16,7 @@
 //! - the period's follow-up work: actions created by its incidents, and actions whose `done`
 //!   date falls in it.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -304,6 +305,22 @@ impl<'a> Backlog<'a> {
     }
 }
 
+/// Keeps the first `limit` of `items` in `order`, sorted, and drops the rest. `order` must be
+/// total, so that the result is the one a full sort would give.
+// why: every week's digest picks the worst of a backlog that grows with the archive; sorting
+// all of it for every week was the digest's largest cost on a large archive.
+fn first<T>(items: &mut Vec<T>, limit: usize, mut order: impl FnMut(&T, &T) -> Ordering) {
+    if limit == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > limit {
+        items.select_nth_unstable_by(limit - 1, &mut order);
+        items.truncate(limit);
+    }
+    items.sort_unstable_by(order);
+}
+
 /// The entries of a time-ordered list that fall in `[from, to)`.
 fn between<'a, 'b>(
     list: &'b [(DateTime<Utc>, &'a PostMortem)],
@@ -377,11 +394,12 @@ fn digest_of(
             crate::rules::needs_attention(state, held).then_some((days, pm, late))
         })
         .collect();
-    late_reviews.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
     let overdue_reviews_total = late_reviews.len();
+    first(&mut late_reviews, LIST_LIMIT, |a, b| {
+        b.0.cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id))
+    });
     let overdue_reviews = late_reviews
         .into_iter()
-        .take(LIST_LIMIT)
         .map(|(days_overdue, pm, late)| OverdueReview {
             postmortem: item(pm, config, local_date(&pm.started, pm.timezone)),
             deadline: late.deadline.to_string(),
@@ -390,24 +408,34 @@ fn digest_of(
         })
         .collect();
 
-    let mut late_actions: Vec<(i64, &PostMortem, &crate::postmortem::Action, NaiveDate)> = backlog
+    type LateAction<'a> = (
+        i64,
+        &'a PostMortem,
+        &'a crate::postmortem::Action,
+        NaiveDate,
+        usize,
+    );
+    let mut late_actions: Vec<LateAction> = backlog
         .actions
         .iter()
-        .filter_map(|&(pm, a, due)| {
+        .enumerate()
+        .filter_map(|(i, &(pm, a, due))| {
             let days = (today(pm.timezone) - due).num_days();
-            (days > 0).then_some((days, pm, a, due))
+            (days > 0).then_some((days, pm, a, due, i))
         })
         .collect();
-    late_actions.sort_by(|a, b| {
+    let overdue_actions_total = late_actions.len();
+    // why: the backlog's position breaks the last ties (two actions of one post-mortem with
+    // one title), as a stable sort of the backlog did.
+    first(&mut late_actions, LIST_LIMIT, |a, b| {
         b.0.cmp(&a.0)
             .then_with(|| a.1.id.cmp(&b.1.id))
             .then_with(|| a.2.title.cmp(&b.2.title))
+            .then_with(|| a.4.cmp(&b.4))
     });
-    let overdue_actions_total = late_actions.len();
     let overdue_actions = late_actions
         .into_iter()
-        .take(LIST_LIMIT)
-        .map(|(days_overdue, pm, a, due)| OverdueAction {
+        .map(|(days_overdue, pm, a, due, _)| OverdueAction {
             id: pm.id.clone(),
             postmortem: pm.title.clone(),
             url: page_url(config, &pm.id),
@@ -800,6 +828,26 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    proptest::proptest! {
+        /// The first few by a total order are what a full sort would put first.
+        #[test]
+        fn the_first_few_are_those_of_a_full_sort(
+            items in proptest::collection::vec((0i64..5, 0u8..4), 0..60),
+            limit in 0usize..25,
+        ) {
+            let items: Vec<(i64, u8, usize)> =
+                items.into_iter().enumerate().map(|(i, (a, b))| (a, b, i)).collect();
+            let mut sorted = items.clone();
+            sorted.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+            sorted.truncate(limit);
+            let mut picked = items;
+            first(&mut picked, limit, |x, y| {
+                y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2))
+            });
+            proptest::prop_assert_eq!(picked, sorted);
+        }
     }
 
     #[test]

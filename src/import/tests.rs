@@ -402,7 +402,9 @@ fn a_guess_quoting_control_characters_keeps_the_front_matter_valid() {
     for control in ['\n', '\u{b}', '\u{c}', '\r'] {
         let converted = run("x", &format!("* {control}SEV-5\n"));
         assert!(
-            converted.source.contains("# guessed: from the line `*  SEV-5`"),
+            converted
+                .source
+                .contains("# guessed: from the line `*  SEV-5`"),
             "{}",
             converted.source
         );
