@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{display_path, Code, Diagnostic};
 use crate::markdown::{self, LinkTarget};
 use crate::parse::Parsed;
@@ -44,10 +46,17 @@ pub fn validate(parsed: Vec<Parsed>) -> (Vec<PostMortem>, Vec<Diagnostic>) {
         postmortems.extend(p.postmortem);
     }
     let ids: BTreeSet<&str> = first_path.values().map(|(id, _)| id.as_str()).collect();
-    for pm in &postmortems {
-        check_related(pm, &ids, &mut diagnostics);
-        check_links(pm, &ids, &mut diagnostics);
-    }
+    // why: reading every body's links parses its Markdown, the one costly step here.
+    let found: Vec<Vec<Diagnostic>> = postmortems
+        .par_iter()
+        .map(|pm| {
+            let mut found = Vec::new();
+            check_related(pm, &ids, &mut found);
+            check_links(pm, &ids, &mut found);
+            found
+        })
+        .collect();
+    diagnostics.extend(found.into_iter().flatten());
     (postmortems, diagnostics)
 }
 
