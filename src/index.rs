@@ -182,16 +182,28 @@ pub fn identifiers(text: &str) -> BTreeSet<String> {
 
 /// Writes the index of `archive` into `dir`, which is [`SITE_DIR`] of the site being written.
 pub fn build(archive: &Archive, dir: &Path) -> Result<IndexStats> {
+    let mut order: Vec<&PostMortem> = archive.postmortems.iter().map(|pm| &**pm).collect();
+    order.sort_by(|a, b| {
+        blameless_search::index_order(
+            (a.started.timestamp(), &a.id),
+            (b.started.timestamp(), &b.id),
+        )
+    });
     // why: the writer is single-threaded (for deterministic bytes); preparing the documents
-    // (Markdown to text, identifiers) is not, and runs on every core first.
-    let docs: Vec<SearchDoc> = archive
-        .postmortems
-        .par_iter()
-        .map(|pm| document(pm, &archive.config))
-        .collect();
-    blameless_search::build_index(dir, docs, &vocabulary(&archive.config))
+    // (Markdown to text, identifiers) is not, and runs on every core a chunk at a time, so
+    // that only a chunk of the archive's text is held beside the writer.
+    let docs = order.chunks(DOCUMENT_CHUNK).flat_map(|chunk| {
+        chunk
+            .par_iter()
+            .map(|pm| document(pm, &archive.config))
+            .collect::<Vec<SearchDoc>>()
+    });
+    blameless_search::build_index_in_order(dir, docs, &vocabulary(&archive.config))
         .context("cannot build the search index")
 }
+
+/// How many search documents are prepared at once.
+const DOCUMENT_CHUNK: usize = 512;
 
 /// Whether the index in `dir` is missing or older than any source, template or the config.
 pub fn is_stale(root: &Path, dir: &Path) -> bool {

@@ -910,6 +910,46 @@ mod tests {
     }
 
     #[test]
+    fn an_index_written_in_order_is_the_index_of_any_order() {
+        let docs = || {
+            ranked(vec![
+                doc("b", "Disk full", "the disk filled", 100),
+                doc("a", "Disk full again", "the disk filled", 100),
+                doc("c", "DNS", "resolver timeouts", 300),
+            ])
+        };
+        let vocabulary = crate::vocabulary::tests::vocabulary();
+        let (any, ordered) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        crate::build_index(any.path(), docs(), &vocabulary).unwrap();
+        let mut sorted = docs();
+        sorted.sort_by(|a, b| crate::index_order((a.started, &a.id), (b.started, &b.id)));
+        assert_eq!(
+            sorted.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+            ["c", "a", "b"]
+        );
+        crate::build_index_in_order(ordered.path(), sorted, &vocabulary).unwrap();
+        let files = |dir: &std::path::Path| {
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+                .map(|(p, bytes)| (p.rsplit('/').next().unwrap().to_string(), bytes))
+                .collect();
+            files.sort();
+            files
+        };
+        assert_eq!(files(any.path()), files(ordered.path()));
+
+        let out_of_order = tempfile::tempdir().unwrap();
+        let err =
+            crate::build_index_in_order(out_of_order.path(), docs(), &vocabulary).unwrap_err();
+        assert!(
+            err.to_string().contains("out of the index's order"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn title_match_outranks_body_only_match() {
         let (_dir, engine) = engine();
         let response = engine.search(&q("replication"));

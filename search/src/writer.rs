@@ -4,6 +4,7 @@
 //! named after a hash of their content, so the same documents give the same file names
 //! and bytes, and a static host's caches never mix two builds.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
@@ -86,9 +87,27 @@ impl IndexStats {
 /// to one segment, the archive's `vocabulary` ([`VOCABULARY_FILE`]), then the hot cache
 /// ([`HOTCACHE_FILE`]) of what opening all of them reads.
 ///
-/// Documents are indexed newest first (ties by id), so that the input order does not
-/// matter and recent post-mortems sit together in the document store.
+/// Documents are indexed in [`index_order`] (newest first, ties by id), so that the input
+/// order does not matter and recent post-mortems sit together in the document store.
 pub fn build_index(
+    dir: &Path,
+    docs: impl IntoIterator<Item = SearchDoc>,
+    vocabulary: &Vocabulary,
+) -> Result<IndexStats, BuildError> {
+    let mut docs: Vec<SearchDoc> = docs.into_iter().collect();
+    docs.sort_by(|a, b| index_order((a.started, &a.id), (b.started, &b.id)));
+    build_index_in_order(dir, docs, vocabulary)
+}
+
+/// The order of the documents in the index: newest `started` (unix seconds) first, ties by id.
+pub fn index_order(a: (i64, &str), b: (i64, &str)) -> Ordering {
+    b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1))
+}
+
+/// [`build_index`] of documents that already come in [`index_order`], taken one at a time, so
+/// that a caller can prepare them as they are written instead of holding them all. A document
+/// out of order is an error.
+pub fn build_index_in_order(
     dir: &Path,
     docs: impl IntoIterator<Item = SearchDoc>,
     vocabulary: &Vocabulary,
@@ -105,9 +124,6 @@ pub fn build_index(
             source: None,
         });
     }
-    let mut docs: Vec<SearchDoc> = docs.into_iter().collect();
-    docs.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
-    let num_docs = docs.len() as u64;
 
     let write_msg = format!("cannot write the search index in `{shown}`");
     let index = Index::builder()
@@ -121,10 +137,25 @@ pub fn build_index(
     let mut writer: IndexWriter<TantivyDocument> = index
         .writer_with_num_threads(1, WRITER_MEMORY)
         .map_err(context(write_msg.clone()))?;
-    for doc in &docs {
+    let mut num_docs = 0u64;
+    let mut last: Option<(i64, String)> = None;
+    for doc in docs {
+        if let Some((started, id)) = &last {
+            if index_order((*started, id), (doc.started, &doc.id)) == Ordering::Greater {
+                return Err(BuildError {
+                    message: format!(
+                        "the document `{}` comes after `{id}`, out of the index's order",
+                        doc.id
+                    ),
+                    source: None,
+                });
+            }
+        }
         writer
             .add_document(doc.to_document(&fields))
             .map_err(context(write_msg.clone()))?;
+        num_docs += 1;
+        last = Some((doc.started, doc.id));
     }
     writer.commit().map_err(context(write_msg.clone()))?;
     let segments = index
