@@ -329,7 +329,18 @@ pub fn record_hot_cache(dir: &Path, page_size: u32) -> Result<HotCache, BuildErr
     // as written (`crate::ranking`); with all of it at hand, the first round of a query
     // already knows every term it will look up, instead of spending a round to learn them.
     let words = engine.fields().words;
+    let schema = engine.searcher().schema().clone();
     for segment in engine.searcher().segment_readers() {
+        // why: opening a field's inverted index reads the head of its postings; a query on a
+        // field the warm-up did not touch (`service:x`) would spend a round learning it before
+        // the round that reads its postings.
+        for (field, entry) in schema.fields() {
+            if entry.is_indexed() {
+                segment
+                    .inverted_index(field)
+                    .map_err(context(read_msg.clone()))?;
+            }
+        }
         let inverted = segment
             .inverted_index(words)
             .map_err(context(read_msg.clone()))?;
