@@ -266,17 +266,26 @@ pub fn without_comments(markdown: &str) -> std::borrow::Cow<'_, str> {
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    // why: every value a template prints comes through here; copying the runs between the
+    // five ASCII characters it replaces, rather than pushing character by character, took it
+    // from 2% of a large build to a fraction of that.
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut copied = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // why: the five are ASCII, so `i` is on a character boundary.
+        out.push_str(&text[copied..i]);
+        out.push_str(entity);
+        copied = i + 1;
     }
+    out.push_str(&text[copied..]);
     out
 }
 
@@ -302,6 +311,26 @@ pub fn ticket_url(ticket: &str, template: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Escaping replaces the five characters HTML gives meaning to, and only those, in
+        /// any text: accents, scripts and emoji next to them included.
+        #[test]
+        fn escaping_replaces_exactly_the_five_characters(text in "[a&<>\"'é東😀\\s]{0,40}") {
+            let expected: String = text
+                .chars()
+                .map(|c| match c {
+                    '&' => "&amp;".to_string(),
+                    '<' => "&lt;".to_string(),
+                    '>' => "&gt;".to_string(),
+                    '"' => "&quot;".to_string(),
+                    '\'' => "&#39;".to_string(),
+                    c => c.to_string(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(escape_html(&text), expected);
+        }
+    }
 
     #[test]
     fn a_table_reads_as_rows_without_its_header() {
