@@ -30,6 +30,14 @@ fn timeline(archive: &Archive, args: &[&str]) -> String {
     run.stdout
 }
 
+/// Appends the bracketed IRC log, written in New York, to the post-mortem `a`.
+fn bracketed_into_a(archive: &Archive, extra: &[&str]) {
+    let log = chat("irc/bracketed.log");
+    let mut args = vec![log.as_str(), "--zone", "America/New_York", "--into", "a"];
+    args.extend_from_slice(extra);
+    timeline(archive, &args);
+}
+
 #[test]
 fn a_slack_channel_folder_becomes_rows_across_a_daylight_saving_change() {
     let out = timeline(&berlin(), &[&chat("slack/inc-checkout")]);
@@ -147,15 +155,7 @@ fn into_creates_the_timeline_section_when_there_is_none() {
         "a",
         &minimal("", "## Summary\n\nx\n").replace("2024-03-12T09:41:00Z", "2024-03-30T22:00:00Z"),
     );
-    let run = archive.run(&[
-        "timeline",
-        &chat("irc/bracketed.log"),
-        "--zone",
-        "America/New_York",
-        "--into",
-        "a",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    bracketed_into_a(&archive, &[]);
     let text = fs::read_to_string(archive.root().join("content/a.md")).unwrap();
     assert!(text.ends_with("## Timeline\n\n| Time (Europe/Berlin) | Event |\n| --- | --- |\n| 2024-03-30 23:48 | **alertbot** (bot): [FIRING] checkout 5xx rate 7.2% |\n| 23:50 | **ana**: on it |\n| 2024-04-01 03:15 | **bode**: error rate back to normal |\n"), "{text}");
     let unknown = archive.run(&["timeline", &chat("plain.txt"), "--into", "nope"]);
@@ -198,17 +198,7 @@ fn into_a_timeline_that_is_a_list_adds_a_table_below_it() {
     let text = minimal("timezone = \"Europe/Berlin\"\n", body)
         .replace("2024-03-12T09:41:00Z", "2024-03-30T22:00:00Z");
     let archive = berlin().pm("a", &text);
-    let run = archive.run(&[
-        "timeline",
-        &chat("irc/bracketed.log"),
-        "--zone",
-        "America/New_York",
-        "--into",
-        "a",
-        "--until",
-        "2024-03-31 00:00",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    bracketed_into_a(&archive, &["--until", "2024-03-31 00:00"]);
     let written = fs::read_to_string(archive.root().join("content/a.md")).unwrap();
     assert!(written.contains("- 2024-03-30 23:40 Deploy of the pool change\n\n| Time (Europe/Berlin) | Event |\n| --- | --- |\n| 2024-03-30 23:48 | **alertbot** (bot): [FIRING] checkout 5xx rate 7.2% |\n| 23:50 | **ana**: on it |\n\n## Resolution\n"), "{written}");
     let check = archive.run(&["check"]);
