@@ -207,6 +207,9 @@ pub fn first_paragraph_text(markdown: &str) -> String {
 
 /// Every link and image of a Markdown text, with its byte span in that text.
 pub fn links(markdown: &str) -> Vec<BodyLink> {
+    if !may_link(markdown) {
+        return Vec::new();
+    }
     let arena = Arena::new();
     let root = comrak::parse_document(&arena, markdown, &options());
     let line_starts: Vec<usize> = std::iter::once(0)
@@ -237,6 +240,18 @@ pub fn links(markdown: &str) -> Vec<BodyLink> {
             })
         })
         .collect()
+}
+
+/// Whether `markdown` has what every link needs: a bracket (`[text](url)`, images and
+/// references), an angle bracket (`<url>`), or what an autolink starts from (the `:` of
+/// `https:` and `mailto:`, the `@` of an address, `www.`). Most timeline rows have none, and
+/// for them the parse is skipped.
+fn may_link(markdown: &str) -> bool {
+    markdown.contains(['[', '<', ':', '@'])
+        || markdown
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"www."))
 }
 
 /// `markdown` with its HTML comments (the template's hints) blanked out, byte for byte, so that
@@ -329,6 +344,24 @@ mod tests {
                 })
                 .collect();
             proptest::prop_assert_eq!(escape_html(&text), expected);
+        }
+
+        /// The links of a text are what comrak finds in it, whether or not the parse is
+        /// skipped: no text that [`may_link`] passes over has one.
+        #[test]
+        fn skipping_the_parse_finds_the_same_links(
+            text in "([a-z ]|www\\.|WwW\\.|https?|ftp|mailto|x@y\\.io|\\.com|[\\[\\]()<>:@/._*!^-]){0,16}"
+        ) {
+            let arena = Arena::new();
+            let root = comrak::parse_document(&arena, &text, &options());
+            let found = root
+                .descendants()
+                .filter(|n| matches!(n.data().value, NodeValue::Link(_) | NodeValue::Image(_)))
+                .count();
+            proptest::prop_assert_eq!(links(&text).len(), found);
+            if !may_link(&text) {
+                proptest::prop_assert_eq!(found, 0);
+            }
         }
     }
 

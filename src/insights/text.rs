@@ -21,9 +21,8 @@
 //! candidates. That is a few hundred thousand multiplications per post-mortem at 10,000, where
 //! all pairs would be fifty million sparse dot products.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::archive::Archive;
 use crate::markdown;
@@ -217,7 +216,7 @@ impl TextVectors {
             .collect();
         // why: ids are given in the order of documents, then of terms within a document (sorted
         // by text), so they are the same on every run; the map is only looked up, never listed.
-        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut df: Vec<u32> = Vec::new();
         let counted: Vec<Vec<(u32, u32)>> = counted
             .into_iter()
@@ -423,7 +422,8 @@ fn term_counts(pm: &PostMortem) -> Vec<(String, u32)> {
         body.push('\n');
     }
     let body = body.to_lowercase();
-    let mut counts: HashMap<&str, u32> = HashMap::new();
+    // why: a fast hash for short words; the counts are sorted before they are used.
+    let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
     for (text, weight) in [
         (&title, TITLE_WEIGHT),
         (&summary, SUMMARY_WEIGHT),
