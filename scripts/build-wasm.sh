@@ -80,8 +80,10 @@ trap 'rm -rf "$tmp"' EXIT
 # and may use no others. `--converge` repeats -Oz while it still shrinks the module.
 # `--low-memory-unused` lets binaryen fold small constant offsets into loads and stores,
 # which is safe when nothing lives in the first 1 KiB: rustc puts the 1 MiB stack first and
-# the data above it, so only the deepest end of a full stack is there.
-wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers \
+# the data above it, so only the deepest end of a full stack is there. The second -Oz, after
+# the converged ones and the strip passes, still takes 3 KB off (1.3 KB gzipped); a third
+# takes nothing.
+wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers -Oz \
   --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
   "$raw" -o "$tmp/$out_name"

@@ -36,6 +36,7 @@ use std::ops::Range;
 
 use blameless_search::tantivy::directory::OwnedBytes;
 use blameless_search::{Fetched, HotCache, LazyEngine, RangeFetcher, Round};
+use serde::Serialize;
 
 mod random;
 
@@ -90,12 +91,53 @@ fn set_output(bytes: Vec<u8>) {
     OUTPUT.with(|out| *out.borrow_mut() = bytes);
 }
 
+// why: the answers other than a `SearchResponse` are structs, not `serde_json::json!`
+// values: one serializer, the one that writes responses, then writes them all, and the
+// module carries no code to build and print a `serde_json::Value`. Fields stay in the
+// order `json!` wrote them (its map sorts the keys).
+
+/// `{"error": "..."}`: why a call failed.
+#[derive(Serialize)]
+struct ErrorOutput<'a> {
+    error: &'a str,
+}
+
+/// `{"need": [...]}`: the byte ranges a round lacks.
+#[derive(Serialize)]
+struct NeedOutput<'a> {
+    need: Vec<NeedRange<'a>>,
+}
+
+/// One range of [`NeedOutput`].
+#[derive(Serialize)]
+struct NeedRange<'a> {
+    end: u64,
+    file: &'a str,
+    start: u64,
+}
+
+/// `{"bytes": n, "requests": n}`: what was fetched beyond the hot cache.
+#[derive(Serialize)]
+struct StatsOutput {
+    bytes: u64,
+    requests: u64,
+}
+
+/// Sets the output to `value` as JSON. Returns `status`, or 1 with the reason in the output
+/// when the value could not be written.
+fn set_json(value: &impl Serialize, status: i32) -> i32 {
+    match serde_json::to_vec(value) {
+        Ok(json) => {
+            set_output(json);
+            status
+        }
+        Err(error) => set_error(&format!("the answer could not be written: {error}")),
+    }
+}
+
 fn set_error(message: &str) -> i32 {
-    set_output(
-        serde_json::json!({ "error": message })
-            .to_string()
-            .into_bytes(),
-    );
+    // why: a struct of one string always serializes; nothing to report if it did not.
+    set_output(serde_json::to_vec(&ErrorOutput { error: message }).unwrap_or_default());
     1
 }
 
@@ -169,16 +211,7 @@ pub unsafe extern "C" fn bl_search(ptr: *mut u8, len: usize) -> i32 {
         Err(error) => return set_error(&format!("the search request is not valid: {error}")),
     };
     ENGINE.with(|engine| match &*engine.borrow() {
-        Some(lazy) => {
-            let response = lazy.engine().search(&request);
-            match serde_json::to_vec(&response) {
-                Ok(json) => {
-                    set_output(json);
-                    0
-                }
-                Err(error) => set_error(&format!("the answer could not be written: {error}")),
-            }
-        }
+        Some(lazy) => set_json(&lazy.engine().search(&request), 0),
         None => set_error("the search index is not open yet"),
     })
 }
@@ -199,24 +232,17 @@ pub unsafe extern "C" fn bl_round(ptr: *mut u8, len: usize) -> i32 {
     };
     ENGINE.with(|engine| match &*engine.borrow() {
         Some(lazy) => match lazy.round(&request) {
-            Round::Done(response) => match serde_json::to_vec(&response) {
-                Ok(json) => {
-                    set_output(json);
-                    0
-                }
-                Err(error) => set_error(&format!("the answer could not be written: {error}")),
-            },
+            Round::Done(response) => set_json(&response, 0),
             Round::Need(wanted) => {
-                let need: Vec<serde_json::Value> = wanted
+                let need = wanted
                     .iter()
-                    .map(|w| {
-                        serde_json::json!({
-                            "file": w.name, "start": w.range.start, "end": w.range.end
-                        })
+                    .map(|w| NeedRange {
+                        end: w.range.end,
+                        file: &w.name,
+                        start: w.range.start,
                     })
                     .collect();
-                set_output(serde_json::json!({ "need": need }).to_string().into_bytes());
-                2
+                set_json(&NeedOutput { need }, 2)
             }
         },
         None => set_error("the search index is not open yet"),
@@ -270,9 +296,11 @@ pub extern "C" fn bl_stats() -> i32 {
     ENGINE.with(|engine| match &*engine.borrow() {
         Some(lazy) => {
             let stats = lazy.directory().stats();
-            let json = serde_json::json!({ "requests": stats.requests, "bytes": stats.bytes });
-            set_output(json.to_string().into_bytes());
-            0
+            let output = StatsOutput {
+                bytes: stats.bytes,
+                requests: stats.requests,
+            };
+            set_json(&output, 0)
         }
         None => set_error("the search index is not open yet"),
     })
