@@ -218,3 +218,41 @@ fn the_repeat_is_a_warning_until_the_later_post_mortem_links_the_earlier() {
         "still a repeat on the page"
     );
 }
+
+#[test]
+fn the_page_lists_the_oldest_stale_actions_and_the_json_all_of_them() {
+    let actions: String = (1..=55)
+        .map(|n| {
+            format!("\n[[actions]]\ntitle = \"Harden runner {n:02}\"\nkind = \"prevent\"\npriority = \"P1\"\n")
+        })
+        .collect();
+    let a = archive().pm(
+        "2024-01-08-runner-pool",
+        &minimal(
+            &format!("services = [\"ci\"]\n{actions}"),
+            "## Summary\n\nRunners ran out.\n",
+        )
+        .replace("Draft", "In Review")
+        .replace("2024-03-12T09:41:00Z", "2024-01-08T09:00:00Z"),
+    );
+    let build = a.run(&["build", "--now", NOW]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let page = std::fs::read_to_string(a.root().join("public/insights/index.html")).unwrap();
+    let stale = page
+        .split("<ul class=\"plain stale\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("the stale actions are listed");
+    // 56 stale actions: the 55 of January first (the oldest), then OPS-7 of March.
+    assert_eq!(stale.matches("<li>").count(), 50);
+    assert!(!stale.contains("OPS-7"), "the newest is left out");
+    assert!(
+        page.contains("… and 6 more: every one is in <a href=\"insights.json\">insights.json</a>"),
+        "the page says how many it left out"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(a.root().join("public/insights/insights.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["actions"]["stale"].as_array().unwrap().len(), 56);
+}
