@@ -39,6 +39,48 @@ const SUMMARY_BOOST: f32 = 1.5;
 /// Length of a snippet in characters.
 const SNIPPET_CHARS: usize = 220;
 
+/// A scoring pass of a request: its ranked query, the count of documents with every word,
+/// the retry with near spellings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pass {
+    Ranked,
+    AllWords,
+    Fuzzy,
+}
+
+/// What a scoring pass found, before any document is read: the top documents with their
+/// scores, the total and the facet counts.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scored {
+    addresses: Vec<(f32, DocAddress)>,
+    total: usize,
+    facets: Facets,
+}
+
+/// Where [`Engine::search_with`] looks up the scoring passes of its request before it runs
+/// them, and keeps them.
+pub(crate) trait Scores {
+    /// The pass `pass`: kept, or from `score`.
+    fn get_or_score(
+        &self,
+        pass: Pass,
+        score: &mut dyn FnMut() -> tantivy::Result<Scored>,
+    ) -> tantivy::Result<Scored>;
+}
+
+/// Keeps nothing: every pass is scored.
+struct Forget;
+
+impl Scores for Forget {
+    fn get_or_score(
+        &self,
+        _: Pass,
+        score: &mut dyn FnMut() -> tantivy::Result<Scored>,
+    ) -> tantivy::Result<Scored> {
+        score()
+    }
+}
+
 /// An opened blameless index, ready to answer searches.
 pub struct Engine {
     index: Index,
@@ -113,6 +155,11 @@ impl Engine {
     /// Answers one request. Never fails: a query that cannot be read, or an index that
     /// cannot be read, comes back as [`SearchResponse::error`].
     pub fn search(&self, req: &SearchRequest) -> SearchResponse {
+        self.search_with(req, &Forget)
+    }
+
+    /// [`Engine::search`], with its scoring passes looked up in and kept by `scores`.
+    pub(crate) fn search_with(&self, req: &SearchRequest, scores: &dyn Scores) -> SearchResponse {
         let searcher = self.reader.searcher();
         let q = req.q.trim();
         if let Err(message) = crate::request::check_query(q) {
@@ -124,7 +171,25 @@ impl Engine {
         let mut unknown = Vec::new();
         let (resolved, mut filters) = self.resolve_filters(&searcher, req, &mut unknown);
         let (text_query, ranked_with, error) = self.text_query(&searcher, &req.q, &mut unknown);
-        let mut response = match self.run(&searcher, &resolved, text_query.as_deref()) {
+        let ranked = scores.get_or_score(Pass::Ranked, &mut || {
+            self.score(&searcher, &resolved, text_query.as_deref())
+        });
+        // why: counted before the hits are read, so that over a discovering directory the
+        // round that lacks only the hits' documents has scored everything.
+        let all_words = ranked_with
+            .as_ref()
+            .and_then(|r| r.all_words.as_ref())
+            .map(|all| {
+                let query = self.query(&resolved, Some(&**all), None);
+                let counted = scores.get_or_score(Pass::AllWords, &mut || {
+                    Ok(Scored {
+                        total: searcher.search(&*query, &Count)?,
+                        ..Scored::default()
+                    })
+                });
+                counted.ok().map(|c| c.total)
+            });
+        let mut response = match self.answer(&searcher, &resolved, text_query.as_deref(), ranked) {
             Ok(response) => response,
             Err(engine_error) => {
                 return SearchResponse {
@@ -135,10 +200,7 @@ impl Engine {
             }
         };
         if let Some(ranked) = &ranked_with {
-            if let Some(all) = &ranked.all_words {
-                let query = self.query(&resolved, Some(&**all), None);
-                response.all_words = searcher.search(&*query, &Count).ok();
-            }
+            response.all_words = all_words.flatten();
             response.also = ranked.also.clone();
         }
         if response.total == 0 && error.is_none() && has_words(q) && ranked_with.is_none() {
@@ -147,7 +209,11 @@ impl Engine {
                 self.parser(true).build_query_from_user_input_ast(ast).ok()
             });
             if let Some(fuzzy_query) = fuzzy_query {
-                if let Ok(retried) = self.run(&searcher, &resolved, Some(&*fuzzy_query)) {
+                let scored = scores.get_or_score(Pass::Fuzzy, &mut || {
+                    self.score(&searcher, &resolved, Some(&*fuzzy_query))
+                });
+                let retried = self.answer(&searcher, &resolved, Some(&*fuzzy_query), scored);
+                if let Ok(retried) = retried {
                     if retried.total > 0 {
                         response = retried;
                         response.fuzzy = true;
@@ -554,13 +620,14 @@ impl Engine {
         }
     }
 
-    /// Runs the text query (if any) under the request's filters.
-    fn run(
+    /// Scores the text query (if any) under the request's filters: the top documents, the
+    /// total and the facet counts.
+    fn score(
         &self,
         searcher: &Searcher,
         req: &SearchRequest,
         text_query: Option<&dyn Query>,
-    ) -> tantivy::Result<SearchResponse> {
+    ) -> tantivy::Result<Scored> {
         let query = self.query(req, text_query, None);
         let limit = req.limit.clamp(1, MAX_LIMIT);
         let by_date = req.sort == Sort::Newest || text_query.is_none();
@@ -597,6 +664,26 @@ impl Engine {
                 *target = std::mem::take(source);
             }
         }
+        Ok(Scored {
+            addresses,
+            total,
+            facets,
+        })
+    }
+
+    /// The answer of a scoring pass: its documents read, with their snippets.
+    fn answer(
+        &self,
+        searcher: &Searcher,
+        req: &SearchRequest,
+        text_query: Option<&dyn Query>,
+        scored: tantivy::Result<Scored>,
+    ) -> tantivy::Result<SearchResponse> {
+        let Scored {
+            addresses,
+            total,
+            facets,
+        } = scored?;
         let hits = if req.limit == 0 {
             Vec::new()
         } else {

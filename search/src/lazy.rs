@@ -16,11 +16,14 @@
 //! ```
 //!
 //! so a query waits for three round trips, where reading page by page waited for one per
-//! missing run (14 to 26 on 10,000 post-mortems).
+//! missing run (14 to 26 on 10,000 post-mortems). A scoring pass that missed nothing (in
+//! round 3, usually) is kept for the later rounds of the same request, so that the last
+//! round reads the documents without scoring the whole archive again.
 
 use std::io;
+use std::sync::Mutex;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Pass, Scored, Scores};
 use crate::hotcache::HotCache;
 use crate::range_directory::{RangeDirectory, RangeFetcher, Wanted};
 use crate::request::SearchRequest;
@@ -48,6 +51,75 @@ pub enum Round {
 pub struct LazyEngine {
     engine: Engine,
     directory: RangeDirectory,
+    scores: Remembered,
+}
+
+/// The scoring passes of the request being answered that read every byte they asked for:
+/// exact, so the later rounds, which usually lack only the hits' documents, do not score
+/// the whole query again.
+#[derive(Debug, Default)]
+struct Remembered {
+    kept: Mutex<Kept>,
+}
+
+/// The request whose passes are kept, and the passes.
+#[derive(Debug, Default)]
+struct Kept {
+    request: Option<SearchRequest>,
+    passes: Vec<(Pass, Scored)>,
+}
+
+/// [`Remembered`] for one round, over the directory that counts the reads it missed.
+struct RoundScores<'a> {
+    remembered: &'a Remembered,
+    directory: &'a RangeDirectory,
+}
+
+impl Scores for RoundScores<'_> {
+    fn get_or_score(
+        &self,
+        pass: Pass,
+        score: &mut dyn FnMut() -> tantivy::Result<Scored>,
+    ) -> tantivy::Result<Scored> {
+        let kept = self
+            .remembered
+            .lock()
+            .passes
+            .iter()
+            .find(|(p, _)| *p == pass)
+            .map(|(_, s)| s.clone());
+        if let Some(scored) = kept {
+            return Ok(scored);
+        }
+        let misses = self.directory.misses();
+        let scored = score()?;
+        // why: a pass during which a read failed may have scored without some bytes; only
+        // one that missed nothing is the answer's.
+        if self.directory.misses() == misses {
+            self.remembered.lock().passes.push((pass, scored.clone()));
+        }
+        Ok(scored)
+    }
+}
+
+impl Remembered {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // why: the passes are pushed whole, so a poisoned lock holds nothing half-written.
+        self.kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets the passes of any other request than `req`.
+    fn keep_only(&self, req: &SearchRequest) {
+        let mut kept = self.lock();
+        if kept.request.as_ref() != Some(req) {
+            *kept = Kept {
+                request: Some(req.clone()),
+                passes: Vec::new(),
+            };
+        }
+    }
 }
 
 /// How [`LazyEngine::search`] got its answer.
@@ -63,7 +135,11 @@ impl LazyEngine {
     /// Opens the index behind `hot_cache`; `fetcher` reads the rest.
     pub fn open(hot_cache: HotCache, fetcher: impl RangeFetcher) -> tantivy::Result<LazyEngine> {
         let (engine, directory) = crate::open_lazy(hot_cache, fetcher)?;
-        Ok(LazyEngine { engine, directory })
+        Ok(LazyEngine {
+            engine,
+            directory,
+            scores: Remembered::default(),
+        })
     }
 
     /// The engine, which reads missing pages one request at a time.
@@ -78,9 +154,14 @@ impl LazyEngine {
 
     /// Runs one round of `req`.
     pub fn round(&self, req: &SearchRequest) -> Round {
+        self.scores.keep_only(req);
         self.directory.begin_discovery();
         self.engine.warm(req);
-        let response = self.engine.search(req);
+        let scores = RoundScores {
+            remembered: &self.scores,
+            directory: &self.directory,
+        };
+        let response = self.engine.search_with(req, &scores);
         let wanted = self.directory.end_discovery();
         if wanted.is_empty() {
             Round::Done(response)
@@ -304,5 +385,51 @@ mod tests {
         let req = q("replication lag");
         assert_eq!(lazy.engine().search(&req), native.search(&req));
         assert!(matches!(lazy.round(&req), Round::Done(_)));
+    }
+
+    /// The scoring passes kept for the request, by name.
+    fn kept(lazy: &LazyEngine) -> Vec<Pass> {
+        lazy.scores
+            .lock()
+            .passes
+            .iter()
+            .map(|(pass, _)| *pass)
+            .collect()
+    }
+
+    #[test]
+    fn the_last_round_reads_the_documents_of_the_scoring_that_missed_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let vocabulary = crate::vocabulary::tests::vocabulary();
+        crate::build_index(dir.path(), archive(3_000), &vocabulary).unwrap();
+        let native = Engine::open_dir(dir.path()).unwrap();
+        let hot = std::fs::read(dir.path().join(HOTCACHE_FILE)).unwrap();
+        let hot = HotCache::decode(OwnedBytes::new(hot)).unwrap();
+        let lazy = LazyEngine::open(hot, FileFetcher::new(dir.path())).unwrap();
+        let req = q("replication lag");
+        let mut kept_by_round = Vec::new();
+        let response = loop {
+            match lazy.round(&req) {
+                Round::Done(response) => break response,
+                Round::Need(wanted) => {
+                    kept_by_round.push(kept(&lazy));
+                    lazy.directory().fetch(&wanted).unwrap();
+                }
+            }
+        };
+        assert_eq!(response, native.search(&req));
+        // Rounds 1 and 2 lacked dictionary entries and postings: nothing scored is kept.
+        // Round 3 lacked only the hits' documents: its ranked pass and its count of the
+        // documents with both words are.
+        assert_eq!(
+            kept_by_round,
+            [vec![], vec![], vec![Pass::Ranked, Pass::AllWords]]
+        );
+        let other = q("failover");
+        let _ = lazy.round(&other);
+        assert!(
+            lazy.scores.lock().request.as_ref() == Some(&other),
+            "another request forgets the passes of the last one"
+        );
     }
 }

@@ -74,6 +74,8 @@ struct State {
     stats: FetchStats,
     /// While discovering: the missing pages that reads asked for, by file.
     discovery: Option<BTreeMap<String, BTreeSet<u64>>>,
+    /// Reads that failed for a missing page, ever.
+    misses: u64,
 }
 
 /// A byte range of an index file that a query needs and the cache lacks.
@@ -141,6 +143,12 @@ impl RangeDirectory {
     /// What has been fetched so far, beyond the hot cache.
     pub fn stats(&self) -> FetchStats {
         self.inner.lock().stats
+    }
+
+    /// How many reads have failed for a missing page while discovering, ever: a computation
+    /// during which it did not grow read every byte it asked for.
+    pub fn misses(&self) -> u64 {
+        self.inner.lock().misses
     }
 
     /// From now on, a read of a missing page fails at once and the page is noted, until
@@ -285,6 +293,7 @@ impl Inner {
                     .entry(name.to_string())
                     .or_default()
                     .extend(missing.iter().flat_map(|run| run.clone()));
+                state.misses += 1;
                 return Err(io::Error::new(
                     io::ErrorKind::WouldBlock,
                     format!("bytes {start}..{end} of `{name}` are not fetched yet"),
