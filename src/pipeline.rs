@@ -45,10 +45,11 @@ impl Checked {
 /// Loads and checks the archive at `root`.
 pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked> {
     let loaded = load::load_sources(root)?;
+    // why: each source's bytes are freed once parsed; the post-mortem keeps its own text.
     let parsed: Vec<parse::Parsed> = loaded
         .sources
-        .par_iter()
-        .map(|source| parse::parse(source, &config))
+        .into_par_iter()
+        .map(|source| parse::parse(&source, &config))
         .collect();
     let (postmortems, mut diagnostics) = validate::validate(parsed);
     diagnostics.extend(loaded.diagnostics);

@@ -427,17 +427,19 @@ fn site_artifacts(
         || artifacts::catalog::json(archive, artifacts::catalog::Contents::Fields),
         || artifacts::digest::weeks(archive, analysis, archive.now),
     );
-    for file in [
-        bytes("feed.xml".into(), artifacts::feed::feed(archive)),
-        bytes("postmortems.json".into(), catalog),
-        bytes(
-            "actions.csv".into(),
-            artifacts::actions::csv(rows.iter().filter(|r| artifacts::actions::needs_ticket(r))),
-        ),
-        bytes("actions-all.csv".into(), artifacts::actions::csv(rows)),
-        bytes("actions.json".into(), artifacts::actions::json(rows)),
-    ] {
-        sink.put(file)?;
+    sink.put(bytes("postmortems.json".into(), catalog))?;
+    // why: each is written as soon as it is made, so that one of these texts, which grow with
+    // the archive (100 MB of actions at 50,000 post-mortems), is held at a time.
+    let files: [(&str, &dyn Fn() -> String); 4] = [
+        ("feed.xml", &|| artifacts::feed::feed(archive)),
+        ("actions.csv", &|| {
+            artifacts::actions::csv(rows.iter().filter(|r| artifacts::actions::needs_ticket(r)))
+        }),
+        ("actions-all.csv", &|| artifacts::actions::csv(rows)),
+        ("actions.json", &|| artifacts::actions::json(rows)),
+    ];
+    for (path, make) in files {
+        sink.put(bytes(path.into(), make()))?;
     }
     action_pages(archive, renderer, site, rows, sink)?;
     let mut context = Context::new();
