@@ -16,9 +16,9 @@
 //! ```
 //!
 //! so a query waits for three round trips, where reading page by page waited for one per
-//! missing run (14 to 26 on 10,000 post-mortems). A scoring pass that missed nothing (in
-//! round 3, usually) is kept for the later rounds of the same request, so that the last
-//! round reads the documents without scoring the whole archive again.
+//! missing run (14 to 26 on 10,000 post-mortems). A scoring pass of a round in which no read
+//! had missed yet (round 3, usually) is kept for the later rounds of the same request, so
+//! that the last round reads the documents without scoring the whole archive again.
 
 use std::io;
 use std::sync::Mutex;
@@ -54,9 +54,9 @@ pub struct LazyEngine {
     scores: Remembered,
 }
 
-/// The scoring passes of the request being answered that read every byte they asked for:
-/// exact, so the later rounds, which usually lack only the hits' documents, do not score
-/// the whole query again.
+/// The scoring passes of the request being answered that ran in a round in which no read had
+/// missed yet: exact, so the later rounds, which usually lack only the hits' documents, do
+/// not score the whole query again.
 #[derive(Debug, Default)]
 struct Remembered {
     kept: Mutex<Kept>,
@@ -73,6 +73,8 @@ struct Kept {
 struct RoundScores<'a> {
     remembered: &'a Remembered,
     directory: &'a RangeDirectory,
+    /// The directory's misses when the round began.
+    misses: u64,
 }
 
 impl Scores for RoundScores<'_> {
@@ -91,11 +93,12 @@ impl Scores for RoundScores<'_> {
         if let Some(scored) = kept {
             return Ok(scored);
         }
-        let misses = self.directory.misses();
         let scored = score()?;
-        // why: a pass during which a read failed may have scored without some bytes; only
-        // one that missed nothing is the answer's.
-        if self.directory.misses() == misses {
+        // why: a round that missed a read before the end of a pass may have scored without
+        // some bytes, or built the query itself (its near spellings, its completions) from
+        // less than the whole dictionary; only a pass of a round that missed nothing so far
+        // is the answer's.
+        if self.directory.misses() == self.misses {
             self.remembered.lock().passes.push((pass, scored.clone()));
         }
         Ok(scored)
@@ -156,11 +159,12 @@ impl LazyEngine {
     pub fn round(&self, req: &SearchRequest) -> Round {
         self.scores.keep_only(req);
         self.directory.begin_discovery();
-        self.engine.warm(req);
         let scores = RoundScores {
             remembered: &self.scores,
             directory: &self.directory,
+            misses: self.directory.misses(),
         };
+        self.engine.warm(req);
         let response = self.engine.search_with(req, &scores);
         let wanted = self.directory.end_discovery();
         if wanted.is_empty() {
@@ -431,5 +435,50 @@ mod tests {
             lazy.scores.lock().request.as_ref() == Some(&other),
             "another request forgets the passes of the last one"
         );
+    }
+
+    #[test]
+    fn a_pass_is_kept_only_when_its_round_has_missed_nothing_so_far() {
+        use tantivy::Directory as _;
+        let dir = tempfile::tempdir().unwrap();
+        let vocabulary = crate::vocabulary::tests::vocabulary();
+        crate::build_index(dir.path(), archive(3_000), &vocabulary).unwrap();
+        let hot = std::fs::read(dir.path().join(HOTCACHE_FILE)).unwrap();
+        let hot = HotCache::decode(OwnedBytes::new(hot)).unwrap();
+        let lazy = LazyEngine::open(hot, FileFetcher::new(dir.path())).unwrap();
+        let store = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .find(|name| name.ends_with(".store"))
+            .unwrap();
+        let pass = |round: &RoundScores| {
+            round
+                .get_or_score(Pass::Ranked, &mut || Ok(Scored::default()))
+                .unwrap();
+        };
+        lazy.scores.keep_only(&q("failover"));
+        lazy.directory.begin_discovery();
+        let round = RoundScores {
+            remembered: &lazy.scores,
+            directory: &lazy.directory,
+            misses: lazy.directory.misses(),
+        };
+        // A read earlier in the round (building the query, say) misses; the pass itself reads
+        // nothing, yet it may have been built from less than it needed.
+        let handle = lazy
+            .directory
+            .get_file_handle(std::path::Path::new(&store))
+            .unwrap();
+        assert!(handle.read_bytes(0..handle.len()).is_err());
+        pass(&round);
+        assert_eq!(kept(&lazy), []);
+        // The next round, which has missed nothing, keeps it.
+        let round = RoundScores {
+            misses: lazy.directory.misses(),
+            ..round
+        };
+        pass(&round);
+        assert_eq!(kept(&lazy), [Pass::Ranked]);
+        let _ = lazy.directory.end_discovery();
     }
 }
