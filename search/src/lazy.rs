@@ -332,13 +332,8 @@ mod tests {
 
     #[test]
     fn a_later_query_waits_for_three_rounds_and_answers_like_the_file_system() {
-        let dir = tempfile::tempdir().unwrap();
-        let vocabulary = crate::vocabulary::tests::vocabulary();
-        crate::build_index(dir.path(), archive(3_000), &vocabulary).unwrap();
+        let (dir, lazy) = lazy_over(archive(3_000));
         let native = Engine::open_dir(dir.path()).unwrap();
-        let hot = std::fs::read(dir.path().join(HOTCACHE_FILE)).unwrap();
-        let hot = HotCache::decode(OwnedBytes::new(hot)).unwrap();
-        let lazy = LazyEngine::open(hot, FileFetcher::new(dir.path())).unwrap();
         let mut deepest = 0;
         for (i, text) in [
             "failover",
@@ -379,16 +374,22 @@ mod tests {
 
     #[test]
     fn the_one_request_at_a_time_reading_still_answers_after_the_last_round() {
-        let dir = tempfile::tempdir().unwrap();
-        let vocabulary = crate::vocabulary::tests::vocabulary();
-        crate::build_index(dir.path(), archive(300), &vocabulary).unwrap();
+        let (dir, lazy) = lazy_over(archive(300));
         let native = Engine::open_dir(dir.path()).unwrap();
-        let hot = std::fs::read(dir.path().join(HOTCACHE_FILE)).unwrap();
-        let hot = HotCache::decode(OwnedBytes::new(hot)).unwrap();
-        let lazy = LazyEngine::open(hot, FileFetcher::new(dir.path())).unwrap();
         let req = q("replication lag");
         assert_eq!(lazy.engine().search(&req), native.search(&req));
         assert!(matches!(lazy.round(&req), Round::Done(_)));
+    }
+
+    /// An index of `docs` in a new directory, and the engine that reads it by ranges.
+    fn lazy_over(docs: Vec<SearchDoc>) -> (tempfile::TempDir, LazyEngine) {
+        let dir = tempfile::tempdir().unwrap();
+        let vocabulary = crate::vocabulary::tests::vocabulary();
+        crate::build_index(dir.path(), docs, &vocabulary).unwrap();
+        let hot = std::fs::read(dir.path().join(HOTCACHE_FILE)).unwrap();
+        let hot = HotCache::decode(OwnedBytes::new(hot)).unwrap();
+        let lazy = LazyEngine::open(hot, FileFetcher::new(dir.path())).unwrap();
+        (dir, lazy)
     }
 
     /// The scoring passes kept for the request, by name.
@@ -403,13 +404,8 @@ mod tests {
 
     #[test]
     fn the_last_round_reads_the_documents_of_the_scoring_that_missed_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let vocabulary = crate::vocabulary::tests::vocabulary();
-        crate::build_index(dir.path(), archive(3_000), &vocabulary).unwrap();
+        let (dir, lazy) = lazy_over(archive(3_000));
         let native = Engine::open_dir(dir.path()).unwrap();
-        let hot = std::fs::read(dir.path().join(HOTCACHE_FILE)).unwrap();
-        let hot = HotCache::decode(OwnedBytes::new(hot)).unwrap();
-        let lazy = LazyEngine::open(hot, FileFetcher::new(dir.path())).unwrap();
         let req = q("replication lag");
         let mut kept_by_round = Vec::new();
         let response = loop {
@@ -440,12 +436,7 @@ mod tests {
     #[test]
     fn a_pass_is_kept_only_when_its_round_has_missed_nothing_so_far() {
         use tantivy::Directory as _;
-        let dir = tempfile::tempdir().unwrap();
-        let vocabulary = crate::vocabulary::tests::vocabulary();
-        crate::build_index(dir.path(), archive(3_000), &vocabulary).unwrap();
-        let hot = std::fs::read(dir.path().join(HOTCACHE_FILE)).unwrap();
-        let hot = HotCache::decode(OwnedBytes::new(hot)).unwrap();
-        let lazy = LazyEngine::open(hot, FileFetcher::new(dir.path())).unwrap();
+        let (dir, lazy) = lazy_over(archive(3_000));
         let store = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
