@@ -430,17 +430,17 @@ fn site_artifacts(
     sink.put(bytes("postmortems.json".into(), catalog))?;
     // why: each is written as soon as it is made, so that one of these texts, which grow with
     // the archive (100 MB of actions at 50,000 post-mortems), is held at a time.
-    let files: [(&str, &dyn Fn() -> String); 4] = [
-        ("feed.xml", &|| artifacts::feed::feed(archive)),
-        ("actions.csv", &|| {
-            artifacts::actions::csv(rows.iter().filter(|r| artifacts::actions::needs_ticket(r)))
-        }),
-        ("actions-all.csv", &|| artifacts::actions::csv(rows)),
-        ("actions.json", &|| artifacts::actions::json(rows)),
-    ];
-    for (path, make) in files {
-        sink.put(bytes(path.into(), make()))?;
-    }
+    sink.put(bytes("feed.xml".into(), artifacts::feed::feed(archive)))?;
+    let needing_tickets = rows.iter().filter(|r| artifacts::actions::needs_ticket(r));
+    sink.put(bytes(
+        "actions.csv".into(),
+        artifacts::actions::csv(needing_tickets),
+    ))?;
+    sink.put(bytes(
+        "actions-all.csv".into(),
+        artifacts::actions::csv(rows),
+    ))?;
+    sink.put(bytes("actions.json".into(), artifacts::actions::json(rows)))?;
     action_pages(archive, renderer, site, rows, sink)?;
     let mut context = Context::new();
     context.insert("site", site);
