@@ -202,6 +202,19 @@ pub fn build(archive: &Archive, dir: &Path) -> Result<IndexStats> {
         .context("cannot build the search index")
 }
 
+/// Updates the index in `dir`, written by [`build`] for an earlier version of `archive`, for
+/// the post-mortems whose ids are `changed`: their old documents go, and those `archive` still
+/// publishes come back as they are now (for `serve`).
+pub fn update(archive: &Archive, dir: &Path, changed: &BTreeSet<String>) -> Result<IndexStats> {
+    let removed: Vec<String> = changed.iter().cloned().collect();
+    let docs: Vec<SearchDoc> = changed
+        .iter()
+        .filter_map(|id| archive.get(id))
+        .map(|pm| document(pm, &archive.config))
+        .collect();
+    blameless_search::update_index(dir, &removed, docs).context("cannot update the search index")
+}
+
 /// How many search documents are prepared at once.
 const DOCUMENT_CHUNK: usize = 512;
 

@@ -28,6 +28,7 @@ pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod postmortem;
+pub(crate) mod preview;
 pub mod render;
 pub mod rules;
 pub(crate) mod safe_fs;

@@ -21,7 +21,7 @@ pub const CONTENT_DIR: &str = "content";
 pub const THEMES_DIR: &str = "themes";
 
 /// One post-mortem source file, unread beyond its bytes.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
     /// The id: the file stem, or the bundle directory's name.
     pub id: String,

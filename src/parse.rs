@@ -63,7 +63,7 @@ const ACTION_FIELDS: &[&str] = &[
 ];
 
 /// The result of parsing one source: the post-mortem when it could be read, and its problems.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Parsed {
     /// The source file, relative to the root.
     pub path: std::path::PathBuf,

@@ -1,6 +1,7 @@
 //! The pipeline that `check` and `build` share: load, parse in parallel, validate, apply the
 //! archive's rule levels; then, for a build, render, index and publish.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -34,11 +35,80 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The archive a build publishes and its analysis, owned: see [`with_drafts`].
+    pub fn into_site(self, drafts: bool) -> (Archive, Analysis) {
+        match with_drafts(&self, drafts) {
+            Some(site) => site,
+            None => (self.published, self.analysis),
+        }
+    }
+
     /// Whether the diagnostics fail the run.
     pub fn fails(&self, deny_warnings: bool) -> bool {
         self.diagnostics
             .iter()
             .any(|d| d.level == Level::Error || (deny_warnings && d.level == Level::Warning))
+    }
+}
+
+/// What [`check_again`] keeps from one check of an archive to the next: every source as it was
+/// read and what parsing it gave, under one configuration, and which post-mortems changed
+/// since the caller last took them.
+#[derive(Default)]
+pub struct Memo {
+    /// The configuration the sources were parsed under, as its `Debug` text.
+    // why: a fingerprint that covers every field the parse may read; one that differs for equal
+    // configurations only costs a parse of everything.
+    config: String,
+    parsed: HashMap<PathBuf, (load::Source, parse::Parsed)>,
+    /// The ids parsed again or gone since [`Memo::take_changed`]; `None` for every one.
+    changed: Option<BTreeSet<String>>,
+}
+
+impl Memo {
+    /// The ids of the post-mortems that changed (were added, edited or removed) since the last
+    /// call, or `None` when it cannot tell which (the first check, a new configuration).
+    pub fn take_changed(&mut self) -> Option<BTreeSet<String>> {
+        self.changed.replace(BTreeSet::new())
+    }
+
+    /// Parses the sources of `loaded` that differ from those of the last check.
+    fn parse(&mut self, loaded: Vec<load::Source>, config: &Config) -> Vec<parse::Parsed> {
+        let fingerprint = format!("{config:?}");
+        if fingerprint != self.config {
+            self.parsed.clear();
+            self.config = fingerprint;
+            self.changed = None;
+        }
+        let old = std::mem::take(&mut self.parsed);
+        let parsed: Vec<(load::Source, parse::Parsed, bool)> = loaded
+            .into_par_iter()
+            .map(|source| match old.get(&source.path) {
+                Some((was, parsed)) if *was == source => (source, parsed.clone(), false),
+                _ => {
+                    let parsed = parse::parse(&source, config);
+                    (source, parsed, true)
+                }
+            })
+            .collect();
+        let mut changed: Vec<String> = Vec::new();
+        let mut result = Vec::with_capacity(parsed.len());
+        for (source, parsed, fresh) in parsed {
+            if fresh {
+                changed.push(source.id.clone());
+            }
+            result.push(parsed.clone());
+            self.parsed.insert(source.path.clone(), (source, parsed));
+        }
+        changed.extend(
+            old.into_iter()
+                .filter(|(path, _)| !self.parsed.contains_key(path))
+                .map(|(_, (source, _))| source.id),
+        );
+        if let Some(ids) = &mut self.changed {
+            ids.extend(changed);
+        }
+        result
     }
 }
 
@@ -51,8 +121,30 @@ pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked>
         .into_par_iter()
         .map(|source| parse::parse(&source, &config))
         .collect();
+    checked(parsed, loaded.diagnostics, config, now)
+}
+
+/// [`check`] again, parsing only the sources that changed since the check `memo` remembers.
+pub fn check_again(
+    root: &Path,
+    config: Config,
+    now: DateTime<Utc>,
+    memo: &mut Memo,
+) -> Result<Checked> {
+    let loaded = load::load_sources(root)?;
+    let parsed = memo.parse(loaded.sources, &config);
+    checked(parsed, loaded.diagnostics, config, now)
+}
+
+/// The parsed sources validated, analysed and checked against the process rules.
+fn checked(
+    parsed: Vec<parse::Parsed>,
+    loaded: Vec<Diagnostic>,
+    config: Config,
+    now: DateTime<Utc>,
+) -> Result<Checked> {
     let (postmortems, mut diagnostics) = validate::validate(parsed);
-    diagnostics.extend(loaded.diagnostics);
+    diagnostics.extend(loaded);
     let archive = Archive::new(config, postmortems, now);
     let mut published = archive.clone();
     published.retain(|pm| pm.status != Status::Draft);
@@ -101,30 +193,40 @@ pub struct BuildReport {
     pub files: usize,
 }
 
-/// Renders and publishes a checked archive. The caller decides whether the diagnostics allow it.
-pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<BuildReport> {
-    let with_drafts;
-    let has_drafts = checked.archive.postmortems.len() > checked.published.postmortems.len();
+/// The archive a build with `drafts` publishes when it is not `checked.published`: every
+/// post-mortem, drafts included, analysed again. `None` when the published one is the site.
+fn with_drafts(checked: &Checked, drafts: bool) -> Option<(Archive, Analysis)> {
     // why: without drafts the archive with them is the published one, analysis and all.
-    let (archive, analysis) = if options.drafts && has_drafts {
+    let has_drafts = checked.archive.postmortems.len() > checked.published.postmortems.len();
+    (drafts && has_drafts).then(|| {
         let archive = checked.archive.clone();
         let analysis = Analysis::new(&archive);
-        with_drafts = (archive, analysis);
-        (&with_drafts.0, &with_drafts.1)
-    } else {
-        (&checked.published, &checked.analysis)
-    };
-    let theme_dir = root
-        .join(crate::load::THEMES_DIR)
-        .join(&archive.config.theme);
-    let theme = Theme::load(&theme_dir)?;
-    let renderer = Renderer::new(theme)?;
+        (archive, analysis)
+    })
+}
+
+/// The renderer of the theme that `config` names, under `root`.
+pub fn renderer(root: &Path, config: &Config) -> Result<Renderer> {
+    let theme_dir = root.join(crate::load::THEMES_DIR).join(&config.theme);
+    Renderer::new(Theme::load(&theme_dir)?)
+}
+
+/// Renders and publishes a checked archive. The caller decides whether the diagnostics allow it.
+pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<BuildReport> {
+    let site = with_drafts(checked, options.drafts);
+    let (archive, analysis) = site
+        .as_ref()
+        .map_or((&checked.published, &checked.analysis), |(a, an)| (a, an));
+    let renderer = renderer(root, &archive.config)?;
     let staging = output::Staging::begin(root, &options.out)
         .with_context(|| format!("cannot publish the site to {}", options.out.display()))?;
     // why: indexing is single-threaded for deterministic bytes; it runs beside the rendering,
     // straight into the staging directory, so nothing is left elsewhere if the build is killed.
     let (rendered, index) = rayon::join(
-        || render::render_to(archive, analysis, &renderer, &staging),
+        || {
+            let shared = render::Shared::new(archive);
+            render::render_to(archive, analysis, &renderer, &shared, &staging)
+        },
         || index::build(archive, &staging.path().join(index::SITE_DIR)),
     );
     rendered?;

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
@@ -15,13 +16,16 @@ use tera::{Context, Tera};
 
 use crate::archive::Archive;
 use crate::artifacts;
+use crate::artifacts::actions::ActionRow;
+use crate::artifacts::digest::DigestWeek;
 use crate::diagnostic::display_path;
 use crate::insights::{self, Analysis};
 use crate::markdown;
 use crate::slug::slugify;
 use crate::theme::Theme;
 use crate::view::{
-    attention, card, facet_insights, facets, insights_view, postmortem_view, severities, SiteView,
+    attention, card, facet_insights, facets, insights_view, postmortem_view, severities, Facet,
+    SiteView, TeamView,
 };
 
 /// One file of the site.
@@ -46,6 +50,66 @@ impl OutputFile {
 pub trait Sink: Sync {
     /// Takes one file of the site.
     fn put(&self, file: OutputFile) -> Result<()>;
+
+    /// Whether the file at `path` is wanted. A file that is not is never made: a sink that
+    /// takes one page (the preview's answer to a request) spares the rendering of the others.
+    fn wants(&self, _path: &str) -> bool {
+        true
+    }
+}
+
+/// Puts the file at `path` into `sink`, made by `make` only when the sink wants it.
+fn emit(sink: &dyn Sink, path: String, make: impl FnOnce() -> Result<Vec<u8>>) -> Result<()> {
+    if sink.wants(&path) {
+        let contents = make()?;
+        sink.put(OutputFile::Bytes { path, contents })?;
+    }
+    Ok(())
+}
+
+/// What many files of one archive's site are made from, each made the first time a file needs
+/// it: the card of every post-mortem (reused on every list that shows it), the facets, the
+/// teams, the follow-up actions and the digest's weeks. A build makes them all once; a preview
+/// keeps them from one request to the next.
+pub struct Shared {
+    cards: Vec<OnceLock<String>>,
+    facets: OnceLock<Vec<Facet>>,
+    teams: OnceLock<Vec<TeamView>>,
+    rows: OnceLock<Vec<ActionRow>>,
+    weeks: OnceLock<Vec<DigestWeek>>,
+}
+
+impl Shared {
+    /// Nothing made yet, for the site of `archive`.
+    pub fn new(archive: &Archive) -> Shared {
+        Shared {
+            cards: archive
+                .postmortems
+                .iter()
+                .map(|_| OnceLock::new())
+                .collect(),
+            facets: OnceLock::new(),
+            teams: OnceLock::new(),
+            rows: OnceLock::new(),
+            weeks: OnceLock::new(),
+        }
+    }
+
+    fn card(&self, index: usize, archive: &Archive, renderer: &Renderer) -> Result<&str> {
+        let cell = self
+            .cards
+            .get(index)
+            .context("a card of a post-mortem the archive does not have")?;
+        if let Some(card) = cell.get() {
+            return Ok(card);
+        }
+        let mut context = Context::new();
+        context.insert("root", ROOT_MARKER);
+        context.insert("pm", &card(&archive.postmortems[index], &archive.config));
+        let html = String::from_utf8_lossy(&renderer.page("card.html", &context)?).into_owned();
+        // why: two threads may render the same card at once; either result is the same.
+        Ok(cell.get_or_init(|| html))
+    }
 }
 
 /// A sink that keeps the files, for callers that want the site as a list.
@@ -180,15 +244,17 @@ pub fn render(
     renderer: &Renderer,
 ) -> Result<Vec<OutputFile>> {
     let files = Collect::default();
-    render_to(archive, analysis, renderer, &files)?;
+    render_to(archive, analysis, renderer, &Shared::new(archive), &files)?;
     Ok(files.into_files())
 }
 
-/// Renders the whole site into `sink`, in no particular order.
+/// Renders the files of the site that `sink` wants into it, in no particular order. `shared`
+/// is that of `archive`.
 pub fn render_to(
     archive: &Archive,
     analysis: &Analysis,
     renderer: &Renderer,
+    shared: &Shared,
     sink: &dyn Sink,
 ) -> Result<()> {
     let site = SiteView {
@@ -196,109 +262,98 @@ pub fn render_to(
         base_url: &archive.config.base_url,
         teams: archive.config.directory.is_some(),
     };
-    let cards: Vec<String> = archive
-        .postmortems
-        .par_iter()
-        .map(|pm| {
+    let facets = shared.facets.get_or_init(|| facets(archive));
+    let list = |template: &str,
+                page: &ListPage,
+                fill: &dyn Fn(&mut Context) -> Result<()>|
+     -> Result<()> {
+        emit(sink, format!("{}index.html", page.dir), || {
+            let items: Vec<&str> = page
+                .items
+                .iter()
+                .map(|i| shared.card(*i, archive, renderer))
+                .collect::<Result<_>>()?;
             let mut context = Context::new();
-            context.insert("root", ROOT_MARKER);
-            context.insert("pm", &card(pm, &archive.config));
-            renderer
-                .page("card.html", &context)
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-        })
-        .collect::<Result<_>>()?;
-    let facets = facets(archive);
-    let list = |template: &str, page: &ListPage, context: &mut Context| -> Result<OutputFile> {
-        let items: Vec<&str> = page.items.iter().map(|i| cards[*i].as_str()).collect();
-        context.insert("site", &site);
-        context.insert("root", &page.root);
-        context.insert("cards", &items);
-        context.insert("pagination", &page.pagination);
-        let html = String::from_utf8(renderer.page(template, context)?)
-            .context("a template produced text that is not UTF-8")?;
-        Ok(OutputFile::Bytes {
-            path: format!("{}index.html", page.dir),
-            contents: html.replace(ROOT_MARKER, &page.root).into_bytes(),
+            fill(&mut context)?;
+            context.insert("site", &site);
+            context.insert("root", &page.root);
+            context.insert("cards", &items);
+            context.insert("pagination", &page.pagination);
+            let html = String::from_utf8(renderer.page(template, &context)?)
+                .context("a template produced text that is not UTF-8")?;
+            Ok(html.replace(ROOT_MARKER, &page.root).into_bytes())
         })
     };
 
     let everything: Vec<usize> = (0..archive.postmortems.len()).collect();
-    let attention = attention(archive);
     paginate("", &everything, PAGE_SIZE)
         .par_iter()
         .try_for_each(|page| {
-            let mut context = Context::new();
-            context.insert("facets", &facets);
-            if page.pagination.current == 1 {
-                context.insert("attention", &attention);
-            }
-            sink.put(list("index.html", page, &mut context)?)
+            list("index.html", page, &|context| {
+                context.insert("facets", facets);
+                if page.pagination.current == 1 {
+                    context.insert("attention", &attention(archive));
+                }
+                Ok(())
+            })
         })?;
-    let rows = artifacts::actions::rows(archive);
-    site_artifacts(archive, analysis, renderer, &site, &rows, sink)?;
-    let mut context = Context::new();
-    context.insert("site", &site);
-    context.insert("root", "../");
-    // why: the page colours a hit's badge as every other page does, from the severity views,
-    // rather than working a colour out in JavaScript.
-    let colours: BTreeMap<String, usize> = severities(&archive.config)
-        .into_values()
-        .map(|s| (s.slug, s.colour))
-        .collect();
-    context.insert(
-        "severity_colours",
-        &serde_json::to_string(&colours).context("cannot encode the severity colours")?,
-    );
-    sink.put(OutputFile::Bytes {
-        path: "search/index.html".into(),
-        contents: renderer.page("search.html", &context)?,
-    })?;
-    let mut context = Context::new();
-    context.insert("site", &site);
-    // why: a host serves 404.html at any depth, so its links start at the site's own path.
-    context.insert("root", &base_path(&archive.config.base_url));
-    sink.put(OutputFile::Bytes {
-        path: "404.html".into(),
-        contents: renderer.page("404.html", &context)?,
-    })?;
-
-    let everything_figures = insights::figures(archive, analysis, &everything);
-    let mut context = Context::new();
-    context.insert("site", &site);
-    context.insert("root", "../");
-    context.insert("insights", &insights_view(&everything_figures, archive));
-    sink.put(OutputFile::Bytes {
-        path: "insights/index.html".into(),
-        contents: renderer.page("insights.html", &context)?,
-    })?;
-    sink.put(bytes(
-        "insights/insights.json".into(),
-        insights::export::json(&everything_figures),
-    ))?;
-    sink.put(bytes(
-        "insights/insights.csv".into(),
-        insights::export::csv(&everything_figures),
-    ))?;
-
-    for facet in &facets {
-        // why: trends of a subset mean something for what incidents share (a service, a
-        // cause, a tag), not for a severity, a status or a year, which are the trends' axes.
-        let with_figures = matches!(facet.key, "services" | "causes" | "tags");
+    let rows = shared
+        .rows
+        .get_or_init(|| artifacts::actions::rows(archive));
+    site_artifacts(archive, analysis, renderer, &site, shared, sink)?;
+    emit(sink, "search/index.html".into(), || {
         let mut context = Context::new();
         context.insert("site", &site);
         context.insert("root", "../");
-        context.insert("facet", facet);
-        sink.put(OutputFile::Bytes {
-            path: format!("{}/index.html", facet.key),
-            contents: renderer.page("facet_index.html", &context)?,
+        // why: the page colours a hit's badge as every other page does, from the severity
+        // views, rather than working a colour out in JavaScript.
+        let colours: BTreeMap<String, usize> = severities(&archive.config)
+            .into_values()
+            .map(|s| (s.slug, s.colour))
+            .collect();
+        context.insert(
+            "severity_colours",
+            &serde_json::to_string(&colours).context("cannot encode the severity colours")?,
+        );
+        renderer.page("search.html", &context)
+    })?;
+    emit(sink, "404.html".into(), || {
+        let mut context = Context::new();
+        context.insert("site", &site);
+        // why: a host serves 404.html at any depth, so its links start at the site's own path.
+        context.insert("root", &base_path(&archive.config.base_url));
+        renderer.page("404.html", &context)
+    })?;
+
+    let everything_figures = OnceLock::new();
+    let figures =
+        || everything_figures.get_or_init(|| insights::figures(archive, analysis, &everything));
+    emit(sink, "insights/index.html".into(), || {
+        let mut context = Context::new();
+        context.insert("site", &site);
+        context.insert("root", "../");
+        context.insert("insights", &insights_view(figures(), archive));
+        renderer.page("insights.html", &context)
+    })?;
+    emit(sink, "insights/insights.json".into(), || {
+        Ok(insights::export::json(figures()).into_bytes())
+    })?;
+    emit(sink, "insights/insights.csv".into(), || {
+        Ok(insights::export::csv(figures()).into_bytes())
+    })?;
+
+    for facet in facets {
+        // why: trends of a subset mean something for what incidents share (a service, a
+        // cause, a tag), not for a severity, a status or a year, which are the trends' axes.
+        let with_figures = matches!(facet.key, "services" | "causes" | "tags");
+        emit(sink, format!("{}/index.html", facet.key), || {
+            let mut context = Context::new();
+            context.insert("site", &site);
+            context.insert("root", "../");
+            context.insert("facet", facet);
+            renderer.page("facet_index.html", &context)
         })?;
         facet.values.par_iter().try_for_each(|value| {
-            let figures = with_figures.then(|| {
-                let figures = insights::figures(archive, analysis, &value.members);
-                let own = matches!(facet.key, "services" | "causes").then_some(value.name.as_str());
-                facet_insights(&figures, archive, &format!("volume-{}", value.slug), own)
-            });
             paginate(
                 &format!("{}/{}/", facet.key, value.slug),
                 &value.members,
@@ -306,55 +361,59 @@ pub fn render_to(
             )
             .iter()
             .try_for_each(|page| {
-                let mut context = Context::new();
-                context.insert("facet", facet);
-                context.insert("value", value);
-                if page.pagination.current == 1 {
-                    context.insert("insights", &figures);
-                }
-                sink.put(list("facet.html", page, &mut context)?)
+                list("facet.html", page, &|context| {
+                    context.insert("facet", facet);
+                    context.insert("value", value);
+                    if page.pagination.current == 1 {
+                        let figures = with_figures.then(|| {
+                            let figures = insights::figures(archive, analysis, &value.members);
+                            let own = matches!(facet.key, "services" | "causes")
+                                .then_some(value.name.as_str());
+                            let chart = format!("volume-{}", value.slug);
+                            facet_insights(&figures, archive, &chart, own)
+                        });
+                        context.insert("insights", &figures);
+                    }
+                    Ok(())
+                })
             })
         })?;
     }
 
-    let teams = crate::view::teams(archive);
+    let teams = shared.teams.get_or_init(|| crate::view::teams(archive));
     if archive.config.directory.is_some() {
-        let mut context = Context::new();
-        context.insert("site", &site);
-        context.insert("root", "../");
-        context.insert("teams", &teams);
-        sink.put(OutputFile::Bytes {
-            path: "teams/index.html".into(),
-            contents: renderer.page("teams.html", &context)?,
+        emit(sink, "teams/index.html".into(), || {
+            let mut context = Context::new();
+            context.insert("site", &site);
+            context.insert("root", "../");
+            context.insert("teams", teams);
+            renderer.page("teams.html", &context)
         })?;
     }
     teams.par_iter().try_for_each(|team| {
-        let figures = (!team.incidents.is_empty()).then(|| {
-            let figures = insights::figures(archive, analysis, &team.incidents);
-            facet_insights(
-                &figures,
-                archive,
-                &format!("volume-team-{}", team.slug),
-                None,
-            )
-        });
-        let open: Vec<&artifacts::actions::ActionRow> = rows
-            .iter()
-            .filter(|r| {
-                r.status == crate::postmortem::ActionStatus::Open
-                    && r.team.as_deref() == Some(team.name.as_str())
-            })
-            .collect();
         paginate(&format!("teams/{}/", team.slug), &team.incidents, PAGE_SIZE)
             .iter()
             .try_for_each(|page| {
-                let mut context = Context::new();
-                context.insert("team", team);
-                if page.pagination.current == 1 {
-                    context.insert("insights", &figures);
-                    context.insert("open_actions", &open);
-                }
-                sink.put(list("team.html", page, &mut context)?)
+                list("team.html", page, &|context| {
+                    context.insert("team", team);
+                    if page.pagination.current == 1 {
+                        let figures = (!team.incidents.is_empty()).then(|| {
+                            let figures = insights::figures(archive, analysis, &team.incidents);
+                            let chart = format!("volume-team-{}", team.slug);
+                            facet_insights(&figures, archive, &chart, None)
+                        });
+                        let open: Vec<&artifacts::actions::ActionRow> = rows
+                            .iter()
+                            .filter(|r| {
+                                r.status == crate::postmortem::ActionStatus::Open
+                                    && r.team.as_deref() == Some(team.name.as_str())
+                            })
+                            .collect();
+                        context.insert("insights", &figures);
+                        context.insert("open_actions", &open);
+                    }
+                    Ok(())
+                })
             })
     })?;
 
@@ -363,42 +422,46 @@ pub fn render_to(
         .par_iter()
         .enumerate()
         .try_for_each(|(index, pm)| {
-            let view = postmortem_view(index, archive, analysis);
-            let mut context = Context::new();
-            context.insert("site", &site);
-            context.insert("root", "../../");
-            context.insert("pm", &view);
-            sink.put(OutputFile::Bytes {
-                path: format!("pm/{}/index.html", pm.id),
-                contents: renderer.page("postmortem.html", &context)?,
-            })?;
             let config = &archive.config;
-            if let Some(message) = artifacts::message::external_message(pm) {
-                sink.put(bytes(format!("pm/{}/external-message.txt", pm.id), message))?;
+            emit(sink, format!("pm/{}/index.html", pm.id), || {
+                let view = postmortem_view(index, archive, analysis);
+                let mut context = Context::new();
+                context.insert("site", &site);
+                context.insert("root", "../../");
+                context.insert("pm", &view);
+                renderer.page("postmortem.html", &context)
+            })?;
+            let path = format!("pm/{}/external-message.txt", pm.id);
+            if sink.wants(&path) {
+                if let Some(message) = artifacts::message::external_message(pm) {
+                    sink.put(bytes(path, message))?;
+                }
             }
-            sink.put(bytes(
-                format!("pm/{}/internal-email.eml", pm.id),
-                artifacts::email::internal_email(pm, config, archive.now),
-            ))?;
-            if let Some(invite) = artifacts::ics::meeting_invite(pm, config) {
-                sink.put(bytes(format!("pm/{}/meeting.ics", pm.id), invite))?;
+            emit(sink, format!("pm/{}/internal-email.eml", pm.id), || {
+                Ok(artifacts::email::internal_email(pm, config, archive.now).into_bytes())
+            })?;
+            let path = format!("pm/{}/meeting.ics", pm.id);
+            if sink.wants(&path) {
+                if let Some(invite) = artifacts::ics::meeting_invite(pm, config) {
+                    sink.put(bytes(path, invite))?;
+                }
             }
             if let Some(bundle) = &pm.bundle {
                 for asset in &pm.assets {
-                    sink.put(OutputFile::Copy {
-                        path: format!("pm/{}/{}", pm.id, display_path(asset)),
-                        from: bundle.join(asset),
-                    })?;
+                    let path = format!("pm/{}/{}", pm.id, display_path(asset));
+                    if sink.wants(&path) {
+                        sink.put(OutputFile::Copy {
+                            path,
+                            from: bundle.join(asset),
+                        })?;
+                    }
                 }
             }
             anyhow::Ok(())
         })?;
 
     for (path, bytes) in renderer.theme.statics() {
-        sink.put(OutputFile::Bytes {
-            path: format!("static/{path}"),
-            contents: bytes.to_vec(),
-        })?;
+        emit(sink, format!("static/{path}"), || Ok(bytes.to_vec()))?;
     }
     Ok(())
 }
@@ -416,61 +479,72 @@ fn site_artifacts(
     analysis: &Analysis,
     renderer: &Renderer,
     site: &SiteView,
-    rows: &[artifacts::actions::ActionRow],
+    shared: &Shared,
     sink: &dyn Sink,
 ) -> Result<()> {
+    let rows = shared
+        .rows
+        .get_or_init(|| artifacts::actions::rows(archive));
     // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
     // and email forms; the pages look its view up by that name.
     let severities = severities(&archive.config);
     // why: the catalog and the digests are the two large pieces of work here.
     let (catalog, weeks) = rayon::join(
-        || artifacts::catalog::json(archive, artifacts::catalog::Contents::Fields),
-        || artifacts::digest::weeks(archive, analysis, archive.now),
+        || {
+            emit(sink, "postmortems.json".into(), || {
+                let contents = artifacts::catalog::Contents::Fields;
+                Ok(artifacts::catalog::json(archive, contents).into_bytes())
+            })
+        },
+        || {
+            shared
+                .weeks
+                .get_or_init(|| artifacts::digest::weeks(archive, analysis, archive.now))
+        },
     );
-    sink.put(bytes("postmortems.json".into(), catalog))?;
+    catalog?;
     // why: each is written as soon as it is made, so that one of these texts, which grow with
     // the archive (100 MB of actions at 50,000 post-mortems), is held at a time.
-    sink.put(bytes("feed.xml".into(), artifacts::feed::feed(archive)))?;
-    let needing_tickets = rows.iter().filter(|r| artifacts::actions::needs_ticket(r));
-    sink.put(bytes(
-        "actions.csv".into(),
-        artifacts::actions::csv(needing_tickets),
-    ))?;
-    sink.put(bytes(
-        "actions-all.csv".into(),
-        artifacts::actions::csv(rows),
-    ))?;
-    sink.put(bytes("actions.json".into(), artifacts::actions::json(rows)))?;
-    action_pages(archive, renderer, site, rows, sink)?;
-    let mut context = Context::new();
-    context.insert("site", site);
-    context.insert("root", "../");
-
-    context.insert("weeks", &weeks);
-    sink.put(OutputFile::Bytes {
-        path: "digest/index.html".into(),
-        contents: renderer.page("digest_index.html", &context)?,
+    emit(sink, "feed.xml".into(), || {
+        Ok(artifacts::feed::feed(archive).into_bytes())
     })?;
-    let (since, until) = artifacts::digest::default_period(&archive.config, archive.now);
-    sink.put(bytes(
-        "digest/latest.eml".into(),
-        artifacts::digest::digest_email(archive, analysis, since, until, archive.now),
-    ))?;
-    weeks.par_iter().try_for_each(|week| {
+    emit(sink, "actions.csv".into(), || {
+        let needing_tickets = rows.iter().filter(|r| artifacts::actions::needs_ticket(r));
+        Ok(artifacts::actions::csv(needing_tickets).into_bytes())
+    })?;
+    emit(sink, "actions-all.csv".into(), || {
+        Ok(artifacts::actions::csv(rows).into_bytes())
+    })?;
+    emit(sink, "actions.json".into(), || {
+        Ok(artifacts::actions::json(rows).into_bytes())
+    })?;
+    action_pages(archive, renderer, site, rows, sink)?;
+    emit(sink, "digest/index.html".into(), || {
         let mut context = Context::new();
         context.insert("site", site);
-        context.insert("root", "../../");
-        context.insert("week", week);
-        context.insert("severities", &severities);
-        sink.put(OutputFile::Bytes {
-            path: format!("digest/{}/index.html", week.week),
-            contents: renderer.page("digest.html", &context)?,
+        context.insert("root", "../");
+        context.insert("weeks", weeks);
+        renderer.page("digest_index.html", &context)
+    })?;
+    emit(sink, "digest/latest.eml".into(), || {
+        let (since, until) = artifacts::digest::default_period(&archive.config, archive.now);
+        let email = artifacts::digest::digest_email(archive, analysis, since, until, archive.now);
+        Ok(email.into_bytes())
+    })?;
+    weeks.par_iter().try_for_each(|week| {
+        emit(sink, format!("digest/{}/index.html", week.week), || {
+            let mut context = Context::new();
+            context.insert("site", site);
+            context.insert("root", "../../");
+            context.insert("week", week);
+            context.insert("severities", &severities);
+            renderer.page("digest.html", &context)
         })?;
         if week.email {
-            sink.put(bytes(
-                format!("digest/{}.eml", week.week),
-                artifacts::digest::email(&archive.config, &week.digest, archive.now),
-            ))?;
+            emit(sink, format!("digest/{}.eml", week.week), || {
+                let email = artifacts::digest::email(&archive.config, &week.digest, archive.now);
+                Ok(email.into_bytes())
+            })?;
         }
         Ok(())
     })
@@ -555,6 +629,10 @@ fn action_pages(
             paginate(dir, members, ACTIONS_PAGE_SIZE)
                 .into_iter()
                 .map(move |page| {
+                    let path = format!("{}index.html", page.dir);
+                    if !sink.wants(&path) {
+                        return Ok(None);
+                    }
                     let shown: Vec<&artifacts::actions::ActionRow> =
                         page.items.iter().map(|i| &rows[*i]).collect();
                     let mut context = Context::new();
@@ -570,13 +648,16 @@ fn action_pages(
                     context.insert("open", &open);
                     context.insert("overdue", &overdue);
                     context.insert("pagination", &page.pagination);
-                    Ok(OutputFile::Bytes {
-                        path: format!("{}index.html", page.dir),
+                    Ok(Some(OutputFile::Bytes {
+                        path,
                         contents: renderer.page("actions.html", &context)?,
-                    })
+                    }))
                 })
         })
-        .try_for_each(|page: Result<OutputFile>| sink.put(page?))
+        .try_for_each(|page: Result<Option<OutputFile>>| match page? {
+            Some(page) => sink.put(page),
+            None => Ok(()),
+        })
 }
 
 /// The path of `base_url` with a trailing slash: "https://x.example/pm" → "/pm/".

@@ -2,6 +2,10 @@
 //! types and HTTP range requests (the search worker reads the index by ranges), rebuilds when a
 //! source, template or the config changes, and reloads open pages.
 //!
+//! The pages are rendered on request from the archive the last rebuild checked ([`Pages`]), so
+//! that a rebuild after a save re-reads, checks and indexes only what changed and renders
+//! nothing ahead; only the search index, read by ranges, is a directory on disk (`out`).
+//!
 //! A build that fails keeps the last good site online; its diagnostics are printed in the
 //! terminal and shown over every open page until the sources are fixed. A build that panics is
 //! reported the same way, and watching goes on.
@@ -20,13 +24,15 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use notify::{RecursiveMode, Watcher};
+
+use crate::render::OutputFile;
 
 /// Where the pages poll for changes.
 pub const STATUS_PATH: &str = "/__blameless/status";
@@ -63,13 +69,34 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a refused client may go on sending before the connection is closed.
 const LINGER: Duration = Duration::from_millis(500);
 
-/// What the pages learn from the status endpoint.
+/// The pages of the site the preview shows, made on request.
+pub trait Pages: Send + Sync {
+    /// The file of the site at `path` (relative to its root, `pm/a/index.html`), or `None`
+    /// when the site has none there. A copied file names its source by an absolute path.
+    fn file(&self, path: &str) -> Option<Result<OutputFile>>;
+
+    /// Whether `path` (relative to the root, no trailing slash) is a directory of the site.
+    fn is_dir(&self, path: &str) -> bool;
+}
+
+/// What one rebuild gives: the site to show, or the problems of a build that failed.
+pub type Rebuilt = std::result::Result<Arc<dyn Pages>, String>;
+
+/// What the pages learn from the status endpoint, and the site they are answered from.
 #[derive(Default)]
 pub struct State {
     /// Bumped after every build, good or bad: pages reload when it changes.
     pub version: AtomicU64,
     /// The diagnostics of the last failed build, as text; empty when it succeeded.
     pub problems: Mutex<String>,
+    /// The pages of the last good build; files not among them are read from `out`.
+    pages: RwLock<Option<Arc<dyn Pages>>>,
+}
+
+impl State {
+    fn pages(&self) -> Option<Arc<dyn Pages>> {
+        self.pages.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// The script added to every HTML page: polls the status and reloads, or shows problems.
@@ -99,16 +126,16 @@ const RELOAD_SCRIPT: &str = r#"<script>
 </script>"#;
 
 /// Serves `out` on `127.0.0.1:port`, to requests for that origin only, until the process ends.
-/// `rebuild` runs at start and after every change under `watch`; it returns the diagnostics
-/// text of a failed build, or `None`. A panic in `rebuild` counts as a failed build.
+/// `rebuild` runs at start and after every change under `watch`; it returns the site's pages,
+/// or the diagnostics text of a failed build. A panic in `rebuild` counts as a failed build.
 pub fn serve(
     out: &Path,
     port: u16,
     watch: &[PathBuf],
-    rebuild: impl Fn() -> Option<String> + Send + 'static,
+    mut rebuild: impl FnMut() -> Rebuilt + Send + 'static,
 ) -> Result<()> {
     let state = Arc::new(State::default());
-    record(&state, build(&rebuild));
+    record(&state, build(&mut rebuild));
     // why: not tiny_http. Its 0.12 reads every header line into an unbounded buffer with no
     // deadline, runs a thread per connection, and when it drops a request that announced a body
     // it allocates the whole remaining Content-Length to drain it, so one
@@ -144,7 +171,7 @@ pub fn serve(
             .with_context(|| format!("cannot watch {}", path.display()))?;
     }
     let builder_state = state.clone();
-    std::thread::spawn(move || watch_loop(&rx, &builder_state, &rebuild));
+    std::thread::spawn(move || watch_loop(&rx, &builder_state, &mut rebuild));
 
     let site = Site {
         out: out.to_path_buf(),
@@ -160,7 +187,7 @@ pub fn serve(
 }
 
 /// Rebuilds once per burst of changes received on `changes`, until its sender is gone.
-fn watch_loop(changes: &mpsc::Receiver<()>, state: &State, rebuild: &dyn Fn() -> Option<String>) {
+fn watch_loop(changes: &mpsc::Receiver<()>, state: &State, rebuild: &mut dyn FnMut() -> Rebuilt) {
     while changes.recv().is_ok() {
         // why: an editor's save is several events; build once they have settled.
         while changes.recv_timeout(Duration::from_millis(150)).is_ok() {}
@@ -170,12 +197,13 @@ fn watch_loop(changes: &mpsc::Receiver<()>, state: &State, rebuild: &dyn Fn() ->
 }
 
 /// Runs one build; a panic becomes the build's problems instead of ending the watching.
-fn build(rebuild: &dyn Fn() -> Option<String>) -> Option<String> {
-    // why: asserting unwind safety is sound here: `rebuild` shares no memory with the server,
-    // which only sees its result. What a panic can leave half-written is the output folder, and
-    // the problems it becomes tell the reader that the site on show may be inconsistent.
+fn build(rebuild: &mut dyn FnMut() -> Rebuilt) -> Rebuilt {
+    // why: asserting unwind safety is sound here: the server sees only the result of
+    // `rebuild`, and a rebuild that panicked starts its next one from a clean slate. What a
+    // panic can leave half-written is the index in the output folder, and the problems it
+    // becomes tell the reader that the site on show may be inconsistent.
     match panic::catch_unwind(AssertUnwindSafe(rebuild)) {
-        Ok(problems) => problems,
+        Ok(rebuilt) => rebuilt,
         Err(payload) => {
             let what = payload
                 .downcast_ref::<&str>()
@@ -184,13 +212,20 @@ fn build(rebuild: &dyn Fn() -> Option<String>) -> Option<String> {
                 .unwrap_or_else(|| "no message".to_string());
             let problems = format!("internal error: the build panicked: {what}; please report");
             eprintln!("{problems}");
-            Some(problems)
+            Err(problems)
         }
     }
 }
 
-fn record(state: &State, problems: Option<String>) {
-    *state.problems.lock().unwrap_or_else(|e| e.into_inner()) = problems.unwrap_or_default();
+fn record(state: &State, rebuilt: Rebuilt) {
+    let problems = match rebuilt {
+        Ok(pages) => {
+            *state.pages.write().unwrap_or_else(|e| e.into_inner()) = Some(pages);
+            String::new()
+        }
+        Err(problems) => problems,
+    };
+    *state.problems.lock().unwrap_or_else(|e| e.into_inner()) = problems;
     state.version.fetch_add(1, Ordering::SeqCst);
 }
 
@@ -313,20 +348,43 @@ impl Site {
             return Reply::new(200, "application/json", body.to_string())
                 .with("Cache-Control", "no-store");
         }
+        if let Some(reply) = self.page(request) {
+            return reply;
+        }
         let Some(file) = resolve(&self.out, &request.path) else {
             return self.not_found(request.gzip);
         };
         if file.is_dir() {
-            // why: relative links only work from `/dir/`, never from `/dir`.
-            let segments = segments(&request.path).unwrap_or_default();
-            return Reply::new(301, "text/plain; charset=utf-8", "")
-                .with("Location", directory_location(&segments));
+            return to_directory(&segments(&request.path).unwrap_or_default());
         }
         file_reply(&file, 200, request.range.as_deref(), request.gzip)
             .unwrap_or_else(|_| internal_error())
     }
 
+    /// The answer from the pages of the last good build, when they have the path.
+    fn page(&self, request: &Request) -> Option<Reply> {
+        let pages = self.state.pages()?;
+        let parts = segments(&request.path)?;
+        let joined = parts.join("/");
+        let path = if request.path.ends_with('/') {
+            match joined.as_str() {
+                "" => "index.html".to_string(),
+                dir => format!("{dir}/index.html"),
+            }
+        } else if pages.is_dir(&joined) {
+            return Some(to_directory(&parts));
+        } else {
+            joined
+        };
+        page_reply(&*pages, &path, 200, request.range.as_deref(), request.gzip)
+    }
+
     fn not_found(&self, gzip: bool) -> Reply {
+        if let Some(pages) = self.state.pages() {
+            if let Some(reply) = page_reply(&*pages, "404.html", 404, None, gzip) {
+                return reply;
+            }
+        }
         let page = self.out.join("404.html");
         if page.is_file() {
             if let Ok(reply) = file_reply(&page, 404, None, gzip) {
@@ -734,6 +792,12 @@ fn segments(path: &str) -> Option<Vec<String>> {
     Some(parts)
 }
 
+/// The redirect from a directory's path without its slash to [`directory_location`].
+fn to_directory(segments: &[String]) -> Reply {
+    // why: relative links only work from `/dir/`, never from `/dir`.
+    Reply::new(301, "text/plain; charset=utf-8", "").with("Location", directory_location(segments))
+}
+
 /// The canonical URL of a directory: `/` + segments + `/`, each segment percent-encoded.
 /// Always a path on this origin: one leading slash, no empty segment, no `\`, no `:`.
 fn directory_location(segments: &[String]) -> String {
@@ -832,10 +896,55 @@ fn range_number(text: &str) -> Option<u64> {
     }))
 }
 
+/// The answer for the file of `pages` at `path`, if it has one: as [`file_reply`] answers for a
+/// file on disk. A page that cannot be rendered is a 500 that says why.
+fn page_reply(
+    pages: &dyn Pages,
+    path: &str,
+    status: u16,
+    range: Option<&str>,
+    gzip: bool,
+) -> Option<Reply> {
+    let reply = match pages.file(path)? {
+        Ok(OutputFile::Bytes { contents, .. }) => {
+            let reply = identity_reply(Path::new(path), status, range, Body::Bytes(contents));
+            encoded(Path::new(path), reply, range, gzip)
+        }
+        Ok(OutputFile::Copy { from, .. }) => file_reply(&from, status, range, gzip),
+        Err(err) => {
+            let message = format!("cannot render /{path}: {err:#}");
+            eprintln!("error: {message}");
+            // why: a page, so that it carries the reload script and goes once the theme is fixed.
+            let page = format!(
+                "<!doctype html><meta charset=\"utf-8\"><title>Error</title><body><pre>{}</pre></body>",
+                crate::markdown::escape_html(&message)
+            );
+            identity_reply(
+                Path::new("error.html"),
+                500,
+                None,
+                Body::Bytes(page.into_bytes()),
+            )
+        }
+    };
+    Some(reply.unwrap_or_else(|_| internal_error()))
+}
+
 /// The answer for a file: HTML gets the reload script, other files honour `range` when the
 /// status is 200. Without a `range`, a compressible file is sent gzipped when `gzip` allows.
 fn file_reply(path: &Path, status: u16, range: Option<&str>, gzip: bool) -> std::io::Result<Reply> {
-    let reply = identity_reply(path, status, range)?;
+    let body = Body::File(crate::safe_fs::open(path)?);
+    encoded(path, identity_reply(path, status, range, body), range, gzip)
+}
+
+/// `reply`, the answer for the file at `path`, gzipped when the request allows it.
+fn encoded(
+    path: &Path,
+    reply: std::io::Result<Reply>,
+    range: Option<&str>,
+    gzip: bool,
+) -> std::io::Result<Reply> {
+    let reply = reply?;
     // why: the choice depends on Accept-Encoding only without a Range; a range always counts
     // the file's own bytes, so it is never compressed (the search index is read by ranges).
     if range.is_some() || !compressible(path) {
@@ -859,23 +968,73 @@ fn compressible(path: &Path) -> bool {
         .is_some_and(|e| TYPES.iter().any(|t| e.eq_ignore_ascii_case(t)))
 }
 
-/// The answer for a file as it is on disk (HTML with the reload script).
-fn identity_reply(path: &Path, status: u16, range: Option<&str>) -> std::io::Result<Reply> {
+/// The contents of a file to answer with.
+enum Body {
+    /// Open on disk.
+    File(File),
+    /// Rendered for the request.
+    Bytes(Vec<u8>),
+}
+
+impl Body {
+    fn len(&self) -> std::io::Result<u64> {
+        match self {
+            Body::File(file) => Ok(file.metadata()?.len()),
+            Body::Bytes(bytes) => Ok(bytes.len() as u64),
+        }
+    }
+
+    fn into_text(self) -> std::io::Result<String> {
+        match self {
+            Body::File(mut file) => {
+                let mut text = String::new();
+                file.read_to_string(&mut text)?;
+                Ok(text)
+            }
+            Body::Bytes(bytes) => {
+                String::from_utf8(bytes).map_err(|e| std::io::Error::new(ErrorKind::InvalidData, e))
+            }
+        }
+    }
+
+    /// The bytes `start..end`, `start <= end <= len`.
+    fn range(self, start: u64, end: u64) -> std::io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Body::File(mut file) => {
+                file.seek(SeekFrom::Start(start))?;
+                Box::new(file.take(end - start))
+            }
+            Body::Bytes(mut bytes) => {
+                bytes.truncate(end as usize);
+                let mut cursor = Cursor::new(bytes);
+                cursor.set_position(start);
+                Box::new(cursor)
+            }
+        })
+    }
+}
+
+/// The answer for a file of `body` named `path` (HTML with the reload script).
+fn identity_reply(
+    path: &Path,
+    status: u16,
+    range: Option<&str>,
+    body: Body,
+) -> std::io::Result<Reply> {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let content_type = match mime.type_() {
         mime_guess::mime::TEXT => format!("{mime}; charset=utf-8"),
         _ => mime.to_string(),
     };
     if mime.subtype() == mime_guess::mime::HTML {
-        let mut html = std::fs::read_to_string(path)?;
+        let mut html = body.into_text()?;
         match html.rfind("</body>") {
             Some(at) => html.insert_str(at, RELOAD_SCRIPT),
             None => html.push_str(RELOAD_SCRIPT),
         }
         return Ok(Reply::new(status, &content_type, html).with("Cache-Control", "no-cache"));
     }
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = body.len()?;
     // why: a range applies to the file asked for, never to the 404 page standing in for it.
     let range = match range {
         Some(value) if status == 200 => parse_range(value, len),
@@ -890,19 +1049,16 @@ fn identity_reply(path: &Path, status: u16, range: Option<&str>) -> std::io::Res
         ByteRange::Whole => Reply {
             status,
             headers,
-            body: Box::new(file.take(len)),
+            body: body.range(0, len)?,
             len,
         },
-        ByteRange::Part(start, end) => {
-            file.seek(SeekFrom::Start(start))?;
-            Reply {
-                status: 206,
-                headers,
-                body: Box::new(file.take(end - start)),
-                len: end - start,
-            }
-            .with("Content-Range", format!("bytes {start}-{}/{len}", end - 1))
+        ByteRange::Part(start, end) => Reply {
+            status: 206,
+            headers,
+            body: body.range(start, end)?,
+            len: end - start,
         }
+        .with("Content-Range", format!("bytes {start}-{}/{len}", end - 1)),
         ByteRange::Unsatisfiable => Reply::new(416, "text/plain; charset=utf-8", "")
             .with("Accept-Ranges", "bytes")
             .with("Content-Range", format!("bytes */{len}")),
@@ -1252,9 +1408,21 @@ mod tests {
     #[test]
     fn a_panicking_rebuild_is_reported_and_watching_goes_on() {
         let calls = std::sync::atomic::AtomicUsize::new(0);
-        let rebuild = || match calls.fetch_add(1, Ordering::SeqCst) {
-            1 => panic!("boom in render"),
-            _ => None,
+        /// A site of no pages.
+        struct Empty;
+        impl Pages for Empty {
+            fn file(&self, _path: &str) -> Option<Result<OutputFile>> {
+                None
+            }
+            fn is_dir(&self, _path: &str) -> bool {
+                false
+            }
+        }
+        let mut rebuild = || -> Rebuilt {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                1 => panic!("boom in render"),
+                _ => Ok(Arc::new(Empty)),
+            }
         };
         let state = Arc::new(State::default());
         let (tx, rx) = mpsc::channel();
@@ -1276,7 +1444,7 @@ mod tests {
                 seen
             })
         };
-        watch_loop(&rx, &state, &rebuild);
+        watch_loop(&rx, &state, &mut rebuild);
         let seen = observer.join().unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         assert_eq!(seen.len(), 3, "{seen:?}");

@@ -77,8 +77,8 @@ pub use unknown::{Suggestion, UnknownValue};
 pub use vocabulary::{Step, Vocabulary, VOCABULARY_FILE};
 #[cfg(feature = "writer")]
 pub use writer::{
-    build_index, build_index_in_order, index_order, record_hot_cache, BuildError, FileFetcher,
-    IndexStats,
+    build_index, build_index_in_order, index_order, record_hot_cache, update_index, BuildError,
+    FileFetcher, IndexStats,
 };
 
 /// Opens an index lazily over a fetcher, behind a hot cache: what the browser does.

@@ -201,6 +201,62 @@ pub fn build_index_in_order(
     })
 }
 
+/// Memory the writer of [`update_index`] may use: tantivy's least, for a handful of documents.
+const UPDATE_MEMORY: usize = 15 * 1024 * 1024;
+
+/// Updates the index in `dir`, written by [`build_index`]: the documents whose ids are in
+/// `removed` go, `docs` come in a segment of their own, and the hot cache is recorded again.
+/// For a preview, which must follow an edit at once: the documents and answers are those of a
+/// new build, not its bytes (which one merged segment, named by content, would give).
+pub fn update_index(
+    dir: &Path,
+    removed: &[String],
+    docs: impl IntoIterator<Item = SearchDoc>,
+) -> Result<IndexStats, BuildError> {
+    let write_msg = format!("cannot update the search index in `{}`", dir.display());
+    let index = Index::open_in_dir(dir).map_err(context(write_msg.clone()))?;
+    register_tokenizers(&index);
+    let fields = Fields::from_schema(&index.schema()).map_err(context(write_msg.clone()))?;
+    let mut writer: IndexWriter<TantivyDocument> = index
+        .writer_with_num_threads(1, UPDATE_MEMORY)
+        .map_err(context(write_msg.clone()))?;
+    for id in removed {
+        writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
+    }
+    for doc in docs {
+        writer
+            .add_document(doc.to_document(&fields))
+            .map_err(context(write_msg.clone()))?;
+    }
+    writer.commit().map_err(context(write_msg.clone()))?;
+    writer
+        .wait_merging_threads()
+        .map_err(context(write_msg.clone()))?;
+    let num_docs = index
+        .reader()
+        .map_err(context(write_msg.clone()))?
+        .searcher()
+        .num_docs();
+    drop(index);
+    let hot_cache = record_hot_cache(dir, DEFAULT_PAGE_SIZE)?;
+    let encoded = hot_cache.encode();
+    // why: the preview answers range requests while it updates; a page must never read a
+    // half-written hot cache.
+    let fresh = dir.join(format!("{HOTCACHE_FILE}.new"));
+    fs::write(&fresh, &encoded)
+        .and_then(|()| fs::rename(&fresh, dir.join(HOTCACHE_FILE)))
+        .map_err(context(write_msg.clone()))?;
+    let mut files = BTreeMap::new();
+    for (name, len) in list_files(dir)? {
+        files.insert(name, len);
+    }
+    Ok(IndexStats {
+        num_docs,
+        files,
+        hotcache_bytes: encoded.len() as u64,
+    })
+}
+
 /// Lists the regular files of `dir` with their sizes, sorted by name.
 fn list_files(dir: &Path) -> Result<Vec<(String, u64)>, BuildError> {
     let shown = dir.display();

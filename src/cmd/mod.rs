@@ -46,19 +46,7 @@ pub struct Built {
 /// `build`, `serve` and `search` share. A site without `base_url` gets a `missing-base-url`
 /// warning here, where links are written, and not in `check`.
 pub fn check_and_build(ctx: Context, drafts: bool, deny_warnings: bool) -> Result<Built> {
-    let mut checked = pipeline::check(&ctx.root, ctx.config, ctx.now)?;
-    let missing = Diagnostic::new(
-        Code::MissingBaseUrl,
-        format!("no `base_url`: emails, the feed, invites and the digest link to `{DEFAULT_BASE_URL}`"),
-    )
-    .in_file(Path::new(crate::config::FILE_NAME))
-    .help("add `base_url = \"https://postmortems.example.com\"` to blameless.toml, or pass `--base-url URL` to `build`");
-    let level = checked.archive.config.rules.level(Code::MissingBaseUrl);
-    if checked.archive.config.base_url == DEFAULT_BASE_URL && level != Level::Allow {
-        checked
-            .diagnostics
-            .insert(0, Diagnostic { level, ..missing });
-    }
+    let checked = for_build(pipeline::check(&ctx.root, ctx.config, ctx.now)?);
     if checked.fails(deny_warnings) {
         return Ok(Built {
             checked,
@@ -74,6 +62,23 @@ pub fn check_and_build(ctx: Context, drafts: bool, deny_warnings: bool) -> Resul
         checked,
         report: Some(report),
     })
+}
+
+/// The checked archive with what a build adds to its diagnostics: `missing-base-url`.
+pub fn for_build(mut checked: Checked) -> Checked {
+    let missing = Diagnostic::new(
+        Code::MissingBaseUrl,
+        format!("no `base_url`: emails, the feed, invites and the digest link to `{DEFAULT_BASE_URL}`"),
+    )
+    .in_file(Path::new(crate::config::FILE_NAME))
+    .help("add `base_url = \"https://postmortems.example.com\"` to blameless.toml, or pass `--base-url URL` to `build`");
+    let level = checked.archive.config.rules.level(Code::MissingBaseUrl);
+    if checked.archive.config.base_url == DEFAULT_BASE_URL && level != Level::Allow {
+        checked
+            .diagnostics
+            .insert(0, Diagnostic { level, ..missing });
+    }
+    checked
 }
 
 /// The scale's name for a severity given on the command line, or the scale's mildest when none

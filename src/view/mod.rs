@@ -5,7 +5,7 @@ mod insights;
 mod teams;
 
 pub use insights::{facet_insights, insights_view};
-pub use teams::teams;
+pub use teams::{teams, TeamView};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

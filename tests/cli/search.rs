@@ -4,7 +4,7 @@ use std::fs;
 
 use crate::harness::{repo, run_in};
 
-fn hits(root: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
+pub(crate) fn hits(root: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
     let mut all = vec!["search", "--json", "--out"];
     let out = root.join("public-test");
     let out = out.to_str().unwrap().to_string();
@@ -15,11 +15,11 @@ fn hits(root: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }
 
-fn ids(hits: &[serde_json::Value]) -> Vec<&str> {
+pub(crate) fn ids(hits: &[serde_json::Value]) -> Vec<&str> {
     hits.iter().map(|h| h["id"].as_str().unwrap()).collect()
 }
 
-fn sample() -> tempfile::TempDir {
+pub(crate) fn sample() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (path, bytes) in crate::harness::tree(&repo().join("content")) {
         let target = dir.path().join("content").join(path);

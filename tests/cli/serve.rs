@@ -182,3 +182,178 @@ fn serve_answers_ranges_rebuilds_and_reports_problems() {
             && String::from_utf8_lossy(&get(port, "/pm/2024-a/", "").2).contains("Edited version.")
     });
 }
+
+/// Starts `blameless serve` in `dir` with `args` on a free port, once it answers.
+fn start_serve(dir: &std::path::Path, args: &[&str]) -> (Server, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_blameless"))
+        .args(["serve", "--port", &port.to_string()])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let server = Server(child);
+    wait_until("the server", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (server, port)
+}
+
+/// The page without the script the preview adds to every HTML page.
+fn without_reload_script(page: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    let Some(start) = text.rfind("<script>\n(function () {\n  var seen") else {
+        return page.to_vec();
+    };
+    let end = start + text[start..].find("</script>").expect("script end") + "</script>".len();
+    format!("{}{}", &text[..start], &text[end..]).into_bytes()
+}
+
+#[test]
+fn the_preview_serves_every_file_of_a_build_byte_for_byte() {
+    let repo = crate::harness::repo();
+    let work = tempfile::tempdir().unwrap();
+    let (preview_out, built_out) = (work.path().join("preview"), work.path().join("built"));
+    let now = "2025-01-15T00:00:00Z";
+    let (_server, port) = start_serve(
+        &repo,
+        &["--now", now, "--out", preview_out.to_str().unwrap()],
+    );
+    wait_until("the first build", || status(port)["version"] != 0);
+    let run = crate::harness::run_in(
+        &repo,
+        &[
+            "build",
+            "--now",
+            now,
+            "--base-url",
+            &format!("http://localhost:{port}"),
+            "--out",
+            built_out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let built = crate::harness::tree(&built_out);
+    assert!(built.len() > 200, "{} files", built.len());
+    for (path, bytes) in &built {
+        if path == ".blameless-site" {
+            continue;
+        }
+        let url = format!("/{}", path.strip_suffix("index.html").unwrap_or(path));
+        let (line, _, body) = get(port, &url, "");
+        assert!(line.contains(" 200 "), "{url}: {line}");
+        assert!(
+            without_reload_script(&body) == *bytes,
+            "{url} differs from the build's {path}"
+        );
+    }
+    // Nothing but the search index is written ahead.
+    let written = crate::harness::tree(&preview_out);
+    assert!(
+        written
+            .keys()
+            .all(|p| p.starts_with("search/index/") || p == ".blameless-site"),
+        "{:?}",
+        written.keys().collect::<Vec<_>>()
+    );
+}
+
+/// The ids of the hits of `blameless search --json` over the index in `out`, as a set.
+fn found(root: &std::path::Path, out: &std::path::Path, query: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "search",
+        "--json",
+        "--limit",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(query);
+    let run = crate::harness::run_in(root, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let hits: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    let mut ids: Vec<String> = hits
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_saved_source_updates_its_page_the_lists_and_the_search_index() {
+    let dir = crate::search::sample();
+    let root = dir.path();
+    let out = root.join("preview");
+    let (_server, port) = start_serve(
+        root,
+        &[
+            "--now",
+            "2026-12-01T00:00:00Z",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    wait_until("the first build", || status(port)["version"] != 0);
+    let before = status(port)["version"].as_u64().unwrap();
+
+    // One post-mortem gets a new title and a word no other has; another is deleted.
+    let edited = root.join("content/2024-06-20-order-router-misrouting.md");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    let title = text
+        .lines()
+        .find(|l| l.starts_with("title = "))
+        .unwrap()
+        .to_string();
+    let text = text.replace(&title, "title = \"Quokka relay misrouted every order\"")
+        + "\nThe quokkafrob relay had been misconfigured since the spring.\n";
+    std::fs::write(&edited, text).unwrap();
+    std::fs::remove_file(root.join("content/2025-06-03-berlin-picking-wifi.md")).unwrap();
+    wait_until("the rebuild", || {
+        let now = status(port);
+        now["version"].as_u64().unwrap() > before && now["problems"].is_null()
+    });
+    // why: the watcher may see the two changes in two bursts.
+    wait_until("both changes", || {
+        get(port, "/pm/2025-06-03-berlin-picking-wifi/", "")
+            .0
+            .contains("404")
+    });
+
+    let (_, _, page) = get(port, "/pm/2024-06-20-order-router-misrouting/", "");
+    assert!(String::from_utf8_lossy(&page).contains("Quokka relay misrouted every order"));
+    let (_, _, home) = get(port, "/", "");
+    let home = String::from_utf8_lossy(&home);
+    assert!(
+        home.contains("Quokka relay misrouted every order"),
+        "{home}"
+    );
+    assert!(!home.contains("2025-06-03-berlin-picking-wifi"), "{home}");
+
+    // The updated index answers as the index of a fresh build of the same sources does.
+    let fresh = root.join("fresh");
+    for query in [
+        &["quokkafrob"][..],
+        &["wifi"],
+        &["order"],
+        &["--service", "checkout-api"],
+    ] {
+        let updated = found(root, &out, query);
+        assert_eq!(updated, found(root, &fresh, query), "{query:?}");
+        if query == ["quokkafrob"] {
+            assert_eq!(updated, ["2024-06-20-order-router-misrouting"]);
+        }
+        assert!(
+            !updated
+                .iter()
+                .any(|id| id == "2025-06-03-berlin-picking-wifi"),
+            "{query:?}"
+        );
+    }
+}
