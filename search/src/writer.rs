@@ -183,13 +183,22 @@ pub fn build_index_in_order(
         "cannot write `{}`",
         vocabulary_path.display()
     )))?;
+    finish(dir, num_docs)
+}
+
+/// Records the hot cache of the index in `dir` and tells what the index is.
+fn finish(dir: &Path, num_docs: u64) -> Result<IndexStats, BuildError> {
     let hot_cache = record_hot_cache(dir, DEFAULT_PAGE_SIZE)?;
     let encoded = hot_cache.encode();
-    fs::write(dir.join(HOTCACHE_FILE), &encoded).map_err(context(format!(
-        "cannot write `{}`",
-        dir.join(HOTCACHE_FILE).display()
-    )))?;
-
+    // why: the preview answers range requests while it updates the index; a page must never
+    // read a half-written hot cache.
+    let fresh = dir.join(format!("{HOTCACHE_FILE}.new"));
+    fs::write(&fresh, &encoded)
+        .and_then(|()| fs::rename(&fresh, dir.join(HOTCACHE_FILE)))
+        .map_err(context(format!(
+            "cannot write `{}`",
+            dir.join(HOTCACHE_FILE).display()
+        )))?;
     let mut files = BTreeMap::new();
     for (name, len) in list_files(dir)? {
         files.insert(name, len);
@@ -238,23 +247,7 @@ pub fn update_index(
         .searcher()
         .num_docs();
     drop(index);
-    let hot_cache = record_hot_cache(dir, DEFAULT_PAGE_SIZE)?;
-    let encoded = hot_cache.encode();
-    // why: the preview answers range requests while it updates; a page must never read a
-    // half-written hot cache.
-    let fresh = dir.join(format!("{HOTCACHE_FILE}.new"));
-    fs::write(&fresh, &encoded)
-        .and_then(|()| fs::rename(&fresh, dir.join(HOTCACHE_FILE)))
-        .map_err(context(write_msg.clone()))?;
-    let mut files = BTreeMap::new();
-    for (name, len) in list_files(dir)? {
-        files.insert(name, len);
-    }
-    Ok(IndexStats {
-        num_docs,
-        files,
-        hotcache_bytes: encoded.len() as u64,
-    })
+    finish(dir, num_docs)
 }
 
 /// Lists the regular files of `dir` with their sizes, sorted by name.

@@ -66,28 +66,7 @@ fn serve_answers_ranges_rebuilds_and_reports_problems() {
         "2024-a",
         &minimal("", "## Summary\n\nFirst version.\n").replace("Draft", "Closed"),
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_blameless"))
-        .args([
-            "serve",
-            "--port",
-            &port.to_string(),
-            "--now",
-            "2024-06-01T00:00:00Z",
-        ])
-        .current_dir(a.root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let _server = Server(child);
-    wait_until("the server", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let (_server, port) = start_serve(a.root(), &["--now", "2024-06-01T00:00:00Z"]);
 
     let (line, headers, body) = get(port, "/pm/2024-a/", "");
     assert!(line.contains("200"), "{line}");
