@@ -31,7 +31,8 @@ impl Archive {
         Archive::of_shared(config, postmortems.into_iter().map(Arc::new).collect(), now)
     }
 
-    fn of_shared(
+    /// [`Archive::new`] of post-mortems that may be shared with others.
+    pub fn of_shared(
         config: Config,
         mut postmortems: Vec<Arc<PostMortem>>,
         now: DateTime<Utc>,

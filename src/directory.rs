@@ -583,7 +583,7 @@ customer_liaison = "Hannah Becker"
         assert_eq!(pm.incident_commander.as_deref(), Some("Hannah Becker"));
         assert_eq!(pm.responders, ["Jonas Weber", "Zed"]);
         assert_eq!(pm.services, ["checkout-api", "search"]);
-        assert_eq!(pm.meeting.unwrap().attendees, ["Jonas Weber"]);
+        assert_eq!(pm.meeting.as_ref().unwrap().attendees, ["Jonas Weber"]);
         assert_eq!(pm.actions[0].owner.as_deref(), Some("Hannah Becker"));
         assert_eq!(pm.actions[0].service.as_deref(), Some("checkout-api"));
         let found: Vec<(Code, usize, usize, &str, Option<&str>)> = parsed

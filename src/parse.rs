@@ -70,7 +70,8 @@ pub struct Parsed {
     /// The id, even when the post-mortem could not be read (for cross-file checks).
     pub id: String,
     /// The post-mortem, when every required field could be read.
-    pub postmortem: Option<PostMortem>,
+    // why: shared, so that a preview's memo and the archive it checks hold one copy.
+    pub postmortem: Option<Arc<PostMortem>>,
     /// Format problems, in no particular order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -223,7 +224,7 @@ pub fn parse(source: &Source, config: &Config) -> Parsed {
         if pm.status != Status::Draft {
             parsed.diagnostics.extend(diagnostics);
         }
-        parsed.postmortem = Some(pm);
+        parsed.postmortem = Some(Arc::new(pm));
     }
     parsed
 }
@@ -835,6 +836,7 @@ impl<'a> Reader<'a> {
             sections,
             timeline: Default::default(),
             field_spans: BTreeMap::new(),
+            terms: Default::default(),
         };
         // why: kept whatever else was reported; whether a problem stops the run is for the
         // levels of `[rules]`, applied once after every check, not for the default levels.
@@ -1268,7 +1270,7 @@ mod tests {
             Some(crate::postmortem::Priority::P1)
         );
         assert_eq!(pm.actions[0].status, crate::postmortem::ActionStatus::Open);
-        assert_eq!(pm.meeting.unwrap().attendees, ["Ana"]);
+        assert_eq!(pm.meeting.as_ref().unwrap().attendees, ["Ana"]);
         assert_eq!(pm.links["chat"], "https://chat");
     }
 

@@ -145,7 +145,7 @@ fn checked(
 ) -> Result<Checked> {
     let (postmortems, mut diagnostics) = validate::validate(parsed);
     diagnostics.extend(loaded);
-    let archive = Archive::new(config, postmortems, now);
+    let archive = Archive::of_shared(config, postmortems, now);
     let mut published = archive.clone();
     published.retain(|pm| pm.status != Status::Draft);
     // why: the repeat rule and the pages read one analysis, of the archive a build publishes.
@@ -299,7 +299,7 @@ mod tests {
             let source = crate::testing::source("2024-03-12-a", &text);
             let now = DateTime::parse_from_rfc3339("2024-04-01T00:00:00Z").unwrap().to_utc();
             let (postmortems, _) = validate::validate(vec![parse::parse(&source, &config)]);
-            let archive = Archive::new(config, postmortems, now);
+            let archive = Archive::of_shared(config, postmortems, now);
             let analysis = Analysis::new(&archive);
             for (i, pm) in archive.postmortems.iter().enumerate() {
                 let _ = rules::check(pm, &archive.config, now, analysis.repeats_of(i));

@@ -451,6 +451,9 @@ pub struct PostMortem {
     pub timeline: Timeline,
     /// Byte spans of front-matter keys, for diagnostics that point at a field.
     pub field_spans: BTreeMap<String, Range<usize>>,
+    /// The weighted terms of the text analysis, sorted, made when the analysis first reads
+    /// them ([`crate::insights::text`]): once per parse, however often the archive is analysed.
+    pub terms: OnceLock<Vec<(String, u32)>>,
 }
 
 impl PostMortem {

@@ -17,7 +17,7 @@ use tera::{Context, Tera};
 use crate::archive::Archive;
 use crate::artifacts;
 use crate::artifacts::actions::ActionRow;
-use crate::artifacts::digest::DigestWeek;
+use crate::artifacts::digest::{DigestWeek, Week};
 use crate::diagnostic::display_path;
 use crate::insights::{self, Analysis};
 use crate::markdown;
@@ -76,7 +76,8 @@ pub struct Shared {
     facets: OnceLock<Vec<Facet>>,
     teams: OnceLock<Vec<TeamView>>,
     rows: OnceLock<Vec<ActionRow>>,
-    weeks: OnceLock<Vec<DigestWeek>>,
+    weeks: OnceLock<Vec<Week>>,
+    digests: OnceLock<Vec<DigestWeek>>,
 }
 
 impl Shared {
@@ -92,6 +93,7 @@ impl Shared {
             teams: OnceLock::new(),
             rows: OnceLock::new(),
             weeks: OnceLock::new(),
+            digests: OnceLock::new(),
         }
     }
 
@@ -485,24 +487,18 @@ fn site_artifacts(
     let rows = shared
         .rows
         .get_or_init(|| artifacts::actions::rows(archive));
-    // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
-    // and email forms; the pages look its view up by that name.
-    let severities = severities(&archive.config);
     // why: the catalog and the digests are the two large pieces of work here.
-    let (catalog, weeks) = rayon::join(
+    let (catalog, digests) = rayon::join(
         || {
             emit(sink, "postmortems.json".into(), || {
                 let contents = artifacts::catalog::Contents::Fields;
                 Ok(artifacts::catalog::json(archive, contents).into_bytes())
             })
         },
-        || {
-            shared
-                .weeks
-                .get_or_init(|| artifacts::digest::weeks(archive, analysis, archive.now))
-        },
+        || digest_pages(archive, analysis, renderer, site, shared, sink),
     );
     catalog?;
+    digests?;
     // why: each is written as soon as it is made, so that one of these texts, which grow with
     // the archive (100 MB of actions at 50,000 post-mortems), is held at a time.
     emit(sink, "feed.xml".into(), || {
@@ -518,12 +514,32 @@ fn site_artifacts(
     emit(sink, "actions.json".into(), || {
         Ok(artifacts::actions::json(rows).into_bytes())
     })?;
-    action_pages(archive, renderer, site, rows, sink)?;
+    action_pages(archive, renderer, site, rows, sink)
+}
+
+/// `/digest/`: the list of weeks, the latest email, and each week's page and email. The
+/// weeks are known without their digests, which are made only when a page needs them.
+fn digest_pages(
+    archive: &Archive,
+    analysis: &Analysis,
+    renderer: &Renderer,
+    site: &SiteView,
+    shared: &Shared,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let weeks = shared
+        .weeks
+        .get_or_init(|| artifacts::digest::weeks(archive, archive.now));
+    let digests = || {
+        shared
+            .digests
+            .get_or_init(|| artifacts::digest::digests(archive, analysis, weeks, archive.now))
+    };
     emit(sink, "digest/index.html".into(), || {
         let mut context = Context::new();
         context.insert("site", site);
         context.insert("root", "../");
-        context.insert("weeks", weeks);
+        context.insert("weeks", digests());
         renderer.page("digest_index.html", &context)
     })?;
     emit(sink, "digest/latest.eml".into(), || {
@@ -531,18 +547,22 @@ fn site_artifacts(
         let email = artifacts::digest::digest_email(archive, analysis, since, until, archive.now);
         Ok(email.into_bytes())
     })?;
-    weeks.par_iter().try_for_each(|week| {
-        emit(sink, format!("digest/{}/index.html", week.week), || {
+    // why: the action rows and the digest carry only a severity's name, for their CSV, JSON
+    // and email forms; the pages look its view up by that name.
+    let severities = severities(&archive.config);
+    weeks.par_iter().enumerate().try_for_each(|(i, week)| {
+        emit(sink, format!("digest/{}/index.html", week.name), || {
             let mut context = Context::new();
             context.insert("site", site);
             context.insert("root", "../../");
-            context.insert("week", week);
+            context.insert("week", &digests()[i]);
             context.insert("severities", &severities);
             renderer.page("digest.html", &context)
         })?;
         if week.email {
-            emit(sink, format!("digest/{}.eml", week.week), || {
-                let email = artifacts::digest::email(&archive.config, &week.digest, archive.now);
+            emit(sink, format!("digest/{}.eml", week.name), || {
+                let email =
+                    artifacts::digest::email(&archive.config, &digests()[i].digest, archive.now);
                 Ok(email.into_bytes())
             })?;
         }

@@ -1,5 +1,7 @@
 //! Fixtures for the unit tests: a source from text, and the post-mortem it parses to.
 
+use std::sync::Arc;
+
 use crate::config::Config;
 use crate::load::Source;
 use crate::parse::Parsed;
@@ -26,7 +28,7 @@ pub fn parsed(id: &str, text: &str, config: &Config) -> Parsed {
 pub fn parse(id: &str, text: &str, config: &Config) -> PostMortem {
     let parsed = parsed(id, text, config);
     match parsed.postmortem {
-        Some(pm) => pm,
+        Some(pm) => Arc::unwrap_or_clone(pm),
         None => panic!("fixture {id} does not parse: {:?}", parsed.diagnostics),
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -13,7 +14,7 @@ use crate::postmortem::PostMortem;
 
 /// Runs the cross-file checks. Returns the post-mortems that can be published (the first of
 /// each duplicated id, in path order) and the problems found.
-pub fn validate(parsed: Vec<Parsed>) -> (Vec<PostMortem>, Vec<Diagnostic>) {
+pub fn validate(parsed: Vec<Parsed>) -> (Vec<Arc<PostMortem>>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     // why: keyed by the lower-cased id, since `Case` and `case` are one page on a host whose
     // file names ignore case (macOS, Windows, many CDNs), and one would overwrite the other.
@@ -168,7 +169,7 @@ mod tests {
         }
     }
 
-    fn run(sources: &[Source]) -> (Vec<PostMortem>, Vec<Diagnostic>) {
+    fn run(sources: &[Source]) -> (Vec<Arc<PostMortem>>, Vec<Diagnostic>) {
         let config = Config::default();
         validate(
             sources

@@ -788,12 +788,22 @@ fn monday(day: NaiveDate) -> NaiveDate {
         .unwrap_or(day)
 }
 
-/// One digest per ISO week in which a post-mortem started or was reviewed, up to `now`,
-/// newest week first.
-pub fn weeks(archive: &Archive, analysis: &Analysis, now: DateTime<Utc>) -> Vec<DigestWeek> {
-    let config = &archive.config;
-    let backlog = Backlog::new(archive, analysis);
-    let zone = config.timezone;
+/// A week with a digest in the site: its Monday and what the site names it by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Week {
+    /// The Monday the week starts on.
+    pub since: NaiveDate,
+    /// The ISO week, such as `2024-W11`: also a URL-safe slug.
+    pub name: String,
+    /// Whether the site has the week's email (`/digest/<week>.eml`): one of the newest
+    /// [`EMAIL_WEEKS`].
+    pub email: bool,
+}
+
+/// Every ISO week in which a post-mortem started or was reviewed, up to `now`, newest first:
+/// what the site has a digest of, known without making the digests.
+pub fn weeks(archive: &Archive, now: DateTime<Utc>) -> Vec<Week> {
+    let zone = archive.config.timezone;
     let mondays: BTreeSet<NaiveDate> = archive
         .postmortems
         .iter()
@@ -802,18 +812,41 @@ pub fn weeks(archive: &Archive, analysis: &Analysis, now: DateTime<Utc>) -> Vec<
         .filter(|t| *t <= now)
         .map(|t| monday(local_date(&t, zone)))
         .collect();
-    let mondays: Vec<NaiveDate> = mondays.into_iter().rev().collect();
     mondays
-        .into_par_iter()
+        .into_iter()
+        .rev()
         .enumerate()
         .map(|(newest, since)| {
-            let until = since.checked_add_days(Days::new(7)).unwrap_or(since);
-            let digest = digest_of(archive, &backlog, since, until, now);
             let iso = since.iso_week();
-            DigestWeek {
-                week: format!("{}-W{:02}", iso.year(), iso.week()),
-                subject: subject(config, &digest),
+            Week {
+                since,
+                name: format!("{}-W{:02}", iso.year(), iso.week()),
                 email: newest < EMAIL_WEEKS,
+            }
+        })
+        .collect()
+}
+
+/// The digest of each of `weeks`, in their order.
+pub fn digests(
+    archive: &Archive,
+    analysis: &Analysis,
+    weeks: &[Week],
+    now: DateTime<Utc>,
+) -> Vec<DigestWeek> {
+    let backlog = Backlog::new(archive, analysis);
+    weeks
+        .par_iter()
+        .map(|week| {
+            let until = week
+                .since
+                .checked_add_days(Days::new(7))
+                .unwrap_or(week.since);
+            let digest = digest_of(archive, &backlog, week.since, until, now);
+            DigestWeek {
+                week: week.name.clone(),
+                subject: subject(&archive.config, &digest),
+                email: week.email,
                 digest,
             }
         })
@@ -1059,7 +1092,10 @@ mod tests {
     #[test]
     fn weeks_are_iso_weeks_newest_first() {
         let archive = fixtures::archive();
-        let weeks = weeks(&archive, &Analysis::new(&archive), fixtures::now());
+        let listed = weeks(&archive, fixtures::now());
+        let names: Vec<&str> = listed.iter().map(|w| w.name.as_str()).collect();
+        assert_eq!(names, ["2024-W13", "2024-W12", "2024-W11"]);
+        let weeks = digests(&archive, &Analysis::new(&archive), &listed, fixtures::now());
         let names: Vec<&str> = weeks.iter().map(|w| w.week.as_str()).collect();
         assert_eq!(names, ["2024-W13", "2024-W12", "2024-W11"]);
         assert_eq!(weeks[2].digest.since, "2024-03-11");

@@ -6,6 +6,7 @@
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use chrono::{DateTime, NaiveDate, Timelike as _, Utc};
@@ -111,7 +112,7 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
 }
 
 /// The post-mortem `id`, parsed, with its path relative to the root.
-fn find(ctx: &Context, id: &str) -> Result<(PathBuf, PostMortem)> {
+fn find(ctx: &Context, id: &str) -> Result<(PathBuf, Arc<PostMortem>)> {
     let loaded = load::load_sources(&ctx.root)?;
     let Some(source) = loaded.sources.into_iter().find(|s| s.id == id) else {
         bail!("no post-mortem `{id}` under {}/", load::CONTENT_DIR);

@@ -209,20 +209,20 @@ impl TextVectors {
     /// `archive.postmortems`; the same archive always gives the same vectors, whatever the
     /// number of threads.
     pub fn new(archive: &Archive) -> TextVectors {
-        let counted: Vec<Vec<(String, u32)>> = archive
+        let counted: Vec<&[(String, u32)]> = archive
             .postmortems
             .par_iter()
-            .map(|pm| term_counts(pm))
+            .map(|pm| pm.terms.get_or_init(|| term_counts(pm)).as_slice())
             .collect();
         // why: ids are given in the order of documents, then of terms within a document (sorted
         // by text), so they are the same on every run; the map is only looked up, never listed.
-        let mut ids: FxHashMap<String, u32> = FxHashMap::default();
+        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut df: Vec<u32> = Vec::new();
         let counted: Vec<Vec<(u32, u32)>> = counted
             .into_iter()
             .map(|terms| {
                 terms
-                    .into_iter()
+                    .iter()
                     .map(|(term, tf)| {
                         let next = ids.len() as u32;
                         let id = *ids.entry(term).or_insert(next);
@@ -230,7 +230,7 @@ impl TextVectors {
                             df.push(0);
                         }
                         df[id as usize] += 1;
-                        (id, tf)
+                        (id, *tf)
                     })
                     .collect()
             })

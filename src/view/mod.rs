@@ -930,7 +930,7 @@ mod tests {
         let pm = parsed
             .postmortem
             .unwrap_or_else(|| panic!("{:?}", parsed.diagnostics));
-        Archive::new(config, vec![pm], Utc::now())
+        Archive::of_shared(config, vec![pm], Utc::now())
     }
 
     fn timeline_of(front: &str, rows: &str) -> Vec<EntryView> {
