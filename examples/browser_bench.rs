@@ -18,9 +18,7 @@
 //! trips: a request that starts after another one of the query finished is one more round
 //! trip (from the DevTools network log), beside the rounds the search worker counts.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +29,8 @@ use headless_chrome::{Browser, LaunchOptions, Tab};
 
 #[path = "common/generate.rs"]
 mod generate;
+#[path = "common/serve.rs"]
+mod serve;
 
 /// The emulated network: latency from request to response headers (`--latency=MS`
 /// changes it), and throughput.
@@ -107,7 +107,7 @@ fn main() -> Result<()> {
     // before/after comparison.
     let binary = match binary {
         Some(binary) => binary,
-        None => release_binary()?,
+        None => serve::release_binary()?,
     };
     println!(
         "network: {} ms to the response headers, {} Mbit/s; cache disabled",
@@ -122,20 +122,8 @@ fn main() -> Result<()> {
     for n in sizes {
         let dir = tempfile::tempdir()?;
         generate::generate(dir.path(), n)?;
-        let port = free_port()?;
-        let site = dir.path().join("site");
-        let child = Command::new(&binary)
-            .args(["serve", "--port", &port.to_string(), "--out"])
-            .arg(&site)
-            .args(["--now", "2026-01-01T00:00:00Z"])
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start `blameless serve`")?;
-        let _serve = Serve(child);
-        wait_for(port)?;
-        let base = format!("http://127.0.0.1:{port}");
+        let serve = serve::Serve::start(&binary, dir.path(), None)?;
+        let base = serve.base();
         let (browser, tab, log, workers) = open_browser(&options)?;
         let first = cold_query(&tab, &log, &workers, &base, FIRST, &options)?;
         print_row(
@@ -175,48 +163,6 @@ fn print_row(n: usize, query: &str, f: &Figures) {
         f.round_trips,
         f.rounds
     );
-}
-
-/// `target/release/blameless`, beside this example's own executable.
-fn release_binary() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("no target directory")?;
-    let binary = dir.join("blameless");
-    if !binary.exists() {
-        bail!(
-            "`{}` is missing: run `cargo build --release` first",
-            binary.display()
-        );
-    }
-    Ok(binary)
-}
-
-/// `blameless serve`, stopped on drop.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn wait_for(port: u16) -> Result<()> {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if start.elapsed() > Duration::from_secs(900) {
-            bail!("`blameless serve` did not start");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    Ok(())
 }
 
 fn chromium() -> Result<PathBuf> {
