@@ -98,7 +98,7 @@ fn main() -> Result<()> {
         let stage = Instant::now();
         let text = TextVectors::new(&checked.archive);
         let vectors_time = stage.elapsed();
-        let lists = related::related(&checked.archive, &text, 5);
+        let lists = related::related(&checked.archive, text, 5);
         let related_time = stage.elapsed();
         let total_time = check_time + build_time;
         notes.push(format!(

@@ -4,6 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -21,7 +22,7 @@ pub const CONTENT_DIR: &str = "content";
 pub const THEMES_DIR: &str = "themes";
 
 /// One post-mortem source file, unread beyond its bytes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Source {
     /// The id: the file stem, or the bundle directory's name.
     pub id: String,
@@ -31,8 +32,74 @@ pub struct Source {
     pub bundle: Option<PathBuf>,
     /// The files of a bundle besides `index.md`, relative to the bundle directory.
     pub assets: Vec<PathBuf>,
-    /// The raw contents.
+    /// The raw contents; empty for a source the caller said it knows (see
+    /// [`load_sources_except`]).
     pub bytes: Vec<u8>,
+    /// The file's stamp when it was listed or read, when the stamp tells this version from
+    /// any other (see [`Stamp::of`]).
+    pub stamp: Option<Stamp>,
+}
+
+impl Source {
+    /// Whether this is the version of the file that `was` is, with the same bundle files:
+    /// told by the stamps when `was` has one, else by the bytes.
+    pub fn is_same(&self, was: &Source) -> bool {
+        self.id == was.id
+            && self.path == was.path
+            && self.bundle == was.bundle
+            && self.assets == was.assets
+            && match was.stamp {
+                Some(stamp) => self.stamp == Some(stamp),
+                None => self.bytes == was.bytes,
+            }
+    }
+}
+
+/// What tells one version of a file from another without reading it: its length, its times
+/// of modification and (on Unix) of change, and its device and inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    len: u64,
+    modified: SystemTime,
+    changed: (i64, i64),
+    file: (u64, u64),
+}
+
+/// How long before it is seen a file must have last changed for its stamp to be trusted.
+// why: file times come from a coarse clock (a few milliseconds on Linux, two seconds on FAT),
+// so a version written within the same tick as the one seen can carry the same times.
+pub(crate) const SETTLED: Duration = Duration::from_secs(2);
+
+impl Stamp {
+    /// The stamp of a file whose metadata, taken at `seen`, is `meta`; `None` when it changed
+    /// less than [`SETTLED`] before (or the system does not give its times).
+    pub fn of(meta: &fs::Metadata, seen: SystemTime) -> Option<Stamp> {
+        let modified = meta.modified().ok()?;
+        #[cfg(unix)]
+        let (changed, file) = {
+            use std::os::unix::fs::MetadataExt;
+            ((meta.ctime(), meta.ctime_nsec()), (meta.dev(), meta.ino()))
+        };
+        #[cfg(not(unix))]
+        let (changed, file) = ((0, 0), (0, 0));
+        #[cfg(unix)]
+        let last = UNIX_EPOCH
+            + Duration::new(
+                changed.0.max(0) as u64,
+                changed.1.clamp(0, 999_999_999) as u32,
+            );
+        #[cfg(not(unix))]
+        let last = modified;
+        let settled = seen
+            .duration_since(last.max(modified))
+            .is_ok_and(|d| d >= SETTLED);
+        settled.then_some(Stamp {
+            len: meta.len(),
+            modified,
+            changed,
+            file,
+        })
+    }
 }
 
 /// The archive root: the nearest directory from `start` upward that holds `blameless.toml` or
@@ -102,6 +169,17 @@ pub struct Loaded {
 /// Symbolic links are never followed, at listing or at reading, so nothing outside the archive
 /// is read or published; each one is reported, without its target or contents.
 pub fn load_sources(root: &Path) -> Result<Loaded> {
+    load_sources_except(root, &|_| false)
+}
+
+/// [`load_sources`], but the sources for which `known` holds, asked with a source as listed
+/// (its stamp, no bytes), are not read: the caller has their bytes from an earlier read.
+pub fn load_sources_except(
+    root: &Path,
+    known: &(dyn Fn(&Source) -> bool + Sync),
+) -> Result<Loaded> {
+    // why: before the listing, so that a file changed while it runs is never taken as settled.
+    let seen = SystemTime::now();
     let content = root.join(CONTENT_DIR);
     if !fs::symlink_metadata(&content).is_ok_and(|m| m.is_dir()) {
         anyhow::bail!(
@@ -121,7 +199,7 @@ pub fn load_sources(root: &Path) -> Result<Loaded> {
             loaded.diagnostics.push(symlink(root, path));
         } else if entry.file_type().is_dir() && entry.depth() > 0 && is_bundle(path) {
             walker.skip_current_dir();
-            let source = read_bundle(root, path, &mut loaded.diagnostics)?;
+            let source = read_bundle(root, path, seen, &mut loaded.diagnostics)?;
             loaded.sources.push(source);
         } else if entry.file_type().is_file() && path.extension().is_some_and(|e| e == "md") {
             let id = path
@@ -131,20 +209,32 @@ pub fn load_sources(root: &Path) -> Result<Loaded> {
             loaded.sources.push(Source {
                 id,
                 path: relative(root, path),
-                bundle: None,
-                assets: Vec::new(),
-                bytes: Vec::new(),
+                stamp: entry.metadata().ok().and_then(|m| Stamp::of(&m, seen)),
+                ..Source::default()
             });
         }
     }
     // why: the walk is cheap; reading thousands of files is not, and goes faster in parallel.
     loaded.sources.par_iter_mut().try_for_each(|source| {
+        if known(source) {
+            return Ok(());
+        }
         let path = root.join(&source.path);
-        source.bytes =
-            safe_fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let seen = SystemTime::now();
+        (source.bytes, source.stamp) =
+            read(&path, seen).with_context(|| format!("cannot read {}", path.display()))?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(loaded)
+}
+
+/// The bytes of the file at `path` and the stamp of the version read.
+fn read(path: &Path, seen: SystemTime) -> std::io::Result<(Vec<u8>, Option<Stamp>)> {
+    let mut file = safe_fs::open(path)?;
+    let stamp = Stamp::of(&file.metadata()?, seen);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok((bytes, stamp))
 }
 
 /// A directory is a bundle when its `index.md` is a regular file (a link to one is reported
@@ -174,7 +264,12 @@ fn symlink(root: &Path, path: &Path) -> Diagnostic {
     .help("put the file itself in the archive instead of a link to it")
 }
 
-fn read_bundle(root: &Path, dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Source> {
+fn read_bundle(
+    root: &Path,
+    dir: &Path,
+    seen: SystemTime,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Source> {
     let index = dir.join("index.md");
     let mut assets = Vec::new();
     for entry in walk(dir) {
@@ -200,6 +295,9 @@ fn read_bundle(root: &Path, dir: &Path, diagnostics: &mut Vec<Diagnostic>) -> Re
         bundle: Some(relative(root, dir)),
         assets,
         bytes: Vec::new(),
+        stamp: fs::symlink_metadata(&index)
+            .ok()
+            .and_then(|m| Stamp::of(&m, seen)),
     })
 }
 

@@ -837,6 +837,7 @@ impl<'a> Reader<'a> {
             timeline: Default::default(),
             field_spans: BTreeMap::new(),
             terms: Default::default(),
+            body_links: Default::default(),
         };
         // why: kept whatever else was reported; whether a problem stops the run is for the
         // levels of `[rules]`, applied once after every check, not for the default levels.

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -16,7 +17,7 @@ use crate::insights::Analysis;
 use crate::load;
 use crate::output;
 use crate::parse;
-use crate::postmortem::Status;
+use crate::postmortem::{PostMortem, Status};
 use crate::render::{self, Renderer};
 use crate::rules;
 use crate::theme::Theme;
@@ -61,6 +62,9 @@ pub struct Memo {
     // configurations only costs a parse of everything.
     config: String,
     parsed: HashMap<PathBuf, (load::Source, parse::Parsed)>,
+    /// The problems the [`rules::Rule::timeless`] rules found in each post-mortem, by its path,
+    /// with the post-mortem they were found in.
+    timeless: Timeless,
     /// The ids parsed again or gone since [`Memo::take_changed`]; `None` for every one.
     changed: Option<BTreeSet<String>>,
 }
@@ -72,19 +76,33 @@ impl Memo {
         self.changed.replace(BTreeSet::new())
     }
 
-    /// Parses the sources of `loaded` that differ from those of the last check.
-    fn parse(&mut self, loaded: Vec<load::Source>, config: &Config) -> Vec<parse::Parsed> {
+    /// Whether `source`, as listed, is a version of a file that the last check read, so that
+    /// it need not be read again.
+    fn knows(&self, source: &load::Source) -> bool {
+        self.parsed
+            .get(&source.path)
+            .is_some_and(|(was, _)| was.stamp.is_some() && source.is_same(was))
+    }
+
+    /// Forgets every source when `config` is not the configuration they were parsed under.
+    fn configure(&mut self, config: &Config) {
         let fingerprint = format!("{config:?}");
         if fingerprint != self.config {
             self.parsed.clear();
+            self.timeless.clear();
             self.config = fingerprint;
             self.changed = None;
         }
+    }
+
+    /// Parses the sources of `loaded` that differ from those of the last check, which was
+    /// under `config` (see [`Memo::configure`]).
+    fn parse(&mut self, loaded: Vec<load::Source>, config: &Config) -> Vec<parse::Parsed> {
         let old = std::mem::take(&mut self.parsed);
         let parsed: Vec<(load::Source, parse::Parsed, bool)> = loaded
             .into_par_iter()
             .map(|source| match old.get(&source.path) {
-                Some((was, parsed)) if *was == source => (source, parsed.clone(), false),
+                Some((was, parsed)) if source.is_same(was) => (source, parsed.clone(), false),
                 _ => {
                     let parsed = parse::parse(&source, config);
                     (source, parsed, true)
@@ -93,9 +111,14 @@ impl Memo {
             .collect();
         let mut changed: Vec<String> = Vec::new();
         let mut result = Vec::with_capacity(parsed.len());
-        for (source, parsed, fresh) in parsed {
+        for (mut source, parsed, fresh) in parsed {
             if fresh {
                 changed.push(source.id.clone());
+            }
+            // why: a stamp tells the next version from this one; the bytes are only needed
+            // without one.
+            if source.stamp.is_some() {
+                source.bytes = Vec::new();
             }
             result.push(parsed.clone());
             self.parsed.insert(source.path.clone(), (source, parsed));
@@ -112,6 +135,9 @@ impl Memo {
     }
 }
 
+/// The problems of the timeless rules of each post-mortem, by path, with the parse they are of.
+type Timeless = HashMap<PathBuf, (Arc<PostMortem>, Vec<Diagnostic>)>;
+
 /// Loads and checks the archive at `root`.
 pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked> {
     let loaded = load::load_sources(root)?;
@@ -121,7 +147,7 @@ pub fn check(root: &Path, config: Config, now: DateTime<Utc>) -> Result<Checked>
         .into_par_iter()
         .map(|source| parse::parse(&source, &config))
         .collect();
-    checked(parsed, loaded.diagnostics, config, now)
+    checked(parsed, loaded.diagnostics, config, now, None)
 }
 
 /// [`check`] again, parsing only the sources that changed since the check `memo` remembers.
@@ -131,17 +157,26 @@ pub fn check_again(
     now: DateTime<Utc>,
     memo: &mut Memo,
 ) -> Result<Checked> {
-    let loaded = load::load_sources(root)?;
+    memo.configure(&config);
+    let loaded = load::load_sources_except(root, &|source| memo.knows(source))?;
     let parsed = memo.parse(loaded.sources, &config);
-    checked(parsed, loaded.diagnostics, config, now)
+    checked(
+        parsed,
+        loaded.diagnostics,
+        config,
+        now,
+        Some(&mut memo.timeless),
+    )
 }
 
-/// The parsed sources validated, analysed and checked against the process rules.
+/// The parsed sources validated, analysed and checked against the process rules; the problems
+/// of the timeless rules are taken from `kept` for the post-mortems it has, and kept there.
 fn checked(
     parsed: Vec<parse::Parsed>,
     loaded: Vec<Diagnostic>,
     config: Config,
     now: DateTime<Utc>,
+    kept: Option<&mut Timeless>,
 ) -> Result<Checked> {
     let (postmortems, mut diagnostics) = validate::validate(parsed);
     diagnostics.extend(loaded);
@@ -150,17 +185,31 @@ fn checked(
     published.retain(|pm| pm.status != Status::Draft);
     // why: the repeat rule and the pages read one analysis, of the archive a build publishes.
     let analysis = Analysis::new(&published);
-    let process: Vec<Vec<Diagnostic>> = archive
+    let old = kept.as_deref();
+    let found: Vec<(Vec<Diagnostic>, Vec<Diagnostic>)> = archive
         .postmortems
         .par_iter()
         .map(|pm| {
             let repeats = published
                 .position(&pm.id)
                 .map_or(&[][..], |i| analysis.repeats_of(i));
-            rules::check(pm, &archive.config, now, repeats)
+            let timeless = match old.and_then(|old| old.get(&pm.path)) {
+                Some((was, found)) if Arc::ptr_eq(was, pm) => found.clone(),
+                _ => rules::check_part(pm, &archive.config, now, repeats, true),
+            };
+            let timely = rules::check_part(pm, &archive.config, now, repeats, false);
+            (timeless, timely)
         })
         .collect();
-    diagnostics.extend(process.into_iter().flatten());
+    let mut timeless = Timeless::with_capacity(found.len());
+    for (pm, (lasting, timely)) in archive.postmortems.iter().zip(found) {
+        diagnostics.extend(lasting.iter().cloned());
+        diagnostics.extend(timely);
+        timeless.insert(pm.path.clone(), (pm.clone(), lasting));
+    }
+    if let Some(kept) = kept {
+        *kept = timeless;
+    }
     diagnostics.retain_mut(|d| {
         d.level = archive.config.rules.level(d.code);
         d.level != Level::Allow
@@ -246,6 +295,114 @@ pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<B
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::fs;
+    use std::time::{Duration, SystemTime};
+
+    const POSTMORTEM: &str = "+++\ntitle = \"Checkout failed\"\nseverity = \"SEV-3\"\nstatus = \"Draft\"\nstarted = 2024-01-01T00:00:00Z\n+++\n\n## Summary\n\nIt failed.\n";
+
+    /// An archive of one post-mortem whose file was last modified long ago and has settled.
+    fn archive() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("content")).unwrap();
+        let file = dir.path().join("content/2024-01-01-a.md");
+        write_old(&file, POSTMORTEM);
+        // why: its change time is now, and a stamp is trusted once both times have settled.
+        std::thread::sleep(load::SETTLED + Duration::from_millis(100));
+        (dir, file)
+    }
+
+    /// Writes `text` to `file` and sets its modification time to one fixed long ago.
+    fn write_old(file: &Path, text: &str) {
+        fs::write(file, text).unwrap();
+        let long_ago = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        fs::File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+    }
+
+    fn titles(checked: &Checked) -> Vec<&str> {
+        checked
+            .archive
+            .postmortems
+            .iter()
+            .map(|pm| pm.title.as_str())
+            .collect()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2024-06-01T00:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    #[test]
+    fn a_settled_source_is_not_read_again_and_a_changed_one_is() {
+        let (dir, file) = archive();
+        let mut memo = Memo::default();
+        let first = check_again(dir.path(), Config::default(), now(), &mut memo).unwrap();
+        assert_eq!(titles(&first), ["Checkout failed"]);
+        let (kept, _) = &memo.parsed[Path::new("content/2024-01-01-a.md")];
+        assert!(kept.stamp.is_some() && kept.bytes.is_empty(), "{kept:?}");
+        let known = load::load_sources_except(dir.path(), &|source| memo.knows(source)).unwrap();
+        assert!(known.sources[0].bytes.is_empty());
+        memo.take_changed();
+        // why: the same length and modification time; only the change time and the bytes tell.
+        write_old(
+            &file,
+            &POSTMORTEM.replace("Checkout failed", "Checkout halted"),
+        );
+        let second = check_again(dir.path(), Config::default(), now(), &mut memo).unwrap();
+        assert_eq!(titles(&second), ["Checkout halted"]);
+        assert_eq!(
+            memo.take_changed(),
+            Some(BTreeSet::from(["2024-01-01-a".to_string()]))
+        );
+    }
+
+    #[test]
+    fn a_source_written_just_now_is_told_by_its_bytes() {
+        let (dir, file) = archive();
+        fs::write(&file, POSTMORTEM).unwrap();
+        let mut memo = Memo::default();
+        check_again(dir.path(), Config::default(), now(), &mut memo).unwrap();
+        let (kept, _) = &memo.parsed[Path::new("content/2024-01-01-a.md")];
+        assert!(kept.stamp.is_none() && !kept.bytes.is_empty(), "{kept:?}");
+        let modified = fs::metadata(&file).unwrap().modified().unwrap();
+        fs::write(
+            &file,
+            POSTMORTEM.replace("Checkout failed", "Checkout halted"),
+        )
+        .unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let again = check_again(dir.path(), Config::default(), now(), &mut memo).unwrap();
+        assert_eq!(titles(&again), ["Checkout halted"]);
+    }
+
+    #[test]
+    fn a_new_configuration_reads_every_source_again() {
+        let (dir, _) = archive();
+        let mut memo = Memo::default();
+        check_again(dir.path(), Config::default(), now(), &mut memo).unwrap();
+        let config = Config {
+            title: "Another archive".into(),
+            ..Config::default()
+        };
+        let again = check_again(dir.path(), config, now(), &mut memo).unwrap();
+        assert_eq!(titles(&again), ["Checkout failed"]);
+        assert!(
+            again.diagnostics.iter().all(|d| d.level != Level::Error),
+            "{:?}",
+            again.diagnostics
+        );
+    }
 
     /// Text from every kind of script and the characters that break byte-minded code: combining
     /// marks, emoji with joiners, right-to-left marks, and Markdown's own syntax.

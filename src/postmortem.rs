@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use chrono_tz::Tz;
 
 use crate::diagnostic::{Diagnostic, LineIndex};
+use crate::markdown::{self, BodyLink};
 use crate::timeline::Timeline;
 
 /// The post-mortem lifecycle, in order.
@@ -454,12 +455,33 @@ pub struct PostMortem {
     /// The weighted terms of the text analysis, sorted, made when the analysis first reads
     /// them ([`crate::insights::text`]): once per parse, however often the archive is analysed.
     pub terms: OnceLock<Vec<(String, u32)>>,
+    /// The links and images of the body's sections, their spans in `source`, found when the
+    /// links are first checked ([`crate::validate`]): once per parse, however often checked.
+    pub body_links: OnceLock<Vec<BodyLink>>,
 }
 
 impl PostMortem {
     /// The first section of `kind`.
     pub fn section(&self, kind: SectionKind) -> Option<&Section> {
         self.sections.iter().find(|s| s.kind == Some(kind))
+    }
+
+    /// The links and images of the body, spans in `source`, in the order of the text.
+    pub fn body_links(&self) -> &[BodyLink] {
+        self.body_links.get_or_init(|| {
+            self.sections
+                .iter()
+                .flat_map(|section| {
+                    markdown::links(&section.markdown)
+                        .into_iter()
+                        .map(|link| BodyLink {
+                            span: section.content_offset + link.span.start
+                                ..section.content_offset + link.span.end,
+                            ..link
+                        })
+                })
+                .collect()
+        })
     }
 
     /// Places `diagnostic` in this post-mortem's file at byte `span` of its source; cheap for

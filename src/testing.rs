@@ -15,6 +15,7 @@ pub fn source(id: &str, text: &str) -> Source {
         bundle: None,
         assets: Vec::new(),
         bytes: text.as_bytes().to_vec(),
+        stamp: None,
     }
 }
 

@@ -47,7 +47,7 @@ pub fn validate(parsed: Vec<Parsed>) -> (Vec<Arc<PostMortem>>, Vec<Diagnostic>) 
         postmortems.extend(p.postmortem);
     }
     let ids: BTreeSet<&str> = first_path.values().map(|(id, _)| id.as_str()).collect();
-    // why: reading every body's links parses its Markdown, the one costly step here.
+    // why: reading a body's links parses its Markdown, the one costly step here, once per parse.
     let found: Vec<Vec<Diagnostic>> = postmortems
         .par_iter()
         .map(|pm| {
@@ -87,65 +87,61 @@ fn check_related(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Di
 }
 
 fn check_links(pm: &PostMortem, ids: &BTreeSet<&str>, diagnostics: &mut Vec<Diagnostic>) {
-    for section in &pm.sections {
-        for link in markdown::links(&section.markdown) {
-            let span =
-                section.content_offset + link.span.start..section.content_offset + link.span.end;
-            // why: the renderer's own test, so that what is warned of is exactly what it drops.
-            if comrak::html::dangerous_url(&link.url) {
-                diagnostics.push(pm.place(
-                    Diagnostic::new(
-                        Code::UnsafeLink,
-                        format!(
-                            "the {} `{}` is left out of the page: its scheme can run script or read local files",
-                            if link.image { "image" } else { "link" },
-                            link.url.chars().take(60).collect::<String>()
-                        ),
-                    )
-                    .help("link to an `https://` page, or put the file in the post-mortem's bundle"),
-                    span,
-                ));
-                continue;
-            }
-            let problem = match markdown::classify(&link.url) {
-                LinkTarget::External => None,
-                LinkTarget::PostMortem { id, .. } if ids.contains(id.as_str()) => None,
-                LinkTarget::PostMortem { id, .. } => Some((
-                    format!("link to `{}`: there is no post-mortem `{id}`", link.url),
-                    match crate::diagnostic::did_you_mean(&id, ids.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}.md`?"),
-                        None => "link to another post-mortem by its file name, such as \
-                                 `2024-03-12-checkout-failover.md`"
-                            .into(),
-                    },
-                )),
-                LinkTarget::File(file) if pm.assets.iter().any(|a| display_path(a) == file) => None,
-                LinkTarget::File(file) => Some(match &pm.bundle {
-                    Some(bundle) => (
-                        format!("link to `{}`: no file `{file}` in the bundle", link.url),
-                        format!("put the file in `{}/`", display_path(bundle)),
+    for link in pm.body_links() {
+        let span = link.span.clone();
+        // why: the renderer's own test, so that what is warned of is exactly what it drops.
+        if comrak::html::dangerous_url(&link.url) {
+            diagnostics.push(pm.place(
+                Diagnostic::new(
+                    Code::UnsafeLink,
+                    format!(
+                        "the {} `{}` is left out of the page: its scheme can run script or read local files",
+                        if link.image { "image" } else { "link" },
+                        link.url.chars().take(60).collect::<String>()
                     ),
-                    None => (
-                        format!(
-                            "link to `{}`: only files in a bundle are published",
-                            link.url
-                        ),
-                        format!(
-                            "turn the post-mortem into a bundle: move it to `content/{}/index.md` \
-                             and put `{file}` beside it",
-                            pm.id
-                        ),
+                )
+                .help("link to an `https://` page, or put the file in the post-mortem's bundle"),
+                span,
+            ));
+            continue;
+        }
+        let problem = match markdown::classify(&link.url) {
+            LinkTarget::External => None,
+            LinkTarget::PostMortem { id, .. } if ids.contains(id.as_str()) => None,
+            LinkTarget::PostMortem { id, .. } => Some((
+                format!("link to `{}`: there is no post-mortem `{id}`", link.url),
+                match crate::diagnostic::did_you_mean(&id, ids.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}.md`?"),
+                    None => "link to another post-mortem by its file name, such as \
+                             `2024-03-12-checkout-failover.md`"
+                        .into(),
+                },
+            )),
+            LinkTarget::File(file) if pm.assets.iter().any(|a| display_path(a) == file) => None,
+            LinkTarget::File(file) => Some(match &pm.bundle {
+                Some(bundle) => (
+                    format!("link to `{}`: no file `{file}` in the bundle", link.url),
+                    format!("put the file in `{}/`", display_path(bundle)),
+                ),
+                None => (
+                    format!(
+                        "link to `{}`: only files in a bundle are published",
+                        link.url
                     ),
-                }),
-                LinkTarget::Outside => Some((
-                    format!("link to `{}` points outside the post-mortem", link.url),
-                    "files are published only from the post-mortem's own bundle directory".into(),
-                )),
-            };
-            if let Some((message, help)) = problem {
-                diagnostics
-                    .push(pm.place(Diagnostic::new(Code::BrokenLink, message).help(help), span));
-            }
+                    format!(
+                        "turn the post-mortem into a bundle: move it to `content/{}/index.md` \
+                         and put `{file}` beside it",
+                        pm.id
+                    ),
+                ),
+            }),
+            LinkTarget::Outside => Some((
+                format!("link to `{}` points outside the post-mortem", link.url),
+                "files are published only from the post-mortem's own bundle directory".into(),
+            )),
+        };
+        if let Some((message, help)) = problem {
+            diagnostics.push(pm.place(Diagnostic::new(Code::BrokenLink, message).help(help), span));
         }
     }
 }
@@ -166,6 +162,7 @@ mod tests {
                 "+++\ntitle = \"t\"\nseverity = \"SEV-3\"\nstatus = \"Draft\"\nstarted = 2024-01-01T00:00:00Z\n{extra}+++\n{body}"
             )
             .into_bytes(),
+            stamp: None,
         }
     }
 

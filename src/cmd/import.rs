@@ -75,6 +75,7 @@ pub fn run(ctx: Context, request: &Request<'_>) -> Result<u8> {
             bundle: None,
             assets: Vec::new(),
             bytes,
+            stamp: None,
         };
         let text = match parse::decode(&source) {
             Ok(text) => text,

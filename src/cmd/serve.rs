@@ -1,11 +1,13 @@
 //! `blameless serve`: build, serve on 127.0.0.1, rebuild and reload on every change.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 
 use super::{for_build, human, Context};
+use crate::archive::Archive;
 use crate::cli::{resolve_now, EXIT_OK};
 use crate::diagnostic::{self, Format};
 use crate::load::{self, ConfigError};
@@ -87,27 +89,39 @@ impl Preview {
         }
         let (archive, analysis) = checked.into_site(self.drafts);
         let renderer = pipeline::renderer(root, &archive.config)?;
-        match memo.take_changed() {
-            Some(changed) if indexed => {
+        let changed = memo.take_changed().filter(|_| indexed);
+        let postmortems = archive.postmortems.len();
+        // why: the index is written by one thread, the site's paths are listed by another.
+        let (site, index) = rayon::join(
+            || Site::new(archive.clone(), analysis, renderer, root.clone()),
+            || self.index(&archive, changed),
+        );
+        index?;
+        (self.memo, self.indexed) = (memo, true);
+        eprintln!("built {}", diagnostic::plural(postmortems, "post-mortem"));
+        Ok(Ok(Arc::new(site)))
+    }
+
+    /// Brings the search index in `out` up to date with `archive`: updates the post-mortems
+    /// in `changed`, or writes it anew when that is `None`.
+    fn index(&self, archive: &Archive, changed: Option<BTreeSet<String>>) -> Result<()> {
+        match changed {
+            Some(changed) => {
                 if !changed.is_empty() {
-                    index::update(&archive, &self.out.join(index::SITE_DIR), &changed)?;
+                    index::update(archive, &self.out.join(index::SITE_DIR), &changed)?;
                 }
             }
-            _ => {
-                let out = &self.out;
+            None => {
+                let (root, out) = (&self.root, &self.out);
                 let staging = output::Staging::begin(root, out).with_context(|| {
                     format!("cannot write the search index to {}", out.display())
                 })?;
-                index::build(&archive, &staging.path().join(index::SITE_DIR))?;
+                index::build(archive, &staging.path().join(index::SITE_DIR))?;
                 staging.commit().with_context(|| {
                     format!("cannot write the search index to {}", out.display())
                 })?;
             }
         }
-        (self.memo, self.indexed) = (memo, true);
-        let postmortems = archive.postmortems.len();
-        let site = Site::new(archive, analysis, renderer, root.clone());
-        eprintln!("built {}", diagnostic::plural(postmortems, "post-mortem"));
-        Ok(Ok(Arc::new(site)))
+        Ok(())
     }
 }

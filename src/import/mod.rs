@@ -943,6 +943,7 @@ fn check(id: &str, source: &str, bundle: bool, input: &Input<'_>) -> Vec<String>
             bundle: None,
             assets: Vec::new(),
             bytes: source.as_bytes().to_vec(),
+            stamp: None,
         },
         input.config,
     );

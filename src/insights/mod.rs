@@ -22,6 +22,7 @@ mod tests;
 pub mod text;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -37,32 +38,40 @@ pub use related::{Reason, Related};
 pub use repeats::Repeat;
 pub use text::TextVectors;
 
-/// Everything computed across the archive once per build: the repeats (and, through the
-/// text vectors, related incidents).
+/// Everything computed across the archive once per build: the repeats and, through the same
+/// text vectors, the related incidents of each post-mortem.
 pub struct Analysis {
     /// Every repeat incident, by the later incident's position, then the earlier's.
     pub repeats: Vec<Repeat>,
     /// Positions in `repeats`, by the earlier incident's position.
     by_earlier: Vec<usize>,
-    /// The related post-mortems of each position, best first.
-    pub related: Vec<Vec<Related>>,
+    /// The related post-mortems of each position, best first, once asked for.
+    related: Vec<OnceLock<Vec<Related>>>,
+    finder: related::Finder,
 }
 
 impl Analysis {
     /// Analyses `archive`.
     pub fn new(archive: &Archive) -> Analysis {
         let text = TextVectors::new(archive);
-        let (repeats, related) = rayon::join(
-            || repeats::find(archive, |a, b| text.similarity(a, b)),
-            || related::related(archive, &text, archive.config.insights.related),
-        );
+        let repeats = repeats::find(archive, |a, b| text.similarity(a, b));
+        let finder = related::Finder::new(archive, text, archive.config.insights.related);
         let mut by_earlier: Vec<usize> = (0..repeats.len()).collect();
         by_earlier.sort_by_key(|&i| (repeats[i].earlier, repeats[i].later));
         Analysis {
             repeats,
             by_earlier,
-            related,
+            related: (0..archive.postmortems.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            finder,
         }
+    }
+
+    /// The related post-mortems of the post-mortem at `index`, best first; found when first
+    /// asked for, since a preview shows few of them and `check` none.
+    pub fn related(&self, index: usize) -> &[Related] {
+        self.related[index].get_or_init(|| self.finder.of(index))
     }
 
     /// The repeats in which the post-mortem at `index` is the earlier incident, oldest later

@@ -24,7 +24,7 @@
 //! 10,000 post-mortems than this whole module.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -106,21 +106,70 @@ const FACET_CAP: usize = 200;
 const RESCORE: usize = 48;
 
 /// The related post-mortems of every post-mortem of `archive`, one list per index of
-/// `archive.postmortems`, each at most `limit` long: the linked ones first, then the best found
-/// by score (ties: the newer first, then by id). `text` must be built from the same archive.
-/// The same archive always gives the same lists, whatever the number of threads.
-pub fn related(archive: &Archive, text: &TextVectors, limit: usize) -> Vec<Vec<Related>> {
-    let n = archive.postmortems.len();
-    assert_eq!(text.len(), n, "text vectors of another archive");
-    let facets = Facets::new(&archive.postmortems);
-    let linked = linked(&archive.postmortems);
-    (0..n)
+/// `archive.postmortems`, each at most `limit` long: see [`Finder::of`]. `text` must be built
+/// from the same archive. The same archive always gives the same lists, whatever the number of
+/// threads.
+pub fn related(archive: &Archive, text: TextVectors, limit: usize) -> Vec<Vec<Related>> {
+    let finder = Finder::new(archive, text, limit);
+    (0..archive.postmortems.len())
         .into_par_iter()
-        .map_init(
-            || Scratch::new(text, n),
-            |scratch, doc| one(doc, &linked[doc], &facets, text, limit, scratch),
-        )
+        .map(|doc| finder.of(doc))
         .collect()
+}
+
+/// What finding the related post-mortems of any one post-mortem of an archive needs, made once
+/// for the archive, so that a list can be found when it is first wanted.
+pub struct Finder {
+    text: TextVectors,
+    facets: Facets,
+    /// For each post-mortem, the ones it is linked with.
+    linked: Vec<Vec<usize>>,
+    limit: usize,
+    /// The memory of finds that ended, for the next: at most one per thread that finds.
+    // why: a scratch spans the whole archive, too much to make for each list.
+    spare: Mutex<Vec<Scratch>>,
+}
+
+impl Finder {
+    /// The finder of `archive`'s lists of at most `limit` entries; `text` must be built from
+    /// the same archive.
+    pub fn new(archive: &Archive, text: TextVectors, limit: usize) -> Finder {
+        assert_eq!(
+            text.len(),
+            archive.postmortems.len(),
+            "text vectors of another archive"
+        );
+        Finder {
+            facets: Facets::new(&archive.postmortems),
+            linked: linked(&archive.postmortems),
+            text,
+            limit,
+            spare: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The text vectors the lists are found with.
+    pub fn text(&self) -> &TextVectors {
+        &self.text
+    }
+
+    /// The list of the post-mortem at `doc`: the linked ones first, then the best found by
+    /// score (ties: the newer first, then by id). The same whichever lists were found before.
+    pub fn of(&self, doc: usize) -> Vec<Related> {
+        let spare = || self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        let popped = spare().pop();
+        let mut scratch = popped.unwrap_or_else(|| Scratch::new(&self.text, self.linked.len()));
+        let list = one(
+            doc,
+            &self.linked[doc],
+            &self.facets,
+            &self.text,
+            self.limit,
+            &mut scratch,
+        );
+        spare().push(scratch);
+        list
+    }
 }
 
 /// The list of `doc`, given the post-mortems it is linked with.
@@ -428,7 +477,7 @@ mod tests {
     /// The lists of `archive` with at most `limit` entries, as ids.
     fn lists(archive: &Archive, limit: usize) -> Vec<(String, Vec<String>)> {
         let text = TextVectors::new(archive);
-        related(archive, &text, limit)
+        related(archive, text, limit)
             .into_iter()
             .enumerate()
             .map(|(i, list)| {
@@ -444,7 +493,7 @@ mod tests {
     fn list_of(archive: &Archive, id: &str, limit: usize) -> Vec<Related> {
         let text = TextVectors::new(archive);
         let i = archive.postmortems.iter().position(|pm| pm.id == id);
-        related(archive, &text, limit).swap_remove(i.unwrap())
+        related(archive, text, limit).swap_remove(i.unwrap())
     }
 
     fn ids(archive: &Archive, list: &[Related]) -> Vec<String> {
@@ -737,7 +786,7 @@ mod tests {
                 .unwrap()
                 .install(|| {
                     let text = TextVectors::new(&archive);
-                    related(&archive, &text, 5)
+                    related(&archive, text, 5)
                 })
         };
         let one = build(1);

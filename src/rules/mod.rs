@@ -109,6 +109,9 @@ pub struct Rule {
     /// Whether its items are lines of the page's checklist (else they are only problems, and
     /// the checklist need not run it).
     pub listed: bool,
+    /// Whether what it finds depends on the post-mortem and the configuration alone, not on
+    /// `now` nor the repeats: a caller may keep these problems for as long as both are the same.
+    pub timeless: bool,
     /// The check.
     pub check: fn(&Input<'_>) -> Vec<Item>,
 }
@@ -118,21 +121,25 @@ pub const RULES: &[Rule] = &[
     Rule {
         codes: &[Code::MissingOwner],
         listed: true,
+        timeless: true,
         check: fields::owner,
     },
     Rule {
         codes: &[Code::MissingResolved],
         listed: true,
+        timeless: true,
         check: fields::resolved,
     },
     Rule {
         codes: &[Code::MissingSection],
         listed: true,
+        timeless: true,
         check: sections::check,
     },
     Rule {
         codes: &[Code::MissingActions],
         listed: true,
+        timeless: true,
         check: fields::actions,
     },
     Rule {
@@ -142,31 +149,37 @@ pub const RULES: &[Rule] = &[
             Code::MeetingOverdue,
         ],
         listed: true,
+        timeless: false,
         check: meeting::check,
     },
     Rule {
         codes: &[Code::ActionWithoutTicket],
         listed: true,
+        timeless: true,
         check: closing::tickets,
     },
     Rule {
         codes: &[Code::MessageNotPosted],
         listed: true,
+        timeless: true,
         check: closing::message_posted,
     },
     Rule {
         codes: &[Code::OutageWord, Code::InternalDetail],
         listed: false,
+        timeless: true,
         check: external::check,
     },
     Rule {
         codes: &[Code::BlameLanguage],
         listed: false,
+        timeless: true,
         check: blame::check,
     },
     Rule {
         codes: &[Code::RepeatIncident],
         listed: false,
+        timeless: false,
         check: repeat::check,
     },
 ];
@@ -181,6 +194,20 @@ pub fn check(
     now: DateTime<Utc>,
     repeats: &[Repeat],
 ) -> Vec<Diagnostic> {
+    let mut out = check_part(pm, config, now, repeats, true);
+    out.extend(check_part(pm, config, now, repeats, false));
+    crate::diagnostic::sort(&mut out);
+    out
+}
+
+/// The problems [`check`] finds with the rules whose [`Rule::timeless`] is `timeless`, unsorted.
+pub fn check_part(
+    pm: &PostMortem,
+    config: &Config,
+    now: DateTime<Utc>,
+    repeats: &[Repeat],
+    timeless: bool,
+) -> Vec<Diagnostic> {
     if pm.status == Status::Draft {
         return Vec::new();
     }
@@ -191,13 +218,12 @@ pub fn check(
         status: pm.status,
         repeats,
     };
-    let mut out: Vec<Diagnostic> = RULES
+    RULES
         .iter()
+        .filter(|rule| rule.timeless == timeless)
         .flat_map(|rule| (rule.check)(&input))
         .flat_map(|item| item.problems)
-        .collect();
-    crate::diagnostic::sort(&mut out);
-    out
+        .collect()
 }
 
 pub(crate) fn place(pm: &PostMortem, diagnostic: Diagnostic, span: Range<usize>) -> Diagnostic {

@@ -875,3 +875,53 @@ fn only_listed_rules_have_checklist_lines() {
         );
     }
 }
+
+#[test]
+fn the_timeless_rules_find_the_same_at_any_time_and_with_any_repeats() {
+    let repeat = crate::insights::Repeat {
+        later: 0,
+        earlier: 1,
+        earlier_id: "2024-01-02-earlier".into(),
+        later_id: "pm".into(),
+        actions: vec![crate::insights::repeats::OpenAction {
+            index: 0,
+            name: "OPS-1".into(),
+            kind: crate::postmortem::ActionKind::Prevent,
+        }],
+        open_days: 40,
+        service: "checkout".into(),
+        causes: vec!["config-change".into()],
+        similar_text: true,
+    };
+    let texts = [
+        IN_REVIEW.to_string(),
+        with(&[("[meeting]\nat = 2024-03-14T15:00:00+01:00\n", "")]),
+        with(&[("status = \"In Review\"", "status = \"Reviewed\"")]),
+        with(&[("status = \"In Review\"", "status = \"Closed\"")]),
+        with(&[
+            ("owner = \"Ana Ruiz\"\n", ""),
+            ("ticket = \"OPS-1234\"\n", ""),
+        ]),
+        message("The outage was human error by ops@db1.acme.internal, see OPS-1234."),
+    ];
+    let (early, late) = (now("2024-03-13T00:00:00Z"), now("2030-01-01T00:00:00Z"));
+    let mut timely_differs = false;
+    for text in &texts {
+        let pm = parse(text);
+        let part = |at, repeats: &[crate::insights::Repeat], timeless| {
+            let mut found = check_part(&pm, &config(), at, repeats, timeless);
+            crate::diagnostic::sort(&mut found);
+            found.iter().map(render_one).collect::<Vec<_>>()
+        };
+        let timeless = part(early, &[], true);
+        assert_eq!(
+            timeless,
+            part(late, std::slice::from_ref(&repeat), true),
+            "{text}"
+        );
+        timely_differs |=
+            part(early, &[], false) != part(late, std::slice::from_ref(&repeat), false);
+    }
+    // why: the others do read the time and the repeats, so the inputs above reach them.
+    assert!(timely_differs);
+}

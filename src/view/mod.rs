@@ -683,7 +683,8 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
                 status: a.status.name().to_string(),
             })
             .collect(),
-        related: analysis.related[index]
+        related: analysis
+            .related(index)
             .iter()
             .map(|r| RelatedView {
                 pm: card(&archive.postmortems[r.index], config),
