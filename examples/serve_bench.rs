@@ -14,7 +14,7 @@
 //! check of the archive, the search index brought up to date and the site's paths listed.
 //! It then fetches the edited page and the home page and checks that both show the new title
 //! ("page" and "home" are the times of those two requests). The pages of a preview poll the
-//! same status every 200 ms, so a browser reloads at most that much after the new version.
+//! same status every 100 ms, so a browser reloads at most that much after the new version.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ mod generate;
 mod serve;
 
 /// How long a page of the preview waits between two polls of the status.
-const PAGE_POLL: Duration = Duration::from_millis(200);
+const PAGE_POLL: Duration = Duration::from_millis(100);
 
 fn main() -> Result<()> {
     let mut binary = None;

@@ -100,8 +100,8 @@ impl State {
 }
 
 /// The script added to every HTML page: polls the status and reloads, or shows problems. It
-/// polls five times a second, over one kept-alive connection to this machine, so the reload
-/// follows a rebuild within 200 ms.
+/// polls ten times a second, over one kept-alive connection to this machine, so the reload
+/// follows a rebuild within 100 ms.
 const RELOAD_SCRIPT: &str = r#"<script>
 (function () {
   var seen = null, box = null;
@@ -121,7 +121,7 @@ const RELOAD_SCRIPT: &str = r#"<script>
       if (seen !== null && s.version !== seen && !s.problems) { location.reload(); return; }
       seen = s.version;
       show(s.problems);
-    }).catch(function () {}).then(function () { setTimeout(poll, 200); });
+    }).catch(function () {}).then(function () { setTimeout(poll, 100); });
   }
   poll();
 })();
@@ -188,11 +188,15 @@ pub fn serve(
     Ok(())
 }
 
+/// How long the watched files must be quiet after a change before a rebuild starts.
+// why: an editor's save is several events (truncate and write, or write and rename) within a
+// few milliseconds; a change that comes during the rebuild makes another one.
+const SETTLE: Duration = Duration::from_millis(50);
+
 /// Rebuilds once per burst of changes received on `changes`, until its sender is gone.
 fn watch_loop(changes: &mpsc::Receiver<()>, state: &State, rebuild: &mut dyn FnMut() -> Rebuilt) {
     while changes.recv().is_ok() {
-        // why: an editor's save is several events; build once they have settled.
-        while changes.recv_timeout(Duration::from_millis(150)).is_ok() {}
+        while changes.recv_timeout(SETTLE).is_ok() {}
         eprintln!("change detected: rebuilding");
         record(state, build(rebuild));
     }

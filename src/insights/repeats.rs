@@ -22,7 +22,7 @@
 //! matched against the wrong one; and text similarity is only as good as the words the two
 //! post-mortems share.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
@@ -107,15 +107,19 @@ fn repeat_kind(action: &Action) -> Option<ActionKind> {
 pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) -> Vec<Repeat> {
     let threshold = archive.config.insights.repeat_similarity;
     let pms = &archive.postmortems;
-    // why: only the services that a possible repeat's action is for lead to candidates.
-    let mut by_service: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    // why: only the services that a possible repeat's action is for lead to candidates; each
+    // list is in archive order (newest first), as the positions are pushed.
+    let mut by_service: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, pm) in pms.iter().enumerate() {
         if pm.status == Status::Draft {
             continue;
         }
         for action in pm.actions.iter().filter(|a| repeat_kind(a).is_some()) {
             if let Some(service) = action.service(pm) {
-                by_service.entry(service).or_default().insert(i);
+                let members = by_service.entry(service).or_default();
+                if members.last() != Some(&i) {
+                    members.push(i);
+                }
             }
         }
     }
@@ -127,58 +131,60 @@ pub fn find(archive: &Archive, similarity: impl Fn(usize, usize) -> f32 + Sync) 
                 return None;
             }
             let about = pm.services.first()?;
-            let candidates: BTreeSet<usize> = by_service
-                .get(about.as_str())
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&e| e != later && written(&pms[e]) < pm.started)
-                .collect();
             let day = day_of(pm);
             // why: the newest earlier incident that qualifies is the one to learn from; it
             // may repeat an older one in turn. Taking every one would make the repeats of an
             // action left open for years grow with the square of the archive.
-            candidates.into_iter().find_map(|earlier| {
-                let e = &pms[earlier];
-                let actions: Vec<OpenAction> = e
-                    .actions
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, a)| a.open_on(day) && a.service(e) == Some(about.as_str()))
-                    .filter_map(|(index, a)| {
-                        let kind = repeat_kind(a)?;
-                        Some(OpenAction {
-                            index,
-                            name: a.ticket.clone().unwrap_or_else(|| a.title.clone()),
-                            kind,
+            by_service
+                .get(about.as_str())?
+                .iter()
+                .copied()
+                .filter(|&e| e != later && written(&pms[e]) < pm.started)
+                .find_map(|earlier| {
+                    let e = &pms[earlier];
+                    let open = |a: &Action| {
+                        a.open_on(day)
+                            && a.service(e) == Some(about.as_str())
+                            && repeat_kind(a).is_some()
+                    };
+                    if !e.actions.iter().any(open) {
+                        return None;
+                    }
+                    let causes: Vec<String> = super::dedup(&pm.causes)
+                        .into_iter()
+                        .filter(|c| e.causes.iter().any(|x| x == c))
+                        .map(str::to_string)
+                        .collect();
+                    let similar_text = similarity(later, earlier) >= threshold;
+                    if causes.is_empty() && !similar_text {
+                        return None;
+                    }
+                    let actions: Vec<OpenAction> = e
+                        .actions
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, a)| open(a))
+                        .filter_map(|(index, a)| {
+                            Some(OpenAction {
+                                index,
+                                name: a.ticket.clone().unwrap_or_else(|| a.title.clone()),
+                                kind: repeat_kind(a)?,
+                            })
                         })
+                        .collect();
+                    Some(Repeat {
+                        later,
+                        earlier,
+                        earlier_id: e.id.clone(),
+                        later_id: pm.id.clone(),
+                        actions,
+                        open_days: (day - crate::calendar::local_date(&written(e), e.timezone))
+                            .num_days(),
+                        service: about.clone(),
+                        causes,
+                        similar_text,
                     })
-                    .collect();
-                if actions.is_empty() {
-                    return None;
-                }
-                let causes: Vec<String> = super::dedup(&pm.causes)
-                    .into_iter()
-                    .filter(|c| e.causes.iter().any(|x| x == c))
-                    .map(str::to_string)
-                    .collect();
-                let similar_text = similarity(later, earlier) >= threshold;
-                if causes.is_empty() && !similar_text {
-                    return None;
-                }
-                Some(Repeat {
-                    later,
-                    earlier,
-                    earlier_id: e.id.clone(),
-                    later_id: pm.id.clone(),
-                    actions,
-                    open_days: (day - crate::calendar::local_date(&written(e), e.timezone))
-                        .num_days(),
-                    service: about.clone(),
-                    causes,
-                    similar_text,
                 })
-            })
         })
         .collect();
     found.into_iter().flatten().collect()
