@@ -103,12 +103,7 @@ fn main() -> Result<()> {
     if sizes.is_empty() {
         sizes.push(1000);
     }
-    // why: another build of blameless (an older one, say) serves the same archive for a
-    // before/after comparison.
-    let binary = match binary {
-        Some(binary) => binary,
-        None => serve::release_binary()?,
-    };
+    let binary = serve::binary(binary)?;
     println!(
         "network: {} ms to the response headers, {} Mbit/s; cache disabled",
         options.latency_ms,

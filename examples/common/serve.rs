@@ -8,8 +8,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+/// The blameless to run: `asked` (`--binary=PATH`: another build, an older one say, on the same
+/// archives for a before/after comparison), else [`release_binary`].
+pub fn binary(asked: Option<PathBuf>) -> Result<PathBuf> {
+    match asked {
+        Some(binary) => Ok(binary),
+        None => release_binary(),
+    }
+}
+
 /// `target/release/blameless`, beside the running example's own executable.
-pub fn release_binary() -> Result<PathBuf> {
+fn release_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let dir = exe
         .parent()
