@@ -201,14 +201,17 @@ fn checked(
             (timeless, timely)
         })
         .collect();
-    let mut timeless = Timeless::with_capacity(found.len());
-    for (pm, (lasting, timely)) in archive.postmortems.iter().zip(found) {
-        diagnostics.extend(lasting.iter().cloned());
-        diagnostics.extend(timely);
-        timeless.insert(pm.path.clone(), (pm.clone(), lasting));
-    }
-    if let Some(kept) = kept {
-        *kept = timeless;
+    match kept {
+        Some(kept) => {
+            kept.clear();
+            for (pm, (lasting, timely)) in archive.postmortems.iter().zip(found) {
+                diagnostics.extend(lasting.iter().cloned());
+                diagnostics.extend(timely);
+                kept.insert(pm.path.clone(), (pm.clone(), lasting));
+            }
+        }
+        // why: a check that keeps nothing moves the problems instead of copying them.
+        None => diagnostics.extend(found.into_iter().flat_map(|(a, b)| a.into_iter().chain(b))),
     }
     diagnostics.retain_mut(|d| {
         d.level = archive.config.rules.level(d.code);
