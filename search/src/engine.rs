@@ -12,18 +12,20 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::error::OpenReadError;
 use tantivy::directory::CompositeFile;
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, Occur, Query, QueryParserError, RangeQuery, TermQuery,
 };
 use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::Directory as _;
 use tantivy::{
-    DateTime, DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+    DateTime, DocAddress, Index, IndexReader, Order, ReloadPolicy, Score, Searcher,
+    TantivyDocument, Term,
 };
 
 use crate::explain::{explain, QueryErrorExplained};
 use crate::facets::FacetCounter;
+use crate::query::QueryBuilder;
 use crate::request::{SearchRequest, Sort, MAX_LIMIT};
 use crate::response::{Facets, FilterValue, Hit, SearchResponse};
 use crate::schema::{normalize_keyword, register_tokenizers, Fields};
@@ -36,6 +38,15 @@ const TITLE_BOOST: f32 = 3.0;
 const IDENT_BOOST: f32 = 2.0;
 /// Boost of summary matches.
 const SUMMARY_BOOST: f32 = 1.5;
+/// The fields that words without a field name are looked for in, with their boosts.
+pub(crate) fn default_fields(f: &Fields) -> Vec<(Field, Score)> {
+    vec![
+        (f.title, TITLE_BOOST),
+        (f.body, 1.0),
+        (f.summary, SUMMARY_BOOST),
+        (f.ident, IDENT_BOOST),
+    ]
+}
 /// Length of a snippet in characters.
 const SNIPPET_CHARS: usize = 220;
 
@@ -206,7 +217,7 @@ impl Engine {
         if response.total == 0 && error.is_none() && has_words(q) && ranked_with.is_none() {
             let fuzzy_query = query_grammar::parse_query(q).ok().and_then(|ast| {
                 let ast = self.resolve_query(&searcher, ast, q, &mut Vec::new());
-                self.parser(true).build_query_from_user_input_ast(ast).ok()
+                self.parser(true).build(ast).ok()
             });
             if let Some(fuzzy_query) = fuzzy_query {
                 let scored = scores.get_or_score(Pass::Fuzzy, &mut || {
@@ -274,16 +285,14 @@ impl Engine {
         if let Some(ranked) = ranked {
             return (Some(ranked.query.box_clone()), Some(ranked), None);
         }
-        match ast.and_then(|ast| parser.build_query_from_user_input_ast(ast)) {
+        match ast.and_then(|ast| parser.build(ast)) {
             Ok(query) => (Some(query), None, None),
             Err(parse_error) => {
                 let error = explain(q, &parse_error);
                 // why: show what a best-effort reading finds under the explanation.
                 let (ast, _) = query_grammar::parse_query_lenient(q);
                 let ast = self.resolve_query(searcher, ast, q, &mut Vec::new());
-                let (query, _) = self
-                    .parser(false)
-                    .build_query_from_user_input_ast_lenient(ast);
+                let (query, _) = self.parser(false).build_lenient(ast);
                 (Some(query), None, Some(error))
             }
         }
@@ -544,20 +553,9 @@ impl Engine {
         }
     }
 
-    /// A query parser over the default fields, with typo tolerance when `fuzzy`.
-    fn parser(&self, fuzzy: bool) -> QueryParser {
-        let f = &self.fields;
-        let mut parser =
-            QueryParser::for_index(&self.index, vec![f.title, f.body, f.summary, f.ident]);
-        parser.set_field_boost(f.title, TITLE_BOOST);
-        parser.set_field_boost(f.summary, SUMMARY_BOOST);
-        parser.set_field_boost(f.ident, IDENT_BOOST);
-        if fuzzy {
-            for field in [f.title, f.body, f.summary, f.ident] {
-                parser.set_field_fuzzy(field, false, 1, true);
-            }
-        }
-        parser
+    /// The query builder over the default fields, with typo tolerance when `fuzzy`.
+    fn parser(&self, fuzzy: bool) -> QueryBuilder {
+        QueryBuilder::new(&self.index, default_fields(&self.fields), fuzzy)
     }
 
     /// The text query (if any) under the request's filters, leaving out the filter on

@@ -42,6 +42,7 @@ mod explain;
 mod facets;
 mod hotcache;
 mod lazy;
+mod query;
 mod range_directory;
 mod ranking;
 #[cfg(feature = "writer")]

@@ -19,13 +19,14 @@ use std::collections::BTreeSet;
 
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query,
-    QueryParser, TermQuery,
+    TermQuery,
 };
 use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, Searcher, Term};
 
+use crate::query::QueryBuilder;
 use crate::schema::Fields;
 
 /// Added to the score of a document that matches every word: BM25 scores of a query stay
@@ -92,7 +93,7 @@ pub(crate) struct Ranker<'a> {
     pub searcher: &'a Searcher,
     pub fields: &'a Fields,
     pub synonyms: &'a [Vec<String>],
-    pub parser: &'a QueryParser,
+    pub parser: &'a QueryBuilder,
 }
 
 impl Ranker<'_> {
@@ -127,10 +128,7 @@ impl Ranker<'_> {
                 Some(word) if !word.trim().is_empty() => words.push(word),
                 Some(_) => {}
                 None => {
-                    let query = self
-                        .parser
-                        .build_query_from_user_input_ast(ast.clone())
-                        .ok()?;
+                    let query = self.parser.build(ast.clone()).ok()?;
                     match occur {
                         Some(Occur::MustNot) => extra.push((Occur::MustNot, query)),
                         Some(Occur::Must) => extra.push((Occur::Must, query)),
