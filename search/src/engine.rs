@@ -8,11 +8,11 @@ use std::ops::Bound;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::directory::error::OpenReadError;
 use tantivy::directory::CompositeFile;
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, Query, QueryParserError, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, EnableScoring, Occur, Query, QueryParserError, RangeQuery, TermQuery,
 };
 use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption, Value};
@@ -46,6 +46,29 @@ pub(crate) fn default_fields(f: &Fields) -> Vec<(Field, Score)> {
         (f.summary, SUMMARY_BOOST),
         (f.ident, IDENT_BOOST),
     ]
+}
+/// What `collector` gathers of the documents that `query` matches, one segment after the
+/// other, as [`Searcher::search`] does on its default executor.
+///
+/// why: `Searcher::search` goes through tantivy's executor, whose thread-pool branch brings
+/// rayon and crossbeam into the browser's module (about 12 KB gzipped), where there is one
+/// thread; the engine never asks for a pool.
+fn collect<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    collector: &C,
+) -> tantivy::Result<C::Fruit> {
+    let scoring = if collector.requires_scoring() {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    let weight = query.weight(scoring)?;
+    collector.check_schema(searcher.schema())?;
+    let fruits = (searcher.segment_readers().iter().enumerate())
+        .map(|(ord, segment)| collector.collect_segment(&*weight, ord as u32, segment))
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    collector.merge_fruits(fruits)
 }
 /// Length of a snippet in characters.
 const SNIPPET_CHARS: usize = 220;
@@ -194,7 +217,7 @@ impl Engine {
                 let query = self.query(&resolved, Some(&**all), None);
                 let counted = scores.get_or_score(Pass::AllWords, &mut || {
                     Ok(Scored {
-                        total: searcher.search(&*query, &Count)?,
+                        total: collect(&searcher, &*query, &Count)?,
                         ..Scored::default()
                     })
                 });
@@ -633,14 +656,14 @@ impl Engine {
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
                 .order_by_fast_field::<DateTime>("started", Order::Desc);
-            let (docs, total, facets) = searcher.search(&*query, &(top, Count, FacetCounter))?;
+            let (docs, total, facets) = collect(searcher, &*query, &(top, Count, FacetCounter))?;
             let docs: Vec<(f32, DocAddress)> = docs.into_iter().map(|(_, a)| (0.0, a)).collect();
             (docs, total, facets)
         } else {
             let top = TopDocs::with_limit(limit)
                 .and_offset(req.offset)
                 .order_by_score();
-            searcher.search(&*query, &(top, Count, FacetCounter))?
+            collect(searcher, &*query, &(top, Count, FacetCounter))?
         };
         let mut facets = facets;
         // why: a field's own filter must not hide its other values, or choosing SEV-1 would
@@ -657,7 +680,7 @@ impl Engine {
                 continue;
             }
             let others = self.query(req, text_query, Some(name));
-            let mut counts = searcher.search(&*others, &FacetCounter)?;
+            let mut counts = collect(searcher, &*others, &FacetCounter)?;
             if let (Some(target), Some(source)) = (facets.get_mut(name), counts.get_mut(name)) {
                 *target = std::mem::take(source);
             }
