@@ -240,7 +240,7 @@ impl Engine {
         if response.total == 0 && error.is_none() && has_words(q) && ranked_with.is_none() {
             let fuzzy_query = query_grammar::parse_query(q).ok().and_then(|ast| {
                 let ast = self.resolve_query(&searcher, ast, q, &mut Vec::new());
-                self.parser(true).build(ast).ok()
+                self.builder(true).build(ast).ok()
             });
             if let Some(fuzzy_query) = fuzzy_query {
                 let scored = scores.get_or_score(Pass::Fuzzy, &mut || {
@@ -294,13 +294,13 @@ impl Engine {
         let ast = query_grammar::parse_query(q)
             .map(|ast| self.resolve_query(searcher, ast, q, unknown))
             .map_err(|_| QueryParserError::SyntaxError(q.to_string()));
-        let parser = self.parser(false);
+        let builder = self.builder(false);
         let ranker = crate::ranking::Ranker {
             index: &self.index,
             searcher,
             fields: &self.fields,
             synonyms: &self.vocabulary.synonyms,
-            parser: &parser,
+            builder: &builder,
         };
         // why: `req.q` keeps a trailing space when the searcher has finished the word.
         let open_end = !raw.ends_with(char::is_whitespace);
@@ -308,14 +308,14 @@ impl Engine {
         if let Some(ranked) = ranked {
             return (Some(ranked.query.box_clone()), Some(ranked), None);
         }
-        match ast.and_then(|ast| parser.build(ast)) {
+        match ast.and_then(|ast| builder.build(ast)) {
             Ok(query) => (Some(query), None, None),
             Err(parse_error) => {
                 let error = explain(q, &parse_error);
                 // why: show what a best-effort reading finds under the explanation.
                 let (ast, _) = query_grammar::parse_query_lenient(q);
                 let ast = self.resolve_query(searcher, ast, q, &mut Vec::new());
-                let (query, _) = self.parser(false).build_lenient(ast);
+                let (query, _) = self.builder(false).build_lenient(ast);
                 (Some(query), None, Some(error))
             }
         }
@@ -577,7 +577,7 @@ impl Engine {
     }
 
     /// The query builder over the default fields, with typo tolerance when `fuzzy`.
-    fn parser(&self, fuzzy: bool) -> QueryBuilder {
+    fn builder(&self, fuzzy: bool) -> QueryBuilder {
         QueryBuilder::new(&self.index, default_fields(&self.fields), fuzzy)
     }
 

@@ -17,10 +17,12 @@ use tantivy::query::{
     PhrasePrefixQuery, PhraseQuery, Query, QueryParserError, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::query_grammar::{UserInputAst, UserInputBound, UserInputLeaf, UserInputLiteral};
-use tantivy::schema::{Field, FieldType, IndexRecordOption, Schema};
+use tantivy::schema::{
+    Field, FieldType, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
+};
 use tantivy::time::format_description::well_known::Rfc3339;
 use tantivy::time::OffsetDateTime;
-use tantivy::tokenizer::TokenizerManager;
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{DateTime, Index, Score, Term};
 
 /// How typo tolerance reads a word of the default fields: one edit, a transposition
@@ -291,15 +293,7 @@ impl QueryBuilder {
         let phrase = literal.phrase.as_str();
         let term = match entry.field_type() {
             FieldType::Str(options) => {
-                let indexing = options
-                    .get_indexing_options()
-                    .ok_or_else(|| QueryParserError::FieldNotIndexed(name.to_string()))?;
-                let mut analyzer = self.tokenizers.get(indexing.tokenizer()).ok_or_else(|| {
-                    QueryParserError::UnknownTokenizer {
-                        field: name.to_string(),
-                        tokenizer: indexing.tokenizer().to_string(),
-                    }
-                })?;
+                let (indexing, mut analyzer) = self.analyzer(name, options)?;
                 let mut terms: Vec<(usize, Term)> = Vec::new();
                 analyzer.token_stream(phrase).process(&mut |token| {
                     terms.push((token.position, Term::from_field_text(field, &token.text)));
@@ -339,6 +333,25 @@ impl QueryBuilder {
         }))
     }
 
+    /// How the text field `name` with `options` is indexed, and the analyzer it was indexed
+    /// with.
+    fn analyzer<'o>(
+        &self,
+        name: &str,
+        options: &'o TextOptions,
+    ) -> Result<(&'o TextFieldIndexing, TextAnalyzer), QueryParserError> {
+        let indexing = options
+            .get_indexing_options()
+            .ok_or_else(|| QueryParserError::FieldNotIndexed(name.to_string()))?;
+        let analyzer = self.tokenizers.get(indexing.tokenizer()).ok_or_else(|| {
+            QueryParserError::UnknownTokenizer {
+                field: name.to_string(),
+                tokenizer: indexing.tokenizer().to_string(),
+            }
+        })?;
+        Ok((indexing, analyzer))
+    }
+
     fn bound(&self, field: Field, bound: &UserInputBound) -> Result<Bound<Term>, QueryParserError> {
         Ok(match bound {
             UserInputBound::Inclusive(text) if text != "*" => {
@@ -364,15 +377,7 @@ impl QueryBuilder {
             FieldType::I64(_) => Ok(Term::from_field_i64(field, text.parse()?)),
             FieldType::Date(_) => Ok(Term::from_field_date(field, date(text)?)),
             FieldType::Str(options) => {
-                let indexing = options
-                    .get_indexing_options()
-                    .ok_or_else(|| QueryParserError::FieldNotIndexed(name.to_string()))?;
-                let mut analyzer = self.tokenizers.get(indexing.tokenizer()).ok_or_else(|| {
-                    QueryParserError::UnknownTokenizer {
-                        field: name.to_string(),
-                        tokenizer: indexing.tokenizer().to_string(),
-                    }
-                })?;
+                let (_, mut analyzer) = self.analyzer(name, options)?;
                 let mut terms = Vec::new();
                 analyzer.token_stream(text).process(&mut |token| {
                     terms.push(Term::from_field_text(field, &token.text));

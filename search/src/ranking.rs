@@ -93,12 +93,12 @@ pub(crate) struct Ranker<'a> {
     pub searcher: &'a Searcher,
     pub fields: &'a Fields,
     pub synonyms: &'a [Vec<String>],
-    pub parser: &'a QueryBuilder,
+    pub builder: &'a QueryBuilder,
 }
 
 impl Ranker<'_> {
     /// Ranks `ast`, or `None` when it uses the syntax beyond words, phrases, field values and
-    /// exclusions (`AND`, `OR`, groups, boosts), which the query parser then reads as written.
+    /// exclusions (`AND`, `OR`, groups, boosts), which the query builder then reads as written.
     /// `open_end` says the query does not end with a space, so its last word may be cut short.
     pub fn rank(&self, ast: &UserInputAst, open_end: bool) -> Option<Ranked> {
         let clauses: Vec<(Option<Occur>, &UserInputAst)> = match ast {
@@ -128,7 +128,7 @@ impl Ranker<'_> {
                 Some(word) if !word.trim().is_empty() => words.push(word),
                 Some(_) => {}
                 None => {
-                    let query = self.parser.build(ast.clone()).ok()?;
+                    let query = self.builder.build(ast.clone()).ok()?;
                     match occur {
                         Some(Occur::MustNot) => extra.push((Occur::MustNot, query)),
                         Some(Occur::Must) => extra.push((Occur::Must, query)),
