@@ -454,7 +454,7 @@ pub struct PostMortem {
     pub field_spans: BTreeMap<String, Range<usize>>,
     /// The weighted terms of the text analysis, sorted, made when the analysis first reads
     /// them ([`crate::insights::text`]): once per parse, however often the archive is analysed.
-    pub terms: OnceLock<Vec<(String, u32)>>,
+    pub terms: OnceLock<crate::insights::TermCounts>,
     /// The links and images of the body's sections, their spans in `source`, found when the
     /// links are first checked ([`crate::validate`]): once per parse, however often checked.
     pub body_links: OnceLock<Vec<BodyLink>>,

@@ -36,7 +36,7 @@ use crate::rules::{meeting_status, MeetingState};
 pub use hot_spots::{hot_spots, HotSpot, SpotKind};
 pub use related::{Reason, Related};
 pub use repeats::Repeat;
-pub use text::TextVectors;
+pub use text::{TermCounts, TextVectors};
 
 /// Everything computed across the archive once per build: the repeats and, through the same
 /// text vectors, the related incidents of each post-mortem.
