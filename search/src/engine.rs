@@ -38,6 +38,9 @@ const TITLE_BOOST: f32 = 3.0;
 const IDENT_BOOST: f32 = 2.0;
 /// Boost of summary matches.
 const SUMMARY_BOOST: f32 = 1.5;
+/// Length of a snippet in characters.
+const SNIPPET_CHARS: usize = 220;
+
 /// The fields that words without a field name are looked for in, with their boosts.
 pub(crate) fn default_fields(f: &Fields) -> Vec<(Field, Score)> {
     vec![
@@ -47,12 +50,13 @@ pub(crate) fn default_fields(f: &Fields) -> Vec<(Field, Score)> {
         (f.ident, IDENT_BOOST),
     ]
 }
+
 /// What `collector` gathers of the documents that `query` matches, one segment after the
 /// other, as [`Searcher::search`] does on its default executor.
 ///
 /// why: `Searcher::search` goes through tantivy's executor, whose thread-pool branch brings
-/// rayon and crossbeam into the browser's module (about 12 KB gzipped), where there is one
-/// thread; the engine never asks for a pool.
+/// rayon scopes and crossbeam channels for each collector into the browser's module (about
+/// 8 KB gzipped), where there is one thread; the engine never asks for a pool.
 fn collect<C: Collector>(
     searcher: &Searcher,
     query: &dyn Query,
@@ -70,8 +74,6 @@ fn collect<C: Collector>(
         .collect::<tantivy::Result<Vec<_>>>()?;
     collector.merge_fruits(fruits)
 }
-/// Length of a snippet in characters.
-const SNIPPET_CHARS: usize = 220;
 
 /// A scoring pass of a request: its ranked query, the count of documents with every word,
 /// the retry with near spellings.
