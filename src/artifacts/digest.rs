@@ -243,8 +243,9 @@ struct Backlog<'a> {
     started: Vec<(DateTime<Utc>, &'a PostMortem)>,
     /// Reviews that can be overdue: post-mortem, deadline, and when the meeting was held.
     reviews: Vec<(&'a PostMortem, NaiveDate, Option<DateTime<Utc>>)>,
-    /// Open actions with a due date, past Draft.
-    actions: Vec<(&'a PostMortem, &'a crate::postmortem::Action, NaiveDate)>,
+    /// Open actions with a due date, past Draft, in due-date order, each with its position
+    /// in the archive's order (the last tie-break of the digest's list).
+    actions: Vec<DueAction<'a>>,
     /// Every hot spot of the archive, with its incidents' start times in order.
     hot_spots: Vec<(HotSpot, Vec<DateTime<Utc>>)>,
     /// The repeats and related incidents.
@@ -274,13 +275,21 @@ impl<'a> Backlog<'a> {
                 Some((&**pm, crate::rules::meeting_deadline(pm, config)?, held))
             })
             .collect();
-        let actions = pms
+        let mut actions: Vec<DueAction<'a>> = pms
             .iter()
             .filter(|pm| pm.status != Status::Draft)
             .flat_map(|pm| pm.actions.iter().map(move |a| (&**pm, a)))
             .filter(|(_, a)| a.status == crate::postmortem::ActionStatus::Open)
             .filter_map(|(pm, a)| Some((pm, a, a.due?)))
+            .enumerate()
+            .map(|(position, (pm, action, due))| DueAction {
+                postmortem: pm,
+                action,
+                due,
+                position,
+            })
             .collect();
+        actions.sort_by_key(|a| (a.due, a.position));
         let everything: Vec<usize> = (0..pms.len()).collect();
         Backlog {
             reviewed,
@@ -303,6 +312,70 @@ impl<'a> Backlog<'a> {
             analysis,
         }
     }
+}
+
+/// An open action with a due date, in [`Backlog::actions`].
+#[derive(Clone, Copy)]
+struct DueAction<'a> {
+    postmortem: &'a PostMortem,
+    action: &'a crate::postmortem::Action,
+    due: NaiveDate,
+    /// Its place among the backlog's actions in the archive's order.
+    position: usize,
+}
+
+/// No zone's date is more than a day from UTC's; two, to be safe.
+const ZONE_SLACK: Days = Days::new(2);
+
+/// The actions of `due` (in due-date order) overdue at `as_of`, the `limit` most overdue
+/// first (the oldest, then by post-mortem, title and position), with how many are overdue in
+/// all. `today` gives the date at `as_of` in a post-mortem's zone.
+// why: every week's digest asks this of the whole backlog; in due-date order it reads only
+// the overdue actions near the top of the list and those whose zone decides, not all of it.
+fn late_actions<'a>(
+    due: &[DueAction<'a>],
+    as_of: DateTime<Utc>,
+    limit: usize,
+    mut today: impl FnMut(chrono_tz::Tz) -> NaiveDate,
+) -> (Vec<(i64, DueAction<'a>)>, usize) {
+    let utc = as_of.date_naive();
+    let (Some(surely), Some(possibly)) = (
+        utc.checked_sub_days(ZONE_SLACK),
+        utc.checked_add_days(ZONE_SLACK),
+    ) else {
+        return (Vec::new(), 0);
+    };
+    let mut days = |a: &DueAction| (today(a.postmortem.timezone) - a.due).num_days();
+    // why: due before `surely` is overdue in every zone; due on or after `possibly`, in none.
+    let certain = due.partition_point(|a| a.due < surely);
+    let candidates = &due[..due.partition_point(|a| a.due < possibly)];
+    let total = certain + candidates[certain..].iter().filter(|a| days(a) > 0).count();
+    // why: the `limit`-th overdue action in due-date order is at least (today - its due - a
+    // slack) days late; one due more than two slacks after it is later than that in every zone.
+    let mut late: Vec<(i64, DueAction<'a>)> = Vec::new();
+    let mut bound: Option<NaiveDate> = None;
+    for a in candidates {
+        if bound.is_some_and(|bound| a.due > bound) {
+            break;
+        }
+        let overdue = days(a);
+        if overdue > 0 {
+            late.push((overdue, *a));
+            if late.len() == limit {
+                bound = a
+                    .due
+                    .checked_add_days(ZONE_SLACK)
+                    .and_then(|d| d.checked_add_days(ZONE_SLACK));
+            }
+        }
+    }
+    first(&mut late, limit, |a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.postmortem.id.cmp(&b.1.postmortem.id))
+            .then_with(|| a.1.action.title.cmp(&b.1.action.title))
+            .then_with(|| a.1.position.cmp(&b.1.position))
+    });
+    (late, total)
 }
 
 /// Keeps the first `limit` of `items` in `order`, sorted, and drops the rest. `order` must be
@@ -408,43 +481,20 @@ fn digest_of(
         })
         .collect();
 
-    type LateAction<'a> = (
-        i64,
-        &'a PostMortem,
-        &'a crate::postmortem::Action,
-        NaiveDate,
-        usize,
-    );
-    let mut late_actions: Vec<LateAction> = backlog
-        .actions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &(pm, a, due))| {
-            let days = (today(pm.timezone) - due).num_days();
-            (days > 0).then_some((days, pm, a, due, i))
-        })
-        .collect();
-    let overdue_actions_total = late_actions.len();
-    // why: the backlog's position breaks the last ties (two actions of one post-mortem with
-    // one title), as a stable sort of the backlog did.
-    first(&mut late_actions, LIST_LIMIT, |a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| a.1.id.cmp(&b.1.id))
-            .then_with(|| a.2.title.cmp(&b.2.title))
-            .then_with(|| a.4.cmp(&b.4))
-    });
+    let (late_actions, overdue_actions_total) =
+        late_actions(&backlog.actions, as_of, LIST_LIMIT, &mut today);
     let overdue_actions = late_actions
         .into_iter()
-        .map(|(days_overdue, pm, a, due, _)| OverdueAction {
-            id: pm.id.clone(),
-            postmortem: pm.title.clone(),
-            url: page_url(config, &pm.id),
-            title: a.title.clone(),
-            owner: a.owner.clone(),
-            priority: a.priority,
-            due: due.to_string(),
+        .map(|(days_overdue, late)| OverdueAction {
+            id: late.postmortem.id.clone(),
+            postmortem: late.postmortem.title.clone(),
+            url: page_url(config, &late.postmortem.id),
+            title: late.action.title.clone(),
+            owner: late.action.owner.clone(),
+            priority: late.action.priority,
+            due: late.due.to_string(),
             days_overdue,
-            ticket: a.ticket.clone(),
+            ticket: late.action.ticket.clone(),
         })
         .collect();
 
@@ -880,6 +930,76 @@ mod tests {
                 y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2))
             });
             proptest::prop_assert_eq!(picked, sorted);
+        }
+    }
+
+    proptest::proptest! {
+        /// The overdue actions read near the top of the due-date order are those a scan of
+        /// every action finds, in every zone, for any day.
+        #[test]
+        fn late_actions_are_those_of_a_full_scan(
+            actions in proptest::collection::vec((0usize..4, 0u8..3, 0u64..40), 0..50),
+            hours in 0u64..(42 * 24),
+            limit in 0usize..8,
+        ) {
+            let zones = ["Pacific/Kiritimati", "Etc/GMT+12", "UTC", "Europe/Berlin"];
+            let base = crate::testing::parse("2024-03-12-base", fixtures::FULL, &fixtures::config());
+            let pms: Vec<PostMortem> = zones
+                .iter()
+                .enumerate()
+                .map(|(i, zone)| PostMortem {
+                    id: format!("pm-{i}"),
+                    timezone: zone.parse().unwrap(),
+                    ..base.clone()
+                })
+                .collect();
+            let start = date("2024-01-01");
+            let made: Vec<(usize, crate::postmortem::Action)> = actions
+                .iter()
+                .map(|&(pm, title, due)| {
+                    let action = crate::postmortem::Action {
+                        title: format!("action {title}"),
+                        due: start.checked_add_days(Days::new(due)),
+                        ..base.actions[0].clone()
+                    };
+                    (pm, action)
+                })
+                .collect();
+            let mut due: Vec<DueAction> = made
+                .iter()
+                .enumerate()
+                .map(|(position, (pm, action))| DueAction {
+                    postmortem: &pms[*pm],
+                    action,
+                    due: action.due.unwrap(),
+                    position,
+                })
+                .collect();
+            due.sort_by_key(|a| (a.due, a.position));
+            let as_of = start.and_time(chrono::NaiveTime::MIN).and_utc()
+                + chrono::Duration::hours(hours as i64);
+            let today = |tz: chrono_tz::Tz| local_date(&as_of, tz);
+
+            let mut every: Vec<(i64, DueAction)> = due
+                .iter()
+                .map(|a| ((today(a.postmortem.timezone) - a.due).num_days(), *a))
+                .filter(|(days, _)| *days > 0)
+                .collect();
+            let total = every.len();
+            every.sort_by(|a, b| {
+                b.0.cmp(&a.0)
+                    .then_with(|| a.1.postmortem.id.cmp(&b.1.postmortem.id))
+                    .then_with(|| a.1.action.title.cmp(&b.1.action.title))
+                    .then_with(|| a.1.position.cmp(&b.1.position))
+            });
+            every.truncate(limit);
+
+            let (late, counted) = late_actions(&due, as_of, limit, today);
+            let key = |list: &[(i64, DueAction)]| -> Vec<(i64, String, usize)> {
+                list.iter().map(|(d, a)| (*d, a.postmortem.id.clone(), a.position)).collect()
+            };
+            proptest::prop_assert_eq!(counted, total);
+            proptest::prop_assert_eq!(key(&late), key(&every));
         }
     }
 
