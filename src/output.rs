@@ -174,12 +174,22 @@ impl Staging {
     fn write_one(&self, file: &OutputFile) -> Result<()> {
         let relative = safe_relative(file.path())?;
         let target = self.dir.join(relative);
-        if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        match file {
+        let write = || match file {
             OutputFile::Bytes { contents, .. } => fs::write(&target, contents),
             OutputFile::Copy { from, .. } => safe_fs::copy(&self.root.join(from), &target),
+        };
+        // why: the directory is made when the first of its files finds it missing, not asked
+        // for before every file: a post-mortem's four files made four `mkdir` and three
+        // `stat` calls for one directory, 2 % of a build's profile.
+        match write() {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = target.parent() {
+                    fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                write()
+            }
+            written => written,
         }
         .with_context(|| format!("cannot write {}", target.display()))?;
         self.written.fetch_add(1, Ordering::Relaxed);

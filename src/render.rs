@@ -157,11 +157,15 @@ impl Renderer {
     }
 
     fn page(&self, template: &str, context: &Context) -> Result<Vec<u8>> {
+        // why: Tera's own buffer starts at 2 KB and is copied as it doubles, four times for a
+        // post-mortem's page, then checked for UTF-8 once more; the templates are text, and
+        // the callers that need a `str` check it themselves.
+        let mut page = Vec::with_capacity(PAGE_BYTES);
         self.tera
-            .render(template, context)
-            .map(String::into_bytes)
+            .render_to(template, context, &mut page)
             .map_err(|e| anyhow::anyhow!(tera_chain(&e)))
-            .with_context(|| format!("cannot render template {template}"))
+            .with_context(|| format!("cannot render template {template}"))?;
+        Ok(page)
     }
 }
 
@@ -175,6 +179,9 @@ fn tera_chain(err: &tera::Error) -> String {
     }
     message
 }
+
+/// What a page's buffer starts at: most pages fit, a post-mortem's after one doubling.
+const PAGE_BYTES: usize = 16 * 1024;
 
 /// How many post-mortems a list page shows.
 pub const PAGE_SIZE: usize = 50;

@@ -70,34 +70,51 @@ fn words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> 
     )
 }
 
-fn split_cjk(word: textwrap::core::Word<'_>) -> Vec<textwrap::core::Word<'_>> {
+/// `word` in the pieces [`words`] describes, made as they are asked for.
+// why: an iterator, not a list per word: a list allocated for every word of every email, and
+// the words of a language with spaces, nearly all of them, are one piece.
+fn split_cjk(word: textwrap::core::Word<'_>) -> impl Iterator<Item = textwrap::core::Word<'_>> {
     use textwrap::core::{display_width, Word};
     const NO_BREAK_BEFORE: &str = "、。，．・：；！？）」』】〕〉》｝］ーっッ";
     const NO_BREAK_AFTER: &str = "（「『【〔〈《｛［";
     let text = word.word;
-    let mut pieces = Vec::new();
+    // why: an ASCII word has no CJK character to break around.
+    let mut chars = (!text.is_ascii())
+        .then(|| text.char_indices())
+        .into_iter()
+        .flatten();
     let mut start = 0;
     let mut previous: Option<char> = None;
-    for (i, c) in text.char_indices() {
-        if let Some(p) = previous {
-            if (is_cjk(c) || is_cjk(p))
-                && !NO_BREAK_BEFORE.contains(c)
-                && !NO_BREAK_AFTER.contains(p)
-            {
-                pieces.push(Word::from(&text[start..i]));
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        for (i, c) in chars.by_ref() {
+            let breaks = previous.is_some_and(|p| {
+                (is_cjk(c) || is_cjk(p))
+                    && !NO_BREAK_BEFORE.contains(c)
+                    && !NO_BREAK_AFTER.contains(p)
+            });
+            previous = Some(c);
+            if breaks {
+                let piece = Word::from(&text[start..i]);
                 start = i;
+                return Some(piece);
             }
         }
-        previous = Some(c);
-    }
-    // why: the last piece keeps the word's trailing space.
-    let last = &text[start..];
-    pieces.push(Word {
-        word: last,
-        width: display_width(last),
-        ..word
-    });
-    pieces
+        done = true;
+        // why: the last piece keeps the word's trailing space; a word of one piece is itself.
+        if start == 0 {
+            return Some(word);
+        }
+        let last = &text[start..];
+        Some(Word {
+            word: last,
+            width: display_width(last),
+            ..word
+        })
+    })
 }
 
 /// Whether `c` is written without spaces around it: CJK ideographs, kana, their punctuation
