@@ -266,11 +266,48 @@ pub fn render_to(
     shared: &Shared,
     sink: &dyn Sink,
 ) -> Result<()> {
-    let site = SiteView {
+    render_pages(archive, analysis, renderer, shared, sink)?;
+    render_exports(archive, analysis, renderer, shared, sink)
+}
+
+/// What every page says of the site.
+fn site_view(archive: &Archive) -> SiteView<'_> {
+    SiteView {
         title: &archive.config.title,
         base_url: &archive.config.base_url,
         teams: archive.config.directory.is_some(),
-    };
+    }
+}
+
+/// The archive-wide files of [`render_to`]: the feed, the catalog, the follow-up actions
+/// (their exports and pages) and the digests, the largest texts a build holds at once.
+pub fn render_exports(
+    archive: &Archive,
+    analysis: &Analysis,
+    renderer: &Renderer,
+    shared: &Shared,
+    sink: &dyn Sink,
+) -> Result<()> {
+    site_artifacts(
+        archive,
+        analysis,
+        renderer,
+        &site_view(archive),
+        shared,
+        sink,
+    )
+}
+
+/// The rest of [`render_to`]: the lists, facets, teams, insights and every post-mortem's page
+/// and files, and the theme's static files.
+pub fn render_pages(
+    archive: &Archive,
+    analysis: &Analysis,
+    renderer: &Renderer,
+    shared: &Shared,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let site = site_view(archive);
     let facets = shared.facets.get_or_init(|| facets(archive));
     let list = |template: &str,
                 page: &ListPage,
@@ -309,7 +346,6 @@ pub fn render_to(
     let rows = shared
         .rows
         .get_or_init(|| artifacts::actions::rows(archive));
-    site_artifacts(archive, analysis, renderer, &site, shared, sink)?;
     emit(sink, "search/index.html".into(), || {
         let mut context = Context::new();
         context.insert("site", &site);
