@@ -279,25 +279,6 @@ fn site_view(archive: &Archive) -> SiteView<'_> {
     }
 }
 
-/// The archive-wide files of [`render_to`]: the feed, the catalog, the follow-up actions
-/// (their exports and pages) and the digests, the largest texts a build holds at once.
-pub fn render_exports(
-    archive: &Archive,
-    analysis: &Analysis,
-    renderer: &Renderer,
-    shared: &Shared,
-    sink: &dyn Sink,
-) -> Result<()> {
-    site_artifacts(
-        archive,
-        analysis,
-        renderer,
-        &site_view(archive),
-        shared,
-        sink,
-    )
-}
-
 /// The rest of [`render_to`]: the lists, facets, teams, insights and every post-mortem's page
 /// and files, and the theme's static files.
 pub fn render_pages(
@@ -518,15 +499,16 @@ fn bytes(path: String, contents: String) -> OutputFile {
     }
 }
 
-/// The archive-wide files: feed, catalog, actions, digests.
-fn site_artifacts(
+/// The archive-wide files of [`render_to`]: the feed, the catalog, the follow-up actions
+/// (their exports and pages) and the digests, the largest texts a build holds at once.
+pub fn render_exports(
     archive: &Archive,
     analysis: &Analysis,
     renderer: &Renderer,
-    site: &SiteView,
     shared: &Shared,
     sink: &dyn Sink,
 ) -> Result<()> {
+    let site = &site_view(archive);
     let rows = shared
         .rows
         .get_or_init(|| artifacts::actions::rows(archive));
