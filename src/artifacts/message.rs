@@ -66,55 +66,47 @@ fn words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> 
     Box::new(
         textwrap::WordSeparator::AsciiSpace
             .find_words(line)
-            .flat_map(split_cjk),
+            .flat_map(|word| {
+                // why: an ASCII word has no CJK character to break around, and nearly every
+                // word of an email is one: it goes as it is, with no list made for it.
+                let (whole, pieces) = if word.word.is_ascii() {
+                    (Some(word), Vec::new())
+                } else {
+                    (None, split_cjk(word))
+                };
+                whole.into_iter().chain(pieces)
+            }),
     )
 }
 
-/// `word` in the pieces [`words`] describes, made as they are asked for.
-// why: an iterator, not a list per word: a list allocated for every word of every email, and
-// the words of a language with spaces, nearly all of them, are one piece.
-fn split_cjk(word: textwrap::core::Word<'_>) -> impl Iterator<Item = textwrap::core::Word<'_>> {
+fn split_cjk(word: textwrap::core::Word<'_>) -> Vec<textwrap::core::Word<'_>> {
     use textwrap::core::{display_width, Word};
     const NO_BREAK_BEFORE: &str = "、。，．・：；！？）」』】〕〉》｝］ーっッ";
     const NO_BREAK_AFTER: &str = "（「『【〔〈《｛［";
     let text = word.word;
-    // why: an ASCII word has no CJK character to break around.
-    let mut chars = (!text.is_ascii())
-        .then(|| text.char_indices())
-        .into_iter()
-        .flatten();
+    let mut pieces = Vec::new();
     let mut start = 0;
     let mut previous: Option<char> = None;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        for (i, c) in chars.by_ref() {
-            let breaks = previous.is_some_and(|p| {
-                (is_cjk(c) || is_cjk(p))
-                    && !NO_BREAK_BEFORE.contains(c)
-                    && !NO_BREAK_AFTER.contains(p)
-            });
-            previous = Some(c);
-            if breaks {
-                let piece = Word::from(&text[start..i]);
+    for (i, c) in text.char_indices() {
+        if let Some(p) = previous {
+            if (is_cjk(c) || is_cjk(p))
+                && !NO_BREAK_BEFORE.contains(c)
+                && !NO_BREAK_AFTER.contains(p)
+            {
+                pieces.push(Word::from(&text[start..i]));
                 start = i;
-                return Some(piece);
             }
         }
-        done = true;
-        // why: the last piece keeps the word's trailing space; a word of one piece is itself.
-        if start == 0 {
-            return Some(word);
-        }
-        let last = &text[start..];
-        Some(Word {
-            word: last,
-            width: display_width(last),
-            ..word
-        })
-    })
+        previous = Some(c);
+    }
+    // why: the last piece keeps the word's trailing space.
+    let last = &text[start..];
+    pieces.push(Word {
+        word: last,
+        width: display_width(last),
+        ..word
+    });
+    pieces
 }
 
 /// Whether `c` is written without spaces around it: CJK ideographs, kana, their punctuation
