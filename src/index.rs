@@ -44,7 +44,7 @@ pub fn document(pm: &PostMortem, config: &Config) -> SearchDoc {
         body.push_str(&if timeline {
             timeline_text(pm)
         } else {
-            markdown::to_text(&s.markdown)
+            markdown::to_text(s.markdown())
         });
     }
     let mut idents: BTreeSet<String> = identifiers(&body);

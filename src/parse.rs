@@ -778,7 +778,7 @@ impl<'a> Reader<'a> {
             sections
                 .iter()
                 .find(|s| s.kind == Some(SectionKind::Summary))
-                .map(|s| markdown::first_paragraph_text(&s.markdown))
+                .map(|s| markdown::first_paragraph_text(s.markdown()))
                 .unwrap_or_default()
         });
 
@@ -1022,16 +1022,19 @@ fn list(names: &[&str]) -> String {
         .join(", ")
 }
 
-/// Splits the body at level-1 and level-2 ATX headings outside fenced code.
-pub fn split_sections(text: &str, body_offset: usize) -> Vec<Section> {
+/// Splits the body at level-1 and level-2 ATX headings outside fenced code; each section's
+/// Markdown is a slice of `text`.
+pub fn split_sections(text: &Arc<str>, body_offset: usize) -> Vec<Section> {
     let mut sections = Vec::new();
-    let mut current = Section {
-        heading: String::new(),
-        kind: None,
-        markdown: String::new(),
-        offset: body_offset,
-        content_offset: body_offset,
+    let section = |heading: String, offset: usize, content_offset: usize| Section {
+        kind: SectionKind::from_heading(&heading),
+        heading,
+        offset,
+        content_offset,
+        content_end: content_offset,
+        source: Arc::clone(text),
     };
+    let mut current = section(String::new(), body_offset, body_offset);
     let mut fence: Option<String> = None;
     let mut offset = body_offset;
     for line in text[body_offset..].split_inclusive('\n') {
@@ -1052,23 +1055,17 @@ pub fn split_sections(text: &str, body_offset: usize) -> Vec<Section> {
             let run: String = trimmed.chars().take_while(|c| *c == marker).collect();
             fence = Some(run);
         } else if let Some(heading) = heading_text(line) {
-            if !current.heading.is_empty() || !current.markdown.trim().is_empty() {
+            if !current.heading.is_empty() || !current.markdown().trim().is_empty() {
                 sections.push(current);
             }
-            current = Section {
-                kind: SectionKind::from_heading(&heading),
-                heading,
-                markdown: String::new(),
-                offset,
-                content_offset: offset + line.len(),
-            };
+            current = section(heading, offset, offset + line.len());
             offset += line.len();
             continue;
         }
-        current.markdown.push_str(line);
         offset += line.len();
+        current.content_end = offset;
     }
-    if !current.heading.is_empty() || !current.markdown.trim().is_empty() {
+    if !current.heading.is_empty() || !current.markdown().trim().is_empty() {
         sections.push(current);
     }
     sections
@@ -1240,13 +1237,33 @@ mod tests {
     }
 
     #[test]
+    fn a_sections_markdown_is_its_source_not_a_copy() {
+        let text = format!("{MINIMAL}\n## Impact\n\nCheckout failed.\n");
+        let pm = parse_text(&text).postmortem.unwrap();
+        let source = pm.source.as_bytes().as_ptr_range();
+        assert_eq!(pm.sections.len(), 2);
+        for section in &pm.sections {
+            let markdown = section.markdown();
+            assert_eq!(
+                markdown,
+                &pm.source[section.content_offset..section.content_end]
+            );
+            assert!(
+                source.contains(&markdown.as_ptr()),
+                "{markdown:?} is a copy"
+            );
+        }
+        assert_eq!(pm.sections[1].markdown(), "\nCheckout failed.\n");
+    }
+
+    #[test]
     fn splits_sections_outside_code_fences() {
         let body = "intro\n## Summary\ntext\n```\n## not a heading\n```\n# Stats\n- a\n## Root cause ##\nx\n";
-        let sections = split_sections(body, 0);
+        let sections = split_sections(&Arc::from(body), 0);
         let headings: Vec<_> = sections.iter().map(|s| s.heading.as_str()).collect();
         assert_eq!(headings, ["", "Summary", "Stats", "Root cause"]);
         assert_eq!(sections[3].kind, Some(SectionKind::ContributingFactors));
-        assert!(sections[1].markdown.contains("## not a heading"));
+        assert!(sections[1].markdown().contains("## not a heading"));
         assert_eq!(&body[sections[2].offset..sections[2].offset + 7], "# Stats");
     }
 

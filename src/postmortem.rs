@@ -231,15 +231,23 @@ pub struct Section {
     pub heading: String,
     /// The well-known section this heading names, if any.
     pub kind: Option<SectionKind>,
-    /// The Markdown under the heading.
-    pub markdown: String,
     /// Byte offset of the heading line (or of the body) in the source.
     pub offset: usize,
-    /// Byte offset of `markdown` in the source.
+    /// Byte offset of the Markdown under the heading in the source.
     pub content_offset: usize,
+    /// Where the Markdown under the heading ends in the source.
+    pub content_end: usize,
+    // why: the text the offsets are in, shared rather than copied: a section's Markdown is a
+    // slice of its source, and a copy of every body took a quarter of the parsed archive.
+    pub(crate) source: Arc<str>,
 }
 
 impl Section {
+    /// The Markdown under the heading.
+    pub fn markdown(&self) -> &str {
+        &self.source[self.content_offset..self.content_end]
+    }
+
     /// The id of its heading on the page: the well-known section's canonical name, else the
     /// heading's slug; `introduction` for text before the first heading.
     pub fn anchor(&self) -> String {
@@ -254,7 +262,7 @@ impl Section {
     /// hints) and blank lines are left out. The one test of "written" that the rules, the
     /// page's checklist and the emails share.
     pub fn is_empty(&self) -> bool {
-        let mut rest = self.markdown.trim_start();
+        let mut rest = self.markdown().trim_start();
         while let Some(comment) = rest.strip_prefix("<!--") {
             match comment.find("-->") {
                 Some(end) => rest = comment[end + 3..].trim_start(),
@@ -472,7 +480,7 @@ impl PostMortem {
             self.sections
                 .iter()
                 .flat_map(|section| {
-                    markdown::links(&section.markdown)
+                    markdown::links(section.markdown())
                         .into_iter()
                         .map(|link| BodyLink {
                             span: section.content_offset + link.span.start
@@ -497,7 +505,7 @@ impl PostMortem {
         Some(crate::timeline::Input {
             path: &self.path,
             source: &self.source,
-            markdown: &section.markdown,
+            markdown: section.markdown(),
             offset: section.content_offset,
             started: self.started,
             timezone: self.timezone,

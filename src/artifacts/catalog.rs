@@ -247,7 +247,7 @@ pub fn entry(pm: &PostMortem, archive: &Archive, contents: Contents) -> Entry {
                 .map(|s| Section {
                     heading: s.heading.clone(),
                     kind: s.kind.map(|k| k.heading().to_string()),
-                    markdown: s.markdown.clone(),
+                    markdown: s.markdown().to_string(),
                 })
                 .collect()
         }),

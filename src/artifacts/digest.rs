@@ -218,7 +218,7 @@ fn item(pm: &PostMortem, config: &Config, date: NaiveDate) -> DigestItem {
     // why: the email lays the learnings out from their Markdown, the page shows the text.
     let learnings = pm
         .section(SectionKind::LessonsLearned)
-        .map(|s| (plain_text(&s.markdown), s.markdown.clone()))
+        .map(|s| (plain_text(s.markdown()), s.markdown().to_string()))
         .filter(|(text, _)| !text.is_empty());
     DigestItem {
         id: pm.id.clone(),

@@ -69,7 +69,7 @@ pub fn internal_body(pm: &PostMortem, config: &Config) -> (String, Body) {
     let mut subject = format!("{}: {}", pm.severity.name, pm.title);
     let body = match pm.section(SectionKind::InternalEmail) {
         Some(section) if !section.is_empty() => {
-            let mut markdown = section.markdown.trim_start().to_string();
+            let mut markdown = section.markdown().trim_start().to_string();
             if let Some(first) = markdown.lines().next() {
                 if let Some(custom) = first.strip_prefix("Subject:") {
                     subject = custom.trim().to_string();
@@ -185,7 +185,7 @@ pub(crate) fn facts(pm: &PostMortem) -> String {
 fn section_markdown(pm: &PostMortem, kind: SectionKind) -> Option<&str> {
     pm.section(kind)
         .filter(|s| !s.is_empty())
-        .map(|s| s.markdown.as_str())
+        .map(|s| s.markdown())
 }
 
 fn generated_body(pm: &PostMortem, config: &Config, url: &str) -> Body {

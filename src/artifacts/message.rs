@@ -17,7 +17,7 @@ use crate::postmortem::{PostMortem, SectionKind};
 /// post-mortem has no `## External message` section or it is empty.
 pub fn external_message(pm: &PostMortem) -> Option<String> {
     let section = pm.section(SectionKind::ExternalMessage)?;
-    let text = plain_text(&section.markdown);
+    let text = plain_text(section.markdown());
     (!text.is_empty()).then(|| format!("{text}\n"))
 }
 

@@ -247,16 +247,16 @@ fn append(pm: &PostMortem, messages: &[Message]) -> Result<(String, usize, usize
     let body_start = parse::split_front_matter(text)
         .map(|(_, _, b)| b)
         .unwrap_or(0);
-    let sections = parse::split_sections(text, body_start);
+    let sections = parse::split_sections(&std::sync::Arc::from(text), body_start);
     let section = sections
         .iter()
         .find(|s| s.kind == Some(SectionKind::Timeline));
     let mut out = String::with_capacity(text.len() + rows.len() + 64);
     match section {
         Some(section) => {
-            let end = section.content_offset + section.markdown.len();
+            let end = section.content_end;
             let last_table_line = section
-                .markdown
+                .markdown()
                 .split_inclusive('\n')
                 .scan(section.content_offset, |at, line| {
                     let start = *at;

@@ -102,24 +102,24 @@ pub(super) fn zone_in(heading: &str) -> Option<String> {
 pub fn split(body: &str) -> Body {
     let body = raise_headings(body);
     let mut out = Body::default();
-    for section in split_sections(&body, 0) {
+    for section in split_sections(&std::sync::Arc::from(body.as_str()), 0) {
         let level = body[section.offset..]
             .trim_start()
             .chars()
             .take_while(|c| *c == '#')
             .count();
         if section.heading.is_empty() {
-            out.preamble.push_str(&section.markdown);
+            out.preamble.push_str(section.markdown());
             continue;
         }
         if level == 1 && out.title.is_none() && out.parts.is_empty() {
             out.title = Some(section.heading.clone());
-            out.preamble.push_str(&section.markdown);
+            out.preamble.push_str(section.markdown());
             continue;
         }
         let (heading, kind) = recognise(&section.heading);
         let actions = kind.is_none() && is_actions_heading(&clean_heading(&section.heading));
-        let mut markdown = section.markdown;
+        let mut markdown = section.markdown().to_string();
         // why: "## Timeline (all times UTC)" names the zone in the words the heading loses.
         if heading != section.heading {
             if let Some(zone) = zone_in(&section.heading) {

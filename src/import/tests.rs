@@ -284,7 +284,7 @@ fn sections_of_real_reports_are_recognised_and_kept_as_written() {
         .iter()
         .find(|s| s.kind == Some(Summary))
         .unwrap();
-    assert!(summary.markdown.contains("It **broke**."));
+    assert!(summary.markdown().contains("It **broke**."));
 }
 
 #[test]

@@ -417,7 +417,7 @@ fn term_counts(pm: &PostMortem) -> TermCounts {
             body.push('\n');
         }
         body.push_str(&markdown::to_text(&markdown::without_comments(
-            &section.markdown,
+            section.markdown(),
         )));
         body.push('\n');
     }

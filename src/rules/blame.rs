@@ -48,7 +48,7 @@ pub(super) fn check(input: &Input<'_>) -> Vec<Item> {
         .filter_map(|p| Some((p.as_str(), phrase_regex(p)?)))
         .collect();
     for section in &pm.sections {
-        let text = crate::markdown::without_comments(&section.markdown);
+        let text = crate::markdown::without_comments(section.markdown());
         for (phrase, re) in &phrases {
             for m in re.find_iter(&text) {
                 let start = section.content_offset + m.start();

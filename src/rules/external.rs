@@ -30,7 +30,7 @@ pub(super) fn check(input: &Input<'_>) -> Vec<Item> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let text = &*crate::markdown::without_comments(&section.markdown);
+    let text = &*crate::markdown::without_comments(section.markdown());
     let offset = section.content_offset;
     if !pm.full_outage {
         for m in OUTAGE.find_iter(text) {

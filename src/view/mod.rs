@@ -624,7 +624,7 @@ pub fn postmortem_view(index: usize, archive: &Archive, analysis: &Analysis) -> 
                 html: if is_timeline {
                     String::new()
                 } else {
-                    markdown::to_html(&s.markdown, &rewrite)
+                    markdown::to_html(s.markdown(), &rewrite)
                 },
                 timeline: if is_timeline {
                     timeline_view(pm, &rewrite)
