@@ -1,5 +1,6 @@
 //! Build benchmark: generates archives of realistic post-mortems and times every stage of a
-//! full build, with the peak memory of the process.
+//! full build (wall time, and the user and system time of the whole process during it), with
+//! the peak memory of the process.
 //!
 //! ```text
 //! cargo run --release --example bench -- 1000 10000
@@ -45,12 +46,77 @@ fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
+/// The user and system time the process has used so far, from `getrusage`.
+fn cpu_times() -> (Duration, Duration) {
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    // SAFETY: `usage` is a plain C struct that getrusage fills in for this process.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return (Duration::ZERO, Duration::ZERO);
+    }
+    (time(usage.ru_utime), time(usage.ru_stime))
+}
+
+/// A stage's wall time and the user and system time of every thread during it.
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    wall: Duration,
+    user: Duration,
+    system: Duration,
+}
+
+impl Spent {
+    /// Runs `stage` and measures it.
+    fn of<T>(stage: impl FnOnce() -> Result<T>) -> Result<(T, Spent)> {
+        let (user, system) = cpu_times();
+        let started = Instant::now();
+        let value = stage()?;
+        let wall = started.elapsed();
+        let (user_after, system_after) = cpu_times();
+        Ok((
+            value,
+            Spent {
+                wall,
+                user: user_after - user,
+                system: system_after - system,
+            },
+        ))
+    }
+}
+
+impl std::ops::Add for Spent {
+    type Output = Spent;
+    fn add(self, other: Spent) -> Spent {
+        Spent {
+            wall: self.wall + other.wall,
+            user: self.user + other.user,
+            system: self.system + other.system,
+        }
+    }
+}
+
+impl std::fmt::Display for Spent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.2} s ({:.2} + {:.2})",
+            self.wall.as_secs_f64(),
+            self.user.as_secs_f64(),
+            self.system.as_secs_f64()
+        )
+    }
+}
+
 fn main() -> Result<()> {
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .map(|a| a.parse())
         .collect::<Result<_, _>>()?;
     let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
+    println!("Each stage: wall time (user + system time of the process during it).");
+    println!();
     println!("| post-mortems | source MB | check | build | total | (render | index | publish) | related | related share | files | index | peak RSS |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut notes = Vec::new();
@@ -58,9 +124,7 @@ fn main() -> Result<()> {
         let dir = tempfile::tempdir()?;
         let bytes = generate(dir.path(), n)?;
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let started = Instant::now();
-        let checked = pipeline::check(dir.path(), Config::default(), now)?;
-        let check_time = started.elapsed();
+        let (checked, check) = Spent::of(|| pipeline::check(dir.path(), Config::default(), now))?;
         let errors = checked
             .diagnostics
             .iter()
@@ -71,53 +135,41 @@ fn main() -> Result<()> {
             "generated archive has {errors} errors: {:?}",
             checked.diagnostics.first()
         );
-        let build_started = Instant::now();
-        let report = pipeline::build(
-            dir.path(),
-            &checked,
-            &BuildOptions {
-                out: dir.path().join("public"),
-                drafts: false,
-            },
-        )?;
-        let build_time = build_started.elapsed();
+        let (report, build) = Spent::of(|| {
+            pipeline::build(
+                dir.path(),
+                &checked,
+                &BuildOptions {
+                    out: dir.path().join("public"),
+                    drafts: false,
+                },
+            )
+        })?;
         let peak = peak_rss_mib();
         // Each stage again on its own, to see what dominates (the build runs render and index
         // side by side, then publishes).
         let renderer = Renderer::new(Theme::embedded())?;
-        let stage = Instant::now();
-        let files = render::render(&checked.published, &checked.analysis, &renderer)?;
-        let render_time = stage.elapsed();
-        let stage = Instant::now();
+        let (files, render) =
+            Spent::of(|| render::render(&checked.published, &checked.analysis, &renderer))?;
         let scratch = tempfile::tempdir()?;
-        let stats = blameless::index::build(&checked.archive, &scratch.path().join("index"))?;
-        let index_time = stage.elapsed();
-        let stage = Instant::now();
-        output::publish(&files, dir.path(), &dir.path().join("public-again"))?;
-        let publish_time = stage.elapsed();
-        let stage = Instant::now();
-        let text = TextVectors::new(&checked.archive);
-        let vectors_time = stage.elapsed();
-        let lists = related::related(&checked.archive, text, 5);
-        let related_time = stage.elapsed();
-        let total_time = check_time + build_time;
+        let (stats, index) =
+            Spent::of(|| blameless::index::build(&checked.archive, &scratch.path().join("index")))?;
+        let ((), publish) =
+            Spent::of(|| output::publish(&files, dir.path(), &dir.path().join("public-again")))?;
+        let (text, vectors) = Spent::of(|| Ok(TextVectors::new(&checked.archive)))?;
+        let (lists, lists_spent) = Spent::of(|| Ok(related::related(&checked.archive, text, 5)))?;
+        let related = vectors + lists_spent;
+        let total = check + build;
         notes.push(format!(
             "{} (text vectors {}, lists {})",
             related_note(n, &lists),
-            secs(vectors_time),
-            secs(related_time - vectors_time),
+            secs(vectors.wall),
+            secs(lists_spent.wall),
         ));
         println!(
-            "| {n} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {:.1} % | {} | {:.1} MB | {} |",
+            "| {n} | {:.1} | {check} | {build} | {total} | {render} | {index} | {publish} | {related} | {:.1} % | {} | {:.1} MB | {} |",
             bytes as f64 / 1e6,
-            secs(check_time),
-            secs(build_time),
-            secs(total_time),
-            secs(render_time),
-            secs(index_time),
-            secs(publish_time),
-            secs(related_time),
-            100.0 * related_time.as_secs_f64() / total_time.as_secs_f64(),
+            100.0 * related.wall.as_secs_f64() / total.wall.as_secs_f64(),
             report.files,
             stats.index_bytes() as f64 / 1e6,
             peak.map_or("?".into(), |m| format!("{m:.0} MiB")),
