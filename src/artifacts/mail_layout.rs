@@ -134,7 +134,9 @@ impl Style {
         if !self.0.is_empty() {
             self.0.push(';');
         }
-        let _ = write!(self.0, "{property}:{value}");
+        self.0.push_str(property);
+        self.0.push(':');
+        self.0.push_str(value);
         self
     }
 

@@ -183,8 +183,8 @@ fn block<'a>(node: &'a AstNode<'a>, depth: usize, flow: &Flow<'_>) -> String {
     if depth > MAX_DEPTH {
         return flow.fill(&crate::markdown::node_text(node));
     }
-    let value = node.data().value.clone();
-    match value {
+    // why: borrowed, not cloned: a clone copies every text the node holds.
+    match &node.data().value {
         NodeValue::Paragraph | NodeValue::Heading(_) => {
             flow.fill(inline_children(node, depth, flow).trim())
         }
@@ -266,9 +266,8 @@ fn inline<'a>(node: &'a AstNode<'a>, out: &mut String, depth: usize, flow: &Flow
         out.push_str(&crate::markdown::node_text(node));
         return;
     }
-    let value = node.data().value.clone();
-    match value {
-        NodeValue::Text(text) => out.push_str(&text),
+    match &node.data().value {
+        NodeValue::Text(text) => out.push_str(text),
         NodeValue::Code(code) => out.push_str(&code.literal),
         NodeValue::SoftBreak => out.push(' '),
         NodeValue::LineBreak => out.push('\n'),
