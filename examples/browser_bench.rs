@@ -16,7 +16,9 @@
 //! Per query it prints the time to first results (from the navigation, or from the
 //! submit), the requests and the bytes that crossed the network, and the sequential round
 //! trips: a request that starts after another one of the query finished is one more round
-//! trip (from the DevTools network log), beside the rounds the search worker counts.
+//! trip (from the DevTools network log), beside the rounds the search worker counts and the
+//! time the search module itself ran (the worker times its calls into it): the rest of the
+//! time to results is the network and the page.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -78,6 +80,9 @@ struct Figures {
     bytes: f64,
     round_trips: usize,
     rounds: String,
+    /// How long the search module itself ran (the worker's count); the rest is the network
+    /// and the page.
+    engine_ms: String,
 }
 
 fn main() -> Result<()> {
@@ -111,9 +116,9 @@ fn main() -> Result<()> {
     );
     println!();
     println!(
-        "| post-mortems | query | time to results | requests | KB | round trips | worker rounds |"
+        "| post-mortems | query | time to results | of it in the engine | requests | KB | round trips | worker rounds |"
     );
-    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for n in sizes {
         let dir = tempfile::tempdir()?;
         generate::generate(dir.path(), n)?;
@@ -135,9 +140,10 @@ fn main() -> Result<()> {
         let count = later.len() as f64;
         let mean = |f: fn(&Figures) -> f64| later.iter().map(f).sum::<f64>() / count;
         println!(
-            "| {n} | later queries, mean (max) | {:.0} ms ({:.0} ms) | {:.1} | {:.0} | {:.1} ({}) | |",
+            "| {n} | later queries, mean (max) | {:.0} ms ({:.0} ms) | {:.0} ms | {:.1} | {:.0} | {:.1} ({}) | |",
             mean(|f| f.ms),
             later.iter().map(|f| f.ms).fold(0.0, f64::max),
+            mean(|f| f.engine_ms.parse().unwrap_or(f64::NAN)),
             mean(|f| f.requests as f64),
             mean(|f| f.bytes) / 1e3,
             mean(|f| f.round_trips as f64),
@@ -151,8 +157,9 @@ fn main() -> Result<()> {
 
 fn print_row(n: usize, query: &str, f: &Figures) {
     println!(
-        "| {n} | `{query}` | {:.0} ms | {} | {:.0} | {} | {} |",
+        "| {n} | `{query}` | {:.0} ms | {} ms | {} | {:.0} | {} | {} |",
         f.ms,
+        f.engine_ms,
         f.requests,
         f.bytes / 1e3,
         f.round_trips,
@@ -351,7 +358,8 @@ fn cold_query(
     )?
     .parse()?;
     let rounds = eval(tab, "document.body.dataset.searchRounds", false)?;
-    Ok(figures(log, ms, rounds, options))
+    let engine_ms = eval(tab, "document.body.dataset.searchEngineMs || '?'", false)?;
+    Ok(figures(log, ms, (rounds, engine_ms), options))
 }
 
 /// Types `q` into the open search page and waits for its results.
@@ -365,7 +373,7 @@ fn later_query(tab: &Tab, log: &Log, q: &str, options: &Options) -> Result<Figur
             const state = body.dataset.searchState;
             if (state !== 'ready' && state !== 'error') return;
             seen.disconnect();
-            resolve(JSON.stringify({{ state, ms: performance.now() - t0, rounds: body.dataset.searchRounds }}));
+            resolve(JSON.stringify({{ state, ms: performance.now() - t0, rounds: body.dataset.searchRounds, engine: body.dataset.searchEngineMs || '?' }}));
           }});
           seen.observe(body, {{ attributes: true, attributeFilter: ['data-search-state'] }});
           document.getElementById('search-q').value = {};
@@ -381,11 +389,14 @@ fn later_query(tab: &Tab, log: &Log, q: &str, options: &Options) -> Result<Figur
     std::thread::sleep(Duration::from_millis(200));
     let ms = answer["ms"].as_f64().unwrap_or(f64::NAN);
     let rounds = answer["rounds"].as_str().unwrap_or("?").to_string();
-    Ok(figures(log, ms, rounds, options))
+    let engine_ms = answer["engine"].as_str().unwrap_or("?").to_string();
+    Ok(figures(log, ms, (rounds, engine_ms), options))
 }
 
 /// Counts the logged requests: their number, bytes, and sequential round trips.
-fn figures(log: &Log, ms: f64, rounds: String, options: &Options) -> Figures {
+/// `worker`: the rounds and the engine's milliseconds the worker reported.
+fn figures(log: &Log, ms: f64, worker: (String, String), options: &Options) -> Figures {
+    let (rounds, engine_ms) = worker;
     let mut requests: Vec<Request> = log.lock().unwrap().iter().map(|(_, r)| r.clone()).collect();
     // why: `blameless serve` has the page poll it for rebuilds; that is not the search's.
     requests.retain(|r| !r.url.starts_with("data:") && !r.url.contains("/__blameless/"));
@@ -396,7 +407,7 @@ fn figures(log: &Log, ms: f64, rounds: String, options: &Options) -> Figures {
             let name = r.url.rsplit('/').next().unwrap_or(&r.url);
             let took = r.end.map_or(f64::NAN, |end| (end - r.start) * 1e3);
             println!(
-                "|   | at {:.0} ms: `{name}` | {took:.0} ms | | {:.1} | | |",
+                "|   | at {:.0} ms: `{name}` | {took:.0} ms | | | {:.1} | | |",
                 (r.start - t0) * 1e3,
                 r.bytes / 1e3
             );
@@ -408,6 +419,7 @@ fn figures(log: &Log, ms: f64, rounds: String, options: &Options) -> Figures {
         bytes: requests.iter().map(|r| r.bytes).sum(),
         round_trips: round_trips(&requests),
         rounds,
+        engine_ms,
     }
 }
 

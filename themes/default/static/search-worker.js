@@ -9,7 +9,8 @@
 // A message { id, request } without `type` is a search too; searches sent before "ready"
 // wait for it. `stats` counts what crossed the network: { requests, bytes } in total,
 // with hotCacheBytes and wasmBytes apart, and for the last search { rounds }: how many
-// times it waited for the network, one round of parallel requests or one lone request.
+// times it waited for the network, one round of parallel requests or one lone request, and
+// { engineMs }: how long the module itself ran for it (the rest of `ms` is the network).
 //
 // A query runs in rounds (bl_round): each says which byte ranges of the index it lacks;
 // they are fetched together, with a Range header each, and handed to the module
@@ -24,6 +25,7 @@ let indexUrl = "/search/";
 let pending = null; // the bytes of the last fetch_range, until take_fetched copies them
 const stats = { requests: 0, bytes: 0, hotCacheBytes: 0, wasmBytes: 0 };
 let lone = 0; // requests made one at a time by fetch_range
+let engineMs = 0; // time spent in the module's calls for the current search
 // The same as blameless_search::MAX_ROUNDS: deeper queries finish with bl_search.
 const MAX_ROUNDS = 6;
 const encoder = new TextEncoder();
@@ -76,8 +78,18 @@ function copyIn(bytes) {
 }
 
 // Runs fn on a copy of bytes; returns the status and the parsed output. Status 1 throws.
+// Runs `run` and adds its time to the current search's engineMs.
+function timed(run) {
+  const t0 = performance.now();
+  try {
+    return run();
+  } finally {
+    engineMs += performance.now() - t0;
+  }
+}
+
 function callStatus(fn, bytes) {
-  const status = fn(copyIn(bytes), bytes.length);
+  const status = timed(() => fn(copyIn(bytes), bytes.length));
   const out = output();
   if (status === 1) throw new Error(out.error || "the search engine failed");
   return { status, out };
@@ -108,12 +120,13 @@ async function supply(range) {
   stats.bytes += bytes.length;
   const name = encoder.encode(range.file);
   const whole = response.status === 200 ? 1 : 0;
-  const status = exports.bl_supply(copyIn(name), name.length, range.start, whole, copyIn(bytes), bytes.length);
+  const status = timed(() => exports.bl_supply(copyIn(name), name.length, range.start, whole, copyIn(bytes), bytes.length));
   if (status !== 0) throw new Error(output().error || "the search engine failed");
 }
 
 // Answers a request; `rounds` counts the waits for the network it took.
 async function search(request) {
+  engineMs = 0;
   const bytes = encoder.encode(JSON.stringify(request || {}));
   let rounds = 0;
   while (rounds < MAX_ROUNDS) {
@@ -160,6 +173,7 @@ function snapshot(rounds) {
     hotCacheBytes: stats.hotCacheBytes,
     wasmBytes: stats.wasmBytes,
     rounds,
+    engineMs,
   };
 }
 

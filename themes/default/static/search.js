@@ -290,6 +290,8 @@
     }
     const res = msg.response;
     document.body.dataset.searchRounds = String(msg.stats.rounds);
+    // why: how much of the wait was the engine rather than the network, for the benchmark.
+    document.body.dataset.searchEngineMs = String(Math.round(msg.stats.engineMs || 0));
     setState("ready");
     // why: the time to first results, for the browser benchmark and any page timing.
     if (performance.mark) performance.mark("blameless-search-ready");
