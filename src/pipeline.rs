@@ -275,7 +275,7 @@ pub fn build(root: &Path, checked: &Checked, options: &BuildOptions) -> Result<B
     // why: indexing is single-threaded for deterministic bytes; it runs beside the rendering,
     // straight into the staging directory, so nothing is left elsewhere if the build is killed.
     // The archive-wide exports follow it on its side: made beside the index writer's last
-    // merge, they were the peak of a 50,000 build's memory (3,126 MiB, now 2,805 MiB).
+    // merge, they were the peak of a 50,000 build's memory (3,126 MiB; 2,805 MiB once moved).
     let shared = render::Shared::new(archive);
     let (rendered, indexed) = rayon::join(
         || render::render_pages(archive, analysis, &renderer, &shared, &staging),
